@@ -1,0 +1,40 @@
+"""Keep the screen and the system awake, and always let go.
+
+>>> import cocainate
+>>> with cocainate.inhibit(reason="training run"):
+...     train()
+
+Importing this package loads no D-Bus, X11, Wayland or platform code: a session loads the
+mechanisms it tries when it starts.
+"""
+
+from ._version import __version__
+from .duration import parse_duration
+from .errors import (
+    CocainateError,
+    MechanismError,
+    NoMechanismError,
+    ProcessNotFoundError,
+    SessionError,
+    UsageError,
+)
+from .mechanisms import Attempt, Blocks, Mode
+from .session import EndReason, Ended, Session, inhibit
+
+__all__ = [
+    "Attempt",
+    "Blocks",
+    "CocainateError",
+    "EndReason",
+    "Ended",
+    "MechanismError",
+    "Mode",
+    "NoMechanismError",
+    "ProcessNotFoundError",
+    "Session",
+    "SessionError",
+    "UsageError",
+    "__version__",
+    "inhibit",
+    "parse_duration",
+]

@@ -1,0 +1,129 @@
+"""The contract every inhibit mechanism keeps, and the ordered list of them per platform.
+
+Nothing here imports a mechanism's module: :func:`load` does, when a session or the
+``methods`` command needs it, so ``import cocainate`` costs no D-Bus or ctypes code.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import sys
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
+
+from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .._resources import Resources
+
+
+class Mode(str, enum.Enum):
+    """What a session keeps awake."""
+
+    DISPLAY = "display"
+    """The screen stays on: no screensaver, no screen lock, no idle sleep."""
+    SYSTEM = "system"
+    """Only the system stays awake; the screen may blank and lock."""
+
+
+class Blocks(str, enum.Enum):
+    """What a held mechanism prevents."""
+
+    SCREEN_IDLE = "screen"
+    SLEEP = "sleep"
+
+
+class Mechanism:
+    """One way to keep a machine awake.
+
+    Subclasses declare what they are as class attributes and implement :meth:`probe`,
+    :meth:`acquire` and :meth:`release`. :meth:`release` is idempotent, never raises and
+    is bounded in time; problems it meets are appended to ``problems``.
+    """
+
+    name: ClassVar[str]
+    """Short name used by ``--method`` and ``methods``."""
+    title: ClassVar[str]
+    """What a person recognises: the D-Bus interface, the extension, the API."""
+    blocks: ClassVar[dict[Mode, frozenset[Blocks]]]
+    """For each mode it serves, what it prevents; a mode missing here is not served."""
+
+    def __init__(self, resources: Resources) -> None:
+        self.resources = resources
+        self.problems: list[str] = []
+
+    def probe(self) -> str | None:
+        """Return ``None`` if this mechanism can be used here, else why not."""
+        raise NotImplementedError
+
+    def acquire(self, mode: Mode, reason: str) -> None:
+        """Start inhibiting; raise :class:`~cocainate.errors.MechanismError` if it cannot."""
+        raise NotImplementedError
+
+    def release(self) -> None:
+        """Stop inhibiting. Idempotent, never raises, bounded in time."""
+        raise NotImplementedError
+
+
+class Attempt(NamedTuple):
+    """What happened when a session tried one mechanism."""
+
+    name: str
+    title: str
+    held: bool
+    blocks: frozenset[Blocks] = frozenset()
+    error: str | None = None
+
+
+class Entry(NamedTuple):
+    """A mechanism known on a platform, importable without loading it."""
+
+    name: str
+    target: str  # "module:Class", relative to this package
+
+    def load(self) -> type[Mechanism]:
+        module_name, _, class_name = self.target.partition(":")
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        cls: type[Mechanism] = getattr(module, class_name)
+        return cls
+
+
+# Desktop services first (they know the user's session), the system-wide lock last.
+_LINUX = (
+    Entry("screensaver", "freedesktop_screensaver:FreedesktopScreenSaver"),
+    Entry("gnome-session", "gnome_session:GnomeSessionManager"),
+    Entry("power-management", "freedesktop_power:FreedesktopPowerManagement"),
+    Entry("logind", "logind:LogindInhibitor"),
+)
+_PLATFORMS: dict[str, tuple[Entry, ...]] = {"linux": _LINUX}
+
+
+def platform_key(platform: str | None = None) -> str:
+    platform = platform or sys.platform
+    if platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return "linux"
+    return platform
+
+
+def entries(platform: str | None = None) -> tuple[Entry, ...]:
+    """The mechanisms of ``platform`` (default: this one), in the order a session tries them."""
+    return _PLATFORMS.get(platform_key(platform), ())
+
+
+def select(names: Sequence[str] | None, platform: str | None = None) -> tuple[Entry, ...]:
+    """The entries to try: all of this platform's, or the ``names`` given, in that order."""
+    known = entries(platform)
+    if not names:
+        return known
+    by_name = {entry.name: entry for entry in known}
+    chosen: list[Entry] = []
+    for name in names:
+        entry = by_name.get(name)
+        if entry is None:
+            valid = ", ".join(by_name) or "none"
+            raise UsageError(f"unknown method {name!r} (on this platform: {valid})")
+        if entry not in chosen:
+            chosen.append(entry)
+    return tuple(chosen)

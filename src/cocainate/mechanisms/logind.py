@@ -1,0 +1,42 @@
+"""systemd-logind inhibitor locks on the system bus (``org.freedesktop.login1``).
+
+The lock lasts while the file descriptor Inhibit returns is open: release closes it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .._dbus import BusInhibitor
+from . import Blocks, Mode
+
+_SLEEP = frozenset({Blocks.SLEEP})
+
+
+class LogindInhibitor(BusInhibitor):
+    name = "logind"
+    title = "org.freedesktop.login1"
+    blocks = {Mode.DISPLAY: _SLEEP, Mode.SYSTEM: _SLEEP}
+    bus = "system"
+    service = "org.freedesktop.login1"
+    paths = ("/org/freedesktop/login1",)
+    interface = "org.freedesktop.login1.Manager"
+    inhibit_signature = "ssss"
+
+    def inhibit_args(self, mode: Mode, reason: str) -> tuple[Any, ...]:
+        what = "idle:sleep" if mode is Mode.DISPLAY else "sleep"
+        return (what, "cocainate", reason, "block")
+
+    def take(self, reply: tuple[Any, ...]) -> Any:
+        fd: int = reply[0].to_raw_fd()
+        return fd
+
+    def release(self) -> None:
+        fd, self._cookie = self._cookie, None
+        self._address = None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError as err:
+                self.problems.append(f"{self.name}: closing the lock failed: {err}")

@@ -1,0 +1,484 @@
+"""A session: hold every usable mechanism until a duration, a signal, process exits or stop().
+
+Leak-free by construction. The waiting core is one ``poll`` over a wake-up pipe and one
+pidfd per watched process, with the time left until the deadline as its timeout: there is
+no timer object and no thread, and nothing wakes the process but a signal, a stop, a
+process exit or the deadline. Everything a session creates (pipe, pidfds, bus
+connections, inhibits, signal handlers) is released once, by :meth:`Session._release`,
+on every path out.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import os
+import select
+import signal
+import threading
+import time
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
+
+from . import mechanisms
+from .errors import MechanismError, NoMechanismError, SessionError, UsageError
+from .mechanisms import Attempt, Blocks, Mode
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from types import FrameType, TracebackType
+
+    from ._resources import Resources
+    from .mechanisms import Entry, Mechanism
+
+DurationLike = Union[float, int, timedelta, None]
+
+HANDLED_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGQUIT", "SIGHUP") if hasattr(signal, name)
+)
+"""The signals a session ends on when asked to handle signals."""
+
+# poll() takes milliseconds as a C int: a longer wait is cut into pieces of ~24.8 days.
+_MAX_POLL_MS = 2**31 - 1
+
+
+class EndReason(str, enum.Enum):
+    """Why a session ended."""
+
+    DURATION = "duration"
+    SIGNAL = "signal"
+    PROCESS_EXIT = "process-exit"
+    STOPPED = "stopped"
+
+
+class Ended(NamedTuple):
+    """How a session ended: the reason, and the signal or process it names."""
+
+    reason: EndReason
+    signal: int | None = None
+    pid: int | None = None
+
+    def __str__(self) -> str:
+        if self.reason is EndReason.SIGNAL and self.signal is not None:
+            return f"signal {signal.Signals(self.signal).name}"
+        if self.reason is EndReason.PROCESS_EXIT:
+            return f"process {self.pid} exited"
+        if self.reason is EndReason.DURATION:
+            return "duration elapsed"
+        return "stopped"
+
+
+class _State(enum.Enum):
+    NEW = "new"
+    STARTING = "starting"
+    ACTIVE = "active"
+    RELEASED = "released"
+
+
+def default_reason(mode: Mode) -> str:
+    what = "display" if mode is Mode.DISPLAY else "system"
+    return f"cocainate is keeping the {what} awake"
+
+
+def _seconds(duration: DurationLike) -> float | None:
+    if duration is None:
+        return None
+    if isinstance(duration, timedelta):
+        seconds = duration.total_seconds()
+    elif isinstance(duration, (int, float)) and not isinstance(duration, bool):
+        seconds = float(duration)
+    else:
+        raise UsageError(f"duration must be seconds or a timedelta, not {duration!r}")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise UsageError(f"duration must be a finite number of seconds >= 0, not {duration!r}")
+    # 0 means no limit, as in the Go original.
+    return seconds or None
+
+
+def _pids(pids: Iterable[int]) -> tuple[int, ...]:
+    out: list[int] = []
+    for pid in pids:
+        if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
+            raise UsageError(f"a PID must be a positive integer, not {pid!r}")
+        if pid not in out:
+            out.append(pid)
+    return tuple(out)
+
+
+class Session:
+    """Keep this machine awake from :meth:`start` until the session ends, then let go.
+
+    It ends when ``duration`` (seconds or a :class:`~datetime.timedelta`) has passed, when
+    every process in ``pids`` has exited, on SIGINT/SIGTERM/SIGQUIT/SIGHUP if
+    ``handle_signals`` is true, or at :meth:`stop`, whichever comes first. ``mode`` is
+    ``"display"`` (the screen stays on) or ``"system"`` (only the system stays awake).
+    ``methods`` names the mechanisms to use; by default every one this platform has is
+    tried and every one that can be acquired is held.
+
+    :meth:`stop` may be called from any thread, from a signal handler, and more than once.
+    As a context manager, the session starts on entry and is released on exit.
+    """
+
+    def __init__(
+        self,
+        duration: DurationLike = None,
+        pids: Iterable[int] = (),
+        reason: str | None = None,
+        mode: Mode | str = Mode.DISPLAY,
+        methods: Iterable[str] | None = None,
+        handle_signals: bool = False,
+    ) -> None:
+        try:
+            self.mode = Mode(mode)
+        except ValueError:
+            raise UsageError(f"unknown mode {mode!r} (use display or system)") from None
+        self.duration = _seconds(duration)
+        self.pids = _pids(pids)
+        self.reason = reason if reason else default_reason(self.mode)
+        self._methods = tuple(methods) if methods is not None else ()
+        self._entries: tuple[Entry, ...] = mechanisms.select(self._methods)
+        self.handle_signals = handle_signals
+
+        self.attempts: tuple[Attempt, ...] = ()
+        """What was tried at start, in order, and what came of it."""
+        self.problems: list[str] = []
+        """Problems met while releasing (the release still completed)."""
+        self._state = _State.NEW
+        self._end: Ended | None = None
+        self._lock = threading.Lock()  # guards state changes; never held while waiting
+        self._wake_lock = threading.Lock()  # guards the wake pipe's write end against close
+        self._released = threading.Event()
+        self._busy: dict[int, int] = {}  # threads inside start/wait/stop, with depth
+        self._waiters = 0
+        self._wake_r: int | None = None
+        self._wake_w: int | None = None
+        self._pidfds: dict[int, int] = {}
+        self._exited: set[int] = set()
+        self._deadline: float | None = None
+        self._held: list[Mechanism] = []
+        self._resources: Resources | None = None
+        self._previous_handlers: dict[int, Any] = {}
+
+    # -- public surface -------------------------------------------------------------------
+
+    @property
+    def held(self) -> tuple[Attempt, ...]:
+        """The mechanisms that were acquired at start."""
+        return tuple(a for a in self.attempts if a.held)
+
+    @property
+    def active(self) -> bool:
+        """True from a successful start until the release."""
+        return self._state is _State.ACTIVE
+
+    @property
+    def ended(self) -> Ended | None:
+        """Why the session ended, once it has."""
+        return self._end
+
+    @property
+    def remaining(self) -> float | None:
+        """Seconds until the duration ends, or None without a duration."""
+        if self._deadline is None:
+            return None
+        return max(0.0, self._deadline - time.monotonic())
+
+    def start(self) -> Session:
+        """Acquire every usable mechanism, or raise :class:`NoMechanismError` holding none."""
+        with self._lock:
+            if self._state is not _State.NEW:
+                raise SessionError("a session can be started only once")
+            self._state = _State.STARTING
+        self._enter()
+        try:
+            with self._lock:
+                try:
+                    self._open()
+                except BaseException:
+                    self._request_end(Ended(EndReason.STOPPED))
+                    self._release()
+                    raise
+                self._state = _State.ACTIVE
+        finally:
+            self._leave()
+            self._restore_signals()
+        if self._end is not None:  # stopped while starting
+            self._settle()
+        return self
+
+    def wait(self, timeout: float | None = None) -> Ended | None:
+        """Block until the session ends and is released; return why it ended.
+
+        With ``timeout`` (seconds), return None if the session is still going by then.
+        An exception raised while waiting (KeyboardInterrupt...) ends the session first.
+        """
+        if self._state is _State.NEW:
+            raise SessionError("start the session before waiting for it")
+        self._enter()
+        try:
+            with self._lock:
+                if self._state is _State.RELEASED:
+                    return self._end
+                self._waiters += 1
+            try:
+                ended = self._block(timeout)
+            except BaseException:
+                self._request_end(Ended(EndReason.STOPPED))
+                raise
+            finally:
+                with self._lock:
+                    self._waiters -= 1
+                    if self._end is not None and self._waiters == 0:
+                        self._release()
+            if not ended:
+                return None
+            self._released.wait()  # another waiter may be the one releasing
+            return self._end
+        finally:
+            self._leave()
+            self._restore_signals()
+
+    def stop(self) -> None:
+        """End the session and release everything it holds. Safe anywhere, any number of times.
+
+        From a thread that is inside :meth:`start` or :meth:`wait` (a signal handler, a
+        callback), it only asks: that call releases before it returns. Elsewhere it
+        returns once the session is released.
+        """
+        if threading.get_ident() in self._busy:
+            self._request_end(Ended(EndReason.STOPPED))
+            return
+        self._enter()
+        try:
+            self._request_end(Ended(EndReason.STOPPED))
+            self._finish()
+        finally:
+            self._leave()
+        self._restore_signals()
+
+    def run(self) -> Ended:
+        """Start, wait for the end, release; return why it ended."""
+        with self:
+            ended = self.wait()
+        assert ended is not None
+        return ended
+
+    def __enter__(self) -> Session:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        held = ", ".join(a.name for a in self.held) or "nothing"
+        return f"<Session {self._state.value} mode={self.mode.value} holding {held}>"
+
+    # -- start --------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        if self.handle_signals:
+            self._install_signals()
+        if self.pids:
+            from ._process import open_process
+
+            for pid in self.pids:
+                self._pidfds[open_process(pid)] = pid
+        if self.duration is not None:
+            self._deadline = time.monotonic() + self.duration
+        self._acquire()
+
+    def _acquire(self) -> None:
+        from ._resources import Resources
+
+        self._resources = resources = Resources()
+        attempts: list[Attempt] = []
+        for entry in self._entries:
+            if self._end is not None:
+                break
+            try:
+                cls = entry.load()
+            except ImportError as err:
+                attempts.append(Attempt(entry.name, entry.name, False, error=f"cannot load: {err}"))
+                continue
+            blocks = cls.blocks.get(self.mode)
+            if blocks is None:
+                if entry.name in self._methods:
+                    error = f"does not serve --mode {self.mode.value}"
+                    attempts.append(Attempt(cls.name, cls.title, False, error=error))
+                continue
+            mechanism = cls(resources)
+            try:
+                mechanism.acquire(self.mode, self.reason)
+            except MechanismError as err:
+                attempts.append(Attempt(cls.name, cls.title, False, error=str(err)))
+                continue
+            self._held.append(mechanism)
+            attempts.append(Attempt(cls.name, cls.title, True, blocks=blocks))
+        self.attempts = tuple(attempts)
+        if not self._held and self._end is None:
+            raise NoMechanismError(attempts)
+
+    def _install_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            raise SessionError("signals can be handled only by a session started in the main thread")
+        for signum in HANDLED_SIGNALS:
+            self._previous_handlers[signum] = signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self._state is _State.RELEASED:
+            # Released from another thread, which could not restore the handlers: pass on.
+            self._restore_signals()
+            os.kill(os.getpid(), signum)
+            return
+        self._request_end(Ended(EndReason.SIGNAL, signal=signum))
+
+    # -- waiting ------------------------------------------------------------------------
+
+    def _block(self, timeout: float | None) -> bool:
+        """Sleep until the session ends (True) or ``timeout`` passes (False)."""
+        wake_r = self._wake_r
+        if wake_r is None:
+            return True
+        poller = select.poll()
+        poller.register(wake_r, select.POLLIN)
+        for fd, pid in self._pidfds.items():
+            if pid not in self._exited:
+                poller.register(fd, select.POLLIN)
+        give_up = None if timeout is None else time.monotonic() + timeout
+        while self._end is None:
+            now = time.monotonic()
+            if self._deadline is not None and now >= self._deadline:
+                self._request_end(Ended(EndReason.DURATION))
+                break
+            if give_up is not None and now >= give_up:
+                return False
+            limits = [t for t in (self._deadline, give_up) if t is not None]
+            ms = None
+            if limits:
+                ms = min(_MAX_POLL_MS, max(0, math.ceil((min(limits) - now) * 1000)))
+            for fd, _ in poller.poll(ms):
+                pid = self._pidfds.get(fd)
+                if pid is not None:
+                    poller.unregister(fd)
+                    self._process_exited(pid)
+        return True
+
+    def _process_exited(self, pid: int) -> None:
+        with self._lock:
+            self._exited.add(pid)
+            if len(self._exited) == len(self.pids):
+                self._request_end(Ended(EndReason.PROCESS_EXIT, pid=pid))
+
+    # -- ending -------------------------------------------------------------------------
+
+    def _request_end(self, ended: Ended) -> None:
+        """Record why the session ends (the first reason wins) and wake every waiter.
+
+        Async-signal-safe in Python's sense: it takes no lock that could block.
+        """
+        if self._end is None:
+            self._end = ended
+        if self._wake_lock.acquire(blocking=False):
+            # Not acquired: another thread is writing (that wakes the waiters too) or
+            # closing the pipe (the session is being released anyway).
+            try:
+                if self._wake_w is not None:
+                    # The pipe is never drained: once ended, every waiter wakes at once.
+                    os.write(self._wake_w, b"!")
+            except OSError:
+                pass
+            finally:
+                self._wake_lock.release()
+
+    def _finish(self) -> None:
+        """Release now, or wait for the waiter that will; the caller is marked busy."""
+        with self._lock:
+            if self._state is _State.RELEASED:
+                return
+            if self._state is _State.NEW:
+                self._state = _State.RELEASED
+                self._released.set()
+                return
+            if self._waiters == 0:
+                self._release()
+                return
+        self._released.wait()
+
+    def _settle(self) -> None:
+        self._enter()
+        try:
+            self._finish()
+        finally:
+            self._leave()
+        self._restore_signals()
+
+    def _release(self) -> None:
+        """Let go of everything, once. Called with ``_lock`` held; never raises."""
+        if self._state is _State.RELEASED:
+            return
+        self._state = _State.RELEASED
+        try:
+            for mechanism in reversed(self._held):
+                mechanism.release()
+                self.problems.extend(mechanism.problems)
+            self._held.clear()
+            if self._resources is not None:
+                self._resources.close()
+            for fd in self._pidfds:
+                os.close(fd)
+            self._pidfds.clear()
+            with self._wake_lock:
+                for fd in (self._wake_r, self._wake_w):
+                    if fd is not None:
+                        os.close(fd)
+                self._wake_r = self._wake_w = None
+        finally:
+            self._released.set()
+
+    def _restore_signals(self) -> None:
+        if not self._previous_handlers or self._state is not _State.RELEASED:
+            return
+        if threading.current_thread() is not threading.main_thread():
+            return  # only the main thread may; _on_signal passes signals on meanwhile
+        handlers, self._previous_handlers = self._previous_handlers, {}
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+
+    def _enter(self) -> None:
+        me = threading.get_ident()
+        self._busy[me] = self._busy.get(me, 0) + 1
+
+    def _leave(self) -> None:
+        me = threading.get_ident()
+        depth = self._busy[me] - 1
+        if depth:
+            self._busy[me] = depth
+        else:
+            del self._busy[me]
+
+
+def inhibit(
+    duration: DurationLike = None,
+    pids: Iterable[int] = (),
+    reason: str | None = None,
+    mode: Mode | str = Mode.DISPLAY,
+    methods: Iterable[str] | None = None,
+) -> Session:
+    """Keep the machine awake for a ``with`` block: ``with cocainate.inhibit(): work()``."""
+    return Session(duration=duration, pids=pids, reason=reason, mode=mode, methods=methods)
+
+
+def screen_blocked(attempts: Iterable[Attempt]) -> bool:
+    """Whether any held mechanism keeps the screen from idling."""
+    return any(a.held and Blocks.SCREEN_IDLE in a.blocks for a in attempts)
+
+
+__all__ = ["EndReason", "Ended", "Session", "inhibit", "screen_blocked"]

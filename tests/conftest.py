@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from buses import Bus, Logind, StandIn, wait_until
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+class Desktop:
+    """A private session bus with the three desktop services, and a private system bus
+    with logind, as a user's machine would have them."""
+
+    def __init__(self, root: Path) -> None:
+        self.system_bus = Bus(root / "system", "system")
+        self.session_bus = Bus(root / "session", "session")
+        self.logind = Logind(self.system_bus)
+        self.screensaver = StandIn(self.session_bus, "screensaver")
+        self.gnome = StandIn(self.session_bus, "gnome")
+        self.power = StandIn(self.session_bus, "power")
+        self.services = (self.screensaver, self.gnome, self.power)
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["DBUS_SESSION_BUS_ADDRESS"] = self.session_bus.address
+        env["DBUS_SYSTEM_BUS_ADDRESS"] = self.system_bus.address
+        return env
+
+    def held(self) -> dict[str, list[Any]]:
+        """Every inhibit held anywhere, by service (empty lists when nothing is held)."""
+        held: dict[str, list[Any]] = {s.kind: s.inhibitors() for s in self.services}
+        held["logind"] = self.logind.inhibitors()
+        return held
+
+    def nothing_held(self) -> bool:
+        return not any(self.held().values())
+
+    def reset(self) -> None:
+        for service in self.services:
+            service.reset()
+
+    def close(self) -> None:
+        self.session_bus.close()
+        self.system_bus.close()
+
+
+@pytest.fixture(scope="session")
+def desktop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desktop]:
+    d = Desktop(tmp_path_factory.mktemp("desktop"))
+    try:
+        yield d
+    finally:
+        d.close()
+
+
+@pytest.fixture
+def bus_env(desktop: Desktop, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desktop]:
+    """The desktop's buses in this process's environment; afterwards, nothing may be held."""
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", desktop.session_bus.address)
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", desktop.system_bus.address)
+    desktop.reset()
+    yield desktop
+    wait_until(desktop.nothing_held, 3, "every inhibit to be released")
+
+
+@pytest.fixture
+def fresh_bus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bus]:
+    """An empty private session bus for this test alone; no system bus."""
+    bus = Bus(tmp_path / "bus", "session")
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=" + str(tmp_path / "no-system-bus"))
+    try:
+        yield bus
+    finally:
+        bus.close()
+
+
+def run_cli(*args: str, env: dict[str, str], timeout: float = 20, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cocainate", *args],
+        env=env, capture_output=True, text=True, timeout=timeout, **kwargs,
+    )

@@ -1,0 +1,158 @@
+"""A stand-in for a desktop's inhibit service, on a real bus, behaving as the real daemons do.
+
+It serves one of org.freedesktop.ScreenSaver, org.gnome.SessionManager or
+org.freedesktop.PowerManagement, hands out cookies, records every call with the caller's
+unique name and the time it arrived, and drops a caller's inhibits when the caller's
+connection leaves the bus (NameOwnerChanged), as KDE, GNOME, xscreensaver and friends do.
+Unknown objects and methods get the bus's standard errors, so clients see what a daemon
+that serves other paths would answer.
+
+Tests read its state through org.cocainate.Test at /org/cocainate/Test:
+  Inhibitors() -> a(ussu)   cookie, owner, reason, flags of each held inhibit
+  Calls() -> a(sdsu)        method, time.time(), caller, cookie of every (Un)Inhibit
+  Reset()                   forget the call log
+
+Usage: inhibit_service.py KIND [--paths P1,P2] [--first-cookie N] [--hang]
+KIND: screensaver | gnome | power
+Prints "ready" on stdout once it owns its name. The bus is $DBUS_SESSION_BUS_ADDRESS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from jeepney import (
+    DBusAddress,
+    HeaderFields,
+    MatchRule,
+    MessageType,
+    message_bus,
+    new_error,
+    new_method_return,
+)
+from jeepney.io.blocking import Proxy, open_dbus_connection
+
+KINDS = {
+    # name, default paths, interface, inhibit signature, uninhibit method
+    "screensaver": (
+        "org.freedesktop.ScreenSaver",
+        ("/org/freedesktop/ScreenSaver", "/ScreenSaver"),
+        "org.freedesktop.ScreenSaver",
+        "ss",
+        "UnInhibit",
+    ),
+    "gnome": (
+        "org.gnome.SessionManager",
+        ("/org/gnome/SessionManager",),
+        "org.gnome.SessionManager",
+        "susu",
+        "Uninhibit",
+    ),
+    "power": (
+        "org.freedesktop.PowerManagement",
+        ("/org/freedesktop/PowerManagement/Inhibit",),
+        "org.freedesktop.PowerManagement.Inhibit",
+        "ss",
+        "UnInhibit",
+    ),
+}
+TEST_PATH = "/org/cocainate/Test"
+TEST_INTERFACE = "org.cocainate.Test"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("kind", choices=KINDS)
+    parser.add_argument("--paths")
+    parser.add_argument("--first-cookie", type=int, default=1)
+    parser.add_argument("--hang", action="store_true", help="never answer Inhibit")
+    parser.add_argument("--fail", help="answer Inhibit with this D-Bus error name")
+    args = parser.parse_args()
+    name, paths, interface, signature, uninhibit = KINDS[args.kind]
+    if args.paths:
+        paths = tuple(args.paths.split(","))
+
+    conn = open_dbus_connection("SESSION")
+    bus = Proxy(message_bus, conn)
+    bus.AddMatch(
+        MatchRule(type="signal", sender="org.freedesktop.DBus", member="NameOwnerChanged")
+    )
+    if bus.RequestName(name, 4)[0] != 1:  # DO_NOT_QUEUE; 1 = primary owner
+        sys.exit(f"could not own {name}")
+    print("ready", flush=True)
+
+    held: dict[int, tuple[str, str, int]] = {}
+    calls: list[tuple[str, float, str, int]] = []
+    next_cookie = args.first_cookie
+
+    def reply(msg, sig=None, body=()):
+        conn.send(new_method_return(msg, sig, body))
+
+    while True:
+        msg = conn.receive()
+        fields = msg.header.fields
+        if msg.header.message_type == MessageType.signal:
+            if fields.get(HeaderFields.member) == "NameOwnerChanged":
+                gone, _old, new = msg.body
+                if not new and gone.startswith(":"):
+                    for cookie in [c for c, h in held.items() if h[0] == gone]:
+                        del held[cookie]
+            continue
+        if msg.header.message_type != MessageType.method_call:
+            continue
+        path = fields.get(HeaderFields.path)
+        member = fields.get(HeaderFields.member)
+        iface = fields.get(HeaderFields.interface)
+        sender = fields.get(HeaderFields.sender, "")
+        if path == TEST_PATH and iface in (TEST_INTERFACE, None):
+            if member == "Inhibitors":
+                rows = [(c, h[0], h[1], h[2]) for c, h in held.items()]
+                reply(msg, "a(ussu)", (rows,))
+            elif member == "Calls":
+                reply(msg, "a(sdsu)", (calls,))
+            elif member == "Reset":
+                calls.clear()
+                reply(msg)
+            else:
+                conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod"))
+            continue
+        if path not in paths:
+            conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownObject", "s",
+                                (f"No such object path '{path}'",)))
+            continue
+        if iface not in (interface, None) or member not in ("Inhibit", uninhibit):
+            conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod", "s",
+                                (f"No such method '{member}'",)))
+            continue
+        if member == "Inhibit":
+            if fields.get(HeaderFields.signature) != signature:
+                conn.send(new_error(msg, "org.freedesktop.DBus.Error.InvalidArgs", "s",
+                                    (f"expected signature {signature}",)))
+                continue
+            if args.hang:
+                continue
+            if args.fail:
+                conn.send(new_error(msg, args.fail, "s", ("refused by the test service",)))
+                continue
+            cookie = next_cookie
+            next_cookie += 1
+            reason = msg.body[2] if args.kind == "gnome" else msg.body[1]
+            flags = msg.body[3] if args.kind == "gnome" else 0
+            held[cookie] = (sender, reason, flags)
+            calls.append(("Inhibit", time.time(), sender, cookie))
+            reply(msg, "u", (cookie,))
+        else:
+            (cookie,) = msg.body
+            calls.append((member, time.time(), sender, cookie))
+            if held.get(cookie, ("",))[0] != sender:
+                conn.send(new_error(msg, "org.freedesktop.DBus.Error.InvalidArgs", "s",
+                                    (f"cookie {cookie} is not yours",)))
+                continue
+            del held[cookie]
+            reply(msg)
+
+
+if __name__ == "__main__":
+    main()
