@@ -1,0 +1,226 @@
+"""The library's Session against real private buses: every way it ends, and that it leaks nothing."""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
+from datetime import timedelta
+
+import pytest
+
+import cocainate
+from buses import Bus, wait_until
+from cocainate import EndReason, NoMechanismError, Session, SessionError, UsageError
+from conftest import Desktop
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_inhibit_holds_every_service_for_the_block(bus_env: Desktop) -> None:
+    with cocainate.inhibit(reason="library") as session:
+        held = bus_env.held()
+        assert all(held.values()), held
+        assert [a.name for a in session.held] == [
+            "screensaver", "gnome-session", "power-management", "logind"
+        ]
+        assert held["screensaver"][0][2] == "library"
+    assert session.ended is not None and session.ended.reason is EndReason.STOPPED
+    # UnInhibit was called, not merely the connection closed
+    assert len(bus_env.screensaver.calls("UnInhibit")) == 1
+    assert len(bus_env.gnome.calls("Uninhibit")) == 1
+
+
+def test_system_mode_leaves_the_screensaver_alone(bus_env: Desktop) -> None:
+    with Session(mode="system") as session:
+        assert [a.name for a in session.held] == ["gnome-session", "power-management", "logind"]
+        assert bus_env.screensaver.inhibitors() == []
+        assert bus_env.logind.inhibitors()[0][0] == "sleep"
+
+
+def test_duration_ends_it(bus_env: Desktop) -> None:
+    session = Session(duration=timedelta(milliseconds=200)).start()
+    started = time.monotonic()
+    ended = session.wait()
+    elapsed = time.monotonic() - started
+    assert ended is not None and ended.reason is EndReason.DURATION
+    assert 0.19 <= elapsed < 1.0
+    assert not session.active
+
+
+def test_every_watched_process_must_exit(bus_env: Desktop) -> None:
+    short = subprocess.Popen(["sleep", "0.1"])
+    longer = subprocess.Popen(["sleep", "0.4"])
+    session = Session(pids=[short.pid, longer.pid]).start()
+    short.wait()
+    assert session.wait(timeout=0.05) is None  # one still runs
+    longer.wait()
+    ended = session.wait()
+    assert ended is not None and ended.reason is EndReason.PROCESS_EXIT
+    assert ended.pid == longer.pid
+
+
+def test_a_process_that_does_not_exist_is_refused_before_anything_is_held(bus_env: Desktop) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    with pytest.raises(cocainate.ProcessNotFoundError, match=f"no process with PID {dead.pid}"):
+        Session(pids=[dead.pid]).start()
+    assert bus_env.screensaver.calls() == []
+
+
+def test_stop_from_another_thread_wakes_the_waiter(bus_env: Desktop) -> None:
+    session = Session(duration=3600).start()
+    timer = threading.Timer(0.1, session.stop)
+    timer.start()
+    ended = session.wait()
+    timer.join()
+    assert ended is not None and ended.reason is EndReason.STOPPED
+    assert bus_env.nothing_held() or wait_until(bus_env.nothing_held, 2)
+
+
+def test_stop_from_another_thread_returns_after_the_release(bus_env: Desktop) -> None:
+    session = Session(duration=3600).start()
+    waiter = threading.Thread(target=session.wait)
+    waiter.start()
+    time.sleep(0.05)
+    session.stop()
+    assert not session.active
+    assert bus_env.screensaver.inhibitors() == []
+    waiter.join()
+
+
+def test_stop_twice_and_before_start(bus_env: Desktop) -> None:
+    never = Session()
+    never.stop()
+    with pytest.raises(SessionError):
+        never.start()
+    session = Session().start()
+    session.stop()
+    session.stop()
+    assert session.wait() is not None
+    with pytest.raises(SessionError, match="only once"):
+        session.start()
+
+
+def test_stop_from_a_signal_handler(bus_env: Desktop) -> None:
+    session = Session(duration=3600).start()
+    previous = signal.signal(signal.SIGUSR1, lambda *_: session.stop())
+    try:
+        threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGUSR1)).start()
+        ended = session.wait()
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert ended is not None and ended.reason is EndReason.STOPPED
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP])
+def test_handled_signals_end_it_and_handlers_are_restored(bus_env: Desktop, signum: int) -> None:
+    def mine(*_: object) -> None:
+        pass
+
+    before = signal.signal(signum, mine)
+    try:
+        session = Session(handle_signals=True).start()
+        assert signal.getsignal(signum) != mine
+        threading.Timer(0.05, os.kill, (os.getpid(), signum)).start()
+        ended = session.wait()
+        assert ended is not None and ended.reason is EndReason.SIGNAL and ended.signal == signum
+        assert signal.getsignal(signum) is mine
+    finally:
+        signal.signal(signum, before)
+
+
+def test_signals_are_left_alone_unless_asked(bus_env: Desktop) -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    with Session():
+        assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_signal_handling_needs_the_main_thread(bus_env: Desktop) -> None:
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            Session(handle_signals=True).start()
+        except BaseException as err:
+            errors.append(err)
+
+    thread = threading.Thread(target=start)
+    thread.start()
+    thread.join()
+    assert isinstance(errors[0], SessionError)
+    assert bus_env.screensaver.calls() == []
+
+
+def test_an_exception_in_the_block_releases(bus_env: Desktop) -> None:
+    with pytest.raises(ZeroDivisionError), cocainate.inhibit():
+        assert bus_env.screensaver.inhibitors()
+        1 / 0  # noqa: B018
+    assert bus_env.screensaver.inhibitors() == []
+
+
+def test_keyboard_interrupt_while_waiting_releases(bus_env: Desktop) -> None:
+    session = Session().start()
+    threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        session.wait()
+    assert not session.active
+    assert bus_env.screensaver.inhibitors() == []
+
+
+def test_nothing_usable_raises_with_every_reason(fresh_bus: Bus) -> None:
+    with pytest.raises(NoMechanismError) as info:
+        Session().start()
+    names = [a.name for a in info.value.attempts]
+    assert names == ["screensaver", "gnome-session", "power-management", "logind"]
+    assert all(a.error for a in info.value.attempts)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"duration": -1}, {"duration": float("nan")}, {"duration": "1h"}, {"pids": [0]}, {"pids": [-3]},
+     {"pids": [True]}, {"mode": "bright"}, {"methods": ["nope"]}],
+)
+def test_bad_arguments(kwargs: dict[str, object]) -> None:
+    with pytest.raises(UsageError):
+        Session(**kwargs)  # type: ignore[arg-type]
+
+
+def test_methods_choose_the_mechanisms(bus_env: Desktop) -> None:
+    with Session(methods=["logind"]) as session:
+        assert [a.name for a in session.held] == ["logind"]
+        assert bus_env.screensaver.inhibitors() == []
+
+
+def test_a_thousand_early_stopped_hour_long_sessions_leave_nothing(bus_env: Desktop) -> None:
+    """The seed's own bug: a session stopped early must not keep its timer (or anything else)."""
+
+    def one() -> None:
+        session = Session(duration=3600, methods=["screensaver"]).start()
+        session.stop()
+
+    for _ in range(20):  # warm caches and imports
+        one()
+    gc.collect()
+    threads, fds = threading.active_count(), open_fds()
+    tracemalloc.start()
+    try:
+        baseline = tracemalloc.take_snapshot()
+        for _ in range(1000):
+            one()
+        gc.collect()
+        grown = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(baseline, "filename"))
+    finally:
+        tracemalloc.stop()
+    assert threading.active_count() == threads
+    assert open_fds() == fds
+    assert grown < 64 * 1024, f"retained {grown} bytes after 1000 sessions"
+    assert bus_env.screensaver.inhibitors() == []
+    assert len(bus_env.screensaver.calls("UnInhibit")) == 1020
