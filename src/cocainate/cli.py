@@ -118,8 +118,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def _attach_values(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
+    """Let ``-d -5s`` and ``-p -4`` reach our validators, which name the problem, instead of
+    argparse's "expected one argument"."""
+    out = list(argv)
+    for i in range(len(out) - 1):
+        value = out[i + 1]
+        if out[i] in _TAKES_VALUE and value.startswith("-") and value not in parser._option_string_actions:
+            out[i : i + 2] = [f"{out[i]}={value}"]
+            return _attach_values(parser, out)
+    return out
+
+
+_TAKES_VALUE = ("-d", "--duration", "-p", "--pid")
+
+
 def _main(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(_attach_values(parser, sys.argv[1:] if argv is None else argv))
     if args.command == "version":
         return _version(args.verbose)
     if args.command == "methods":
