@@ -74,8 +74,15 @@ class Bus:
             self._connection = open_dbus_connection(self.address)
         return self._connection
 
-    def call(self, name: str, path: str, interface: str, method: str,
-             signature: str | None = None, body: tuple[Any, ...] = ()) -> tuple[Any, ...]:
+    def call(
+        self,
+        name: str,
+        path: str,
+        interface: str,
+        method: str,
+        signature: str | None = None,
+        body: tuple[Any, ...] = (),
+    ) -> tuple[Any, ...]:
         from jeepney.wrappers import unwrap_msg
 
         msg = new_method_call(DBusAddress(path, name, interface), method, signature, body)
@@ -84,10 +91,20 @@ class Bus:
         return result
 
     def has_owner(self, name: str) -> bool:
-        return bool(self.call("org.freedesktop.DBus", "/org/freedesktop/DBus",
-                              "org.freedesktop.DBus", "NameHasOwner", "s", (name,))[0])
+        return bool(
+            self.call(
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "NameHasOwner",
+                "s",
+                (name,),
+            )[0]
+        )
 
-    def spawn(self, argv: list[str], name: str | None = None, **kwargs: Any) -> subprocess.Popen[str]:
+    def spawn(
+        self, argv: list[str], name: str | None = None, **kwargs: Any
+    ) -> subprocess.Popen[str]:
         """Start a service with this bus as its session (or system) bus; wait for ``name``."""
         env = dict(kwargs.pop("env", os.environ))
         env[self.env_name] = self.address
@@ -172,8 +189,9 @@ class Logind:
 
     def inhibitors(self) -> list[tuple[str, str, str, str]]:
         """(what, who, why, mode) of every lock held."""
-        rows = self.bus.call(self.name, "/org/freedesktop/login1",
-                             "org.freedesktop.login1.Manager", "ListInhibitors")[0]
+        rows = self.bus.call(
+            self.name, "/org/freedesktop/login1", "org.freedesktop.login1.Manager", "ListInhibitors"
+        )[0]
         return [tuple(row[:4]) for row in rows]  # type: ignore[misc]
 
 

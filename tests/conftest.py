@@ -83,8 +83,14 @@ def fresh_bus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bus]:
         bus.close()
 
 
-def run_cli(*args: str, env: dict[str, str], timeout: float = 20, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str], timeout: float = 20, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "cocainate", *args],
-        env=env, capture_output=True, text=True, timeout=timeout, **kwargs,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kwargs,
     )

@@ -17,7 +17,10 @@ from conftest import Desktop, run_cli
 def spawn(desktop: Desktop, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "cocainate", *args],
-        env=desktop.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=desktop.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -25,7 +28,9 @@ def started(desktop: Desktop, process: subprocess.Popen[str]) -> None:
     """Wait for the announcement line, which comes once every inhibit is held."""
     assert process.stdout is not None
     line = process.stdout.readline()
-    assert "keeping the display awake" in line, line + (process.stderr.read() if process.stderr else "")
+    assert "keeping the display awake" in line, line + (
+        process.stderr.read() if process.stderr else ""
+    )
     assert all(desktop.held().values())
 
 
@@ -124,8 +129,13 @@ def test_verbose_says_what_holds_and_why_others_do_not(bus_env: Desktop) -> None
     result = run_cli("-v", "-d", "100ms", env=env)
     assert result.returncode == 0
     assert "screensaver [org.freedesktop.ScreenSaver]: held, blocks screen" in result.stderr
-    assert "gnome-session [org.gnome.SessionManager]: held, blocks screen and sleep" in result.stderr
-    assert "logind [org.freedesktop.login1]: not held: cannot connect to the system bus" in result.stderr
+    assert (
+        "gnome-session [org.gnome.SessionManager]: held, blocks screen and sleep" in result.stderr
+    )
+    assert (
+        "logind [org.freedesktop.login1]: not held: cannot connect to the system bus"
+        in result.stderr
+    )
 
 
 def test_mode_system(bus_env: Desktop) -> None:
@@ -166,7 +176,7 @@ def test_method_forces_the_mechanisms(bus_env: Desktop) -> None:
     assert "(power-management, logind)" in process.stdout.readline()
     assert bus_env.screensaver.inhibitors() == [] and bus_env.gnome.inhibitors() == []
     process.terminate()
-    out, err = process.communicate(timeout=10)
+    _, err = process.communicate(timeout=10)
     assert "warning: nothing held keeps the screen on" in err
 
 
@@ -185,7 +195,10 @@ def test_no_mechanism_is_exit_3_with_a_line_each(tmp_path: object) -> None:
     lines = result.stderr.splitlines()
     assert lines[0] == "cocainate: nothing could keep this machine awake:"
     assert [line.split(":")[0].strip() for line in lines[1:]] == [
-        "screensaver", "gnome-session", "power-management", "logind"
+        "screensaver",
+        "gnome-session",
+        "power-management",
+        "logind",
     ]
     assert "Traceback" not in result.stderr
 
@@ -238,9 +251,11 @@ def test_version(bus_env: Desktop) -> None:
 def test_methods_lists_each_with_why_not(bus_env: Desktop) -> None:
     env = dict(bus_env.env, DBUS_SYSTEM_BUS_ADDRESS="unix:path=/nonexistent/socket")
     lines = run_cli("methods", env=env).stdout.splitlines()
-    assert lines[0].split() [:3] == ["screensaver", "org.freedesktop.ScreenSaver", "[display]"]
+    assert lines[0].split()[:3] == ["screensaver", "org.freedesktop.ScreenSaver", "[display]"]
     assert lines[0].endswith("usable")
-    assert lines[3].startswith("logind") and "not usable: cannot connect to the system bus" in lines[3]
+    assert (
+        lines[3].startswith("logind") and "not usable: cannot connect to the system bus" in lines[3]
+    )
 
 
 def test_the_console_script_and_module_agree(bus_env: Desktop) -> None:

@@ -11,8 +11,16 @@ from hypothesis import strategies as st
 from cocainate import UsageError, parse_duration
 from cocainate.duration import MAX_NANOSECONDS, format_duration
 
-NS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9,
-      "h": 3600 * 10**9}
+NS = {
+    "ns": 1,
+    "us": 10**3,
+    "µs": 10**3,
+    "μs": 10**3,
+    "ms": 10**6,
+    "s": 10**9,
+    "m": 60 * 10**9,
+    "h": 3600 * 10**9,
+}
 
 
 @pytest.mark.parametrize(
@@ -60,8 +68,13 @@ def test_rejects_with_a_message_naming_the_problem(text: str, problem: str) -> N
     assert "\n" not in str(info.value)
 
 
-@given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 10**4), st.sampled_from(sorted(NS))),
-                min_size=1, max_size=4))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 10**6), st.integers(0, 10**4), st.sampled_from(sorted(NS))),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_sums_terms_exactly(terms: list[tuple[int, int, str]]) -> None:
     text = "".join(f"{whole}.{frac}{unit}" for whole, frac, unit in terms)
     expected = 0

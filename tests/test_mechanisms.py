@@ -112,7 +112,8 @@ def test_logind_what_follows_the_mode(bus_env: Desktop) -> None:
 
 
 @pytest.mark.parametrize(
-    "paths", ["/ScreenSaver", "/org/freedesktop/ScreenSaver", "/org/freedesktop/ScreenSaver,/ScreenSaver"]
+    "paths",
+    ["/ScreenSaver", "/org/freedesktop/ScreenSaver", "/org/freedesktop/ScreenSaver,/ScreenSaver"],
 )
 def test_screensaver_at_any_of_its_paths(fresh_bus: Bus, paths: str) -> None:
     service = StandIn(fresh_bus, "screensaver", "--paths", paths)
@@ -158,7 +159,10 @@ def test_no_session_bus_is_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
     resources = Resources()
-    assert make("screensaver", resources).probe() == "no session bus: DBUS_SESSION_BUS_ADDRESS is not set"
+    assert (
+        make("screensaver", resources).probe()
+        == "no session bus: DBUS_SESSION_BUS_ADDRESS is not set"
+    )
     resources.close()
 
 

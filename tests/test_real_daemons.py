@@ -29,8 +29,19 @@ pytestmark = pytest.mark.skipif(
 def display() -> Iterator[str]:
     read, write = os.pipe()
     xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "640x480x24", "-nolisten", "tcp", "-noreset"],
-        pass_fds=[write], stderr=subprocess.DEVNULL,
+        [
+            "Xvfb",
+            "-displayfd",
+            str(write),
+            "-screen",
+            "0",
+            "640x480x24",
+            "-nolisten",
+            "tcp",
+            "-noreset",
+        ],
+        pass_fds=[write],
+        stderr=subprocess.DEVNULL,
     )
     os.close(write)
     try:
@@ -51,20 +62,35 @@ class Machine:
         Logind(self.system)
         self.session = Bus(root / "session", "session")
         self.env = dict(
-            os.environ, DISPLAY=display, HOME=str(root), XDG_CONFIG_HOME=str(root / "config"),
-            DBUS_SESSION_BUS_ADDRESS=self.session.address, DBUS_SYSTEM_BUS_ADDRESS=self.system.address,
+            os.environ,
+            DISPLAY=display,
+            HOME=str(root),
+            XDG_CONFIG_HOME=str(root / "config"),
+            DBUS_SESSION_BUS_ADDRESS=self.session.address,
+            DBUS_SYSTEM_BUS_ADDRESS=self.system.address,
         )
         self.groups: list[subprocess.Popen[str]] = []
 
     def daemon(self, argv: list[str], name: str, log: Path) -> None:
         with log.open("w") as stderr:
-            process = self.session.spawn(argv, name=name, env=self.env, stderr=stderr,
-                                         stdout=subprocess.DEVNULL, start_new_session=True)
+            process = self.session.spawn(
+                argv,
+                name=name,
+                env=self.env,
+                stderr=stderr,
+                stdout=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         self.groups.append(process)
 
     def cocainate(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([sys.executable, "-m", "cocainate", *args], env=self.env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            [sys.executable, "-m", "cocainate", *args],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def close(self) -> None:
         for process in self.groups:  # the daemons' helpers (keyring, systemd helper) too
@@ -87,8 +113,16 @@ def machine(tmp_path: Path, display: str) -> Iterator[Machine]:
 
 
 def is_inhibited(machine: Machine, flags: int) -> bool:
-    return bool(machine.session.call("org.gnome.SessionManager", "/org/gnome/SessionManager",
-                                     "org.gnome.SessionManager", "IsInhibited", "u", (flags,))[0])
+    return bool(
+        machine.session.call(
+            "org.gnome.SessionManager",
+            "/org/gnome/SessionManager",
+            "org.gnome.SessionManager",
+            "IsInhibited",
+            "u",
+            (flags,),
+        )[0]
+    )
 
 
 @pytest.fixture
@@ -102,8 +136,11 @@ def mate(machine: Machine) -> Machine:
     machine.env.update(GSETTINGS_BACKEND="keyfile", XDG_CONFIG_DIRS=str(machine.root / "none"))
     autostart = machine.root / "autostart"
     autostart.mkdir()
-    machine.daemon(["mate-session", "-a", str(autostart)], "org.gnome.SessionManager",
-                   machine.root / "mate-session.log")
+    machine.daemon(
+        ["mate-session", "-a", str(autostart)],
+        "org.gnome.SessionManager",
+        machine.root / "mate-session.log",
+    )
     return machine
 
 
@@ -132,7 +169,10 @@ def test_mate_session_system_mode_blocks_only_suspend(mate: Machine) -> None:
 
 @pytest.mark.parametrize(
     ("how", "released"),
-    [("SIGINT", 'uninhibited by "cocainate"'), ("SIGKILL", 'app "cocainate" has died: uninhibiting')],
+    [
+        ("SIGINT", 'uninhibited by "cocainate"'),
+        ("SIGKILL", 'app "cocainate" has died: uninhibiting'),
+    ],
 )
 def test_xscreensaver_is_inhibited_while_held(machine: Machine, how: str, released: str) -> None:
     log = machine.root / "xscreensaver.log"

@@ -1,4 +1,4 @@
-"""The library's Session against real private buses: every way it ends, and that it leaks nothing."""
+"""The library's Session on real private buses: every way it ends, and that it leaks nothing."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import gc
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import tracemalloc
@@ -29,7 +28,10 @@ def test_inhibit_holds_every_service_for_the_block(bus_env: Desktop) -> None:
         held = bus_env.held()
         assert all(held.values()), held
         assert [a.name for a in session.held] == [
-            "screensaver", "gnome-session", "power-management", "logind"
+            "screensaver",
+            "gnome-session",
+            "power-management",
+            "logind",
         ]
         assert held["screensaver"][0][2] == "library"
     assert session.ended is not None and session.ended.reason is EndReason.STOPPED
@@ -185,8 +187,16 @@ def test_nothing_usable_raises_with_every_reason(fresh_bus: Bus) -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"duration": -1}, {"duration": float("nan")}, {"duration": "1h"}, {"pids": [0]}, {"pids": [-3]},
-     {"pids": [True]}, {"mode": "bright"}, {"methods": ["nope"]}],
+    [
+        {"duration": -1},
+        {"duration": float("nan")},
+        {"duration": "1h"},
+        {"pids": [0]},
+        {"pids": [-3]},
+        {"pids": [True]},
+        {"mode": "bright"},
+        {"methods": ["nope"]},
+    ],
 )
 def test_bad_arguments(kwargs: dict[str, object]) -> None:
     with pytest.raises(UsageError):
@@ -216,7 +226,9 @@ def test_a_thousand_early_stopped_hour_long_sessions_leave_nothing(bus_env: Desk
         for _ in range(1000):
             one()
         gc.collect()
-        grown = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(baseline, "filename"))
+        grown = sum(
+            s.size_diff for s in tracemalloc.take_snapshot().compare_to(baseline, "filename")
+        )
     finally:
         tracemalloc.stop()
     assert threading.active_count() == threads

@@ -19,7 +19,7 @@ from .errors import (
     UsageError,
 )
 from .mechanisms import Attempt, Blocks, Mode
-from .session import EndReason, Ended, Session, inhibit
+from .session import Ended, EndReason, Session, inhibit
 
 __all__ = [
     "Attempt",

@@ -82,7 +82,9 @@ def connect(kind: str) -> DBusConnection:
     try:
         sock = prep_socket(path, enable_fds=True, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as err:
-        raise MechanismError(f"cannot connect to the {kind} bus at {address}: {_reason(err)}") from err
+        raise MechanismError(
+            f"cannot connect to the {kind} bus at {address}: {_reason(err)}"
+        ) from err
     except Exception as err:  # jeepney's AuthenticationError and friends
         raise MechanismError(f"the {kind} bus at {address} refused us: {err}") from err
     try:
@@ -125,7 +127,9 @@ def call(
         text = reply.body[0] if reply.body and isinstance(reply.body[0], str) else ""
         if name in _NO_OWNER:
             raise CallError(f"{address.bus_name} is not running", name)
-        raise CallError(f"{where} answered {method} with {name}" + (f": {text}" if text else ""), name)
+        raise CallError(
+            f"{where} answered {method} with {name}" + (f": {text}" if text else ""), name
+        )
     body_out: tuple[Any, ...] = reply.body
     return body_out
 

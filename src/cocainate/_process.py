@@ -24,6 +24,8 @@ def open_process(pid: int) -> int:
         if err.errno == errno.EINVAL:
             raise UsageError(f"{pid} is not the PID of a process (a thread ID?)") from err
         if err.errno == errno.ENOSYS:
-            raise SessionError("waiting for a process needs pidfd_open (Linux 5.3 or newer)") from err
+            raise SessionError(
+                "waiting for a process needs pidfd_open (Linux 5.3 or newer)"
+            ) from err
         raise SessionError(f"cannot watch process {pid}: {err.strerror}") from err
     return fd

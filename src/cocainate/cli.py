@@ -78,35 +78,53 @@ def build_parser() -> argparse.ArgumentParser:
         "signal), 2 on bad usage, 3 when no mechanism could be acquired, 1 on other errors.",
     )
     parser.add_argument(
-        "-d", "--duration", type=_duration, metavar="DURATION",
+        "-d",
+        "--duration",
+        type=_duration,
+        metavar="DURATION",
         help="end after DURATION, in Go syntax: 300ms, 1.5h, 1h10m10s (0: no limit)",
     )
     parser.add_argument(
-        "-p", "--pid", type=_pid, action="append", default=[], metavar="PID",
+        "-p",
+        "--pid",
+        type=_pid,
+        action="append",
+        default=[],
+        metavar="PID",
         help="end when process PID exits; repeat to wait until all of them have exited",
     )
     talk = parser.add_mutually_exclusive_group()
     talk.add_argument("-q", "--quiet", action="store_true", help="print nothing on stdout")
     talk.add_argument(
-        "-v", "--verbose", action="store_true",
+        "-v",
+        "--verbose",
+        action="store_true",
         help="say on stderr which mechanisms were tried, which hold, and why others could not",
     )
     parser.add_argument(
-        "--mode", choices=[m.value for m in Mode], default=Mode.DISPLAY.value,
+        "--mode",
+        choices=[m.value for m in Mode],
+        default=Mode.DISPLAY.value,
         help="display: the screen stays on (default); system: only the system stays awake",
     )
     parser.add_argument("--reason", metavar="TEXT", help="the reason given to the services")
     parser.add_argument(
-        "--method", action="append", metavar="NAME",
+        "--method",
+        action="append",
+        metavar="NAME",
         help="use only this mechanism (repeatable); see 'cocainate methods'",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     version = commands.add_parser("version", help="print the version")
     version.add_argument(
-        "-v", "--verbose", action="store_true",
+        "-v",
+        "--verbose",
+        action="store_true",
         help="also print Python, the platform and the mechanisms usable here",
     )
-    commands.add_parser("methods", help="list this platform's mechanisms and whether each can be used here")
+    commands.add_parser(
+        "methods", help="list this platform's mechanisms and whether each can be used here"
+    )
     return parser
 
 
@@ -124,7 +142,11 @@ def _attach_values(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list
     out = list(argv)
     for i in range(len(out) - 1):
         value = out[i + 1]
-        if out[i] in _TAKES_VALUE and value.startswith("-") and value not in parser._option_string_actions:
+        if (
+            out[i] in _TAKES_VALUE
+            and value.startswith("-")
+            and value not in parser._option_string_actions
+        ):
             out[i : i + 2] = [f"{out[i]}={value}"]
             return _attach_values(parser, out)
     return out
@@ -158,7 +180,7 @@ def _probe_all() -> list[tuple[str, str, str, str | None]]:
     from ._resources import Resources
 
     resources = Resources()
-    rows = []
+    rows: list[tuple[str, str, str, str | None]] = []
     try:
         for entry in mechanisms.entries():
             try:
@@ -237,7 +259,9 @@ def _report(attempts: Sequence[Attempt]) -> None:
             what = " and ".join(sorted(b.value for b in attempt.blocks))
             _write(sys.stderr, f"{PROG}: {attempt.name} [{attempt.title}]: held, blocks {what}")
         else:
-            _write(sys.stderr, f"{PROG}: {attempt.name} [{attempt.title}]: not held: {attempt.error}")
+            _write(
+                sys.stderr, f"{PROG}: {attempt.name} [{attempt.title}]: not held: {attempt.error}"
+            )
 
 
 def _announce(session: Session) -> str:
@@ -245,8 +269,12 @@ def _announce(session: Session) -> str:
     until = []
     if session.duration is not None:
         until.append(f"{format_duration(session.duration)} pass")
-    if session.pids:
-        pids = ", ".join(str(p) for p in session.pids)
-        until.append(f"process{'es' if len(session.pids) > 1 else ''} {pids} exit{'' if len(session.pids) > 1 else 's'}")
+    if len(session.pids) == 1:
+        until.append(f"process {session.pids[0]} exits")
+    elif session.pids:
+        until.append(f"processes {', '.join(str(p) for p in session.pids)} exit")
     until.append("Ctrl-C")
-    return f"{PROG}: keeping the {session.mode.value} awake ({held}) until {' or '.join(until)} [pid {os.getpid()}]"
+    what = session.mode.value
+    return (
+        f"{PROG}: keeping the {what} awake ({held}) until {' or '.join(until)} [pid {os.getpid()}]"
+    )

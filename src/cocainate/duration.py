@@ -43,14 +43,19 @@ def parse_duration(text: str) -> int:
         assert match is not None  # the pattern matches the empty string
         whole, fraction, unit = match.groups()
         if not whole and not fraction:
-            raise UsageError(f"invalid duration {original!r}: expected a number at {text[position:]!r}")
+            raise UsageError(
+                f"invalid duration {original!r}: expected a number at {text[position:]!r}"
+            )
         if not unit:
-            raise UsageError(f"invalid duration {original!r}: missing unit after {match.group(0)!r}"
-                             " (use ns, us, ms, s, m or h)")
+            raise UsageError(
+                f"invalid duration {original!r}: missing unit after {match.group(0)!r}"
+                " (use ns, us, ms, s, m or h)"
+            )
         scale = _NANOSECONDS.get(unit)
         if scale is None:
-            raise UsageError(f"invalid duration {original!r}: unknown unit {unit!r}"
-                             " (use ns, us, ms, s, m or h)")
+            raise UsageError(
+                f"invalid duration {original!r}: unknown unit {unit!r} (use ns, us, ms, s, m or h)"
+            )
         digits = fraction or ""
         # Exact integer arithmetic; Go truncates sub-nanosecond fractions too.
         total += int(whole or "0") * scale + int(digits or "0") * scale // 10 ** len(digits)

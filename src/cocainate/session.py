@@ -34,7 +34,9 @@ if TYPE_CHECKING:
 DurationLike = Union[float, int, timedelta, None]
 
 HANDLED_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGQUIT", "SIGHUP") if hasattr(signal, name)
+    getattr(signal, name)
+    for name in ("SIGINT", "SIGTERM", "SIGQUIT", "SIGHUP")
+    if hasattr(signal, name)
 )
 """The signals a session ends on when asked to handle signals."""
 
@@ -328,7 +330,9 @@ class Session:
 
     def _install_signals(self) -> None:
         if threading.current_thread() is not threading.main_thread():
-            raise SessionError("signals can be handled only by a session started in the main thread")
+            raise SessionError(
+                "signals can be handled only by a session started in the main thread"
+            )
         for signum in HANDLED_SIGNALS:
             self._previous_handlers[signum] = signal.signal(signum, self._on_signal)
 
@@ -361,14 +365,14 @@ class Session:
             if give_up is not None and now >= give_up:
                 return False
             limits = [t for t in (self._deadline, give_up) if t is not None]
-            ms = None
+            ms: int | None = None
             if limits:
                 ms = min(_MAX_POLL_MS, max(0, math.ceil((min(limits) - now) * 1000)))
             for fd, _ in poller.poll(ms):
-                pid = self._pidfds.get(fd)
-                if pid is not None:
+                exited = self._pidfds.get(fd)
+                if exited is not None:
                     poller.unregister(fd)
-                    self._process_exited(pid)
+                    self._process_exited(exited)
         return True
 
     def _process_exited(self, pid: int) -> None:
@@ -432,8 +436,8 @@ class Session:
             self._held.clear()
             if self._resources is not None:
                 self._resources.close()
-            for fd in self._pidfds:
-                os.close(fd)
+            for pidfd in self._pidfds:
+                os.close(pidfd)
             self._pidfds.clear()
             with self._wake_lock:
                 for fd in (self._wake_r, self._wake_w):

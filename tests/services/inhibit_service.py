@@ -24,7 +24,6 @@ import sys
 import time
 
 from jeepney import (
-    DBusAddress,
     HeaderFields,
     MatchRule,
     MessageType,
@@ -76,9 +75,7 @@ def main() -> None:
 
     conn = open_dbus_connection("SESSION")
     bus = Proxy(message_bus, conn)
-    bus.AddMatch(
-        MatchRule(type="signal", sender="org.freedesktop.DBus", member="NameOwnerChanged")
-    )
+    bus.AddMatch(MatchRule(type="signal", sender="org.freedesktop.DBus", member="NameOwnerChanged"))
     if bus.RequestName(name, 4)[0] != 1:  # DO_NOT_QUEUE; 1 = primary owner
         sys.exit(f"could not own {name}")
     print("ready", flush=True)
@@ -119,17 +116,35 @@ def main() -> None:
                 conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod"))
             continue
         if path not in paths:
-            conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownObject", "s",
-                                (f"No such object path '{path}'",)))
+            conn.send(
+                new_error(
+                    msg,
+                    "org.freedesktop.DBus.Error.UnknownObject",
+                    "s",
+                    (f"No such object path '{path}'",),
+                )
+            )
             continue
         if iface not in (interface, None) or member not in ("Inhibit", uninhibit):
-            conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod", "s",
-                                (f"No such method '{member}'",)))
+            conn.send(
+                new_error(
+                    msg,
+                    "org.freedesktop.DBus.Error.UnknownMethod",
+                    "s",
+                    (f"No such method '{member}'",),
+                )
+            )
             continue
         if member == "Inhibit":
             if fields.get(HeaderFields.signature) != signature:
-                conn.send(new_error(msg, "org.freedesktop.DBus.Error.InvalidArgs", "s",
-                                    (f"expected signature {signature}",)))
+                conn.send(
+                    new_error(
+                        msg,
+                        "org.freedesktop.DBus.Error.InvalidArgs",
+                        "s",
+                        (f"expected signature {signature}",),
+                    )
+                )
                 continue
             if args.hang:
                 continue
@@ -147,8 +162,14 @@ def main() -> None:
             (cookie,) = msg.body
             calls.append((member, time.time(), sender, cookie))
             if held.get(cookie, ("",))[0] != sender:
-                conn.send(new_error(msg, "org.freedesktop.DBus.Error.InvalidArgs", "s",
-                                    (f"cookie {cookie} is not yours",)))
+                conn.send(
+                    new_error(
+                        msg,
+                        "org.freedesktop.DBus.Error.InvalidArgs",
+                        "s",
+                        (f"cookie {cookie} is not yours",),
+                    )
+                )
                 continue
             del held[cookie]
             reply(msg)
