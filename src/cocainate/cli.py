@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 from typing import TYPE_CHECKING, NoReturn, TextIO
@@ -168,6 +167,8 @@ def _main(argv: Sequence[str] | None) -> int:
 def _version(verbose: bool) -> int:
     _write(sys.stdout, f"{PROG} {__version__}")
     if verbose:
+        import platform
+
         _write(sys.stdout, f"Python {platform.python_version()} ({sys.executable})")
         _write(sys.stdout, f"Platform {platform.platform()}")
         usable = [name for name, _title, _modes, why in _probe_all() if why is None]

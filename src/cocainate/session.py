@@ -17,7 +17,6 @@ import select
 import signal
 import threading
 import time
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 from . import mechanisms
@@ -26,12 +25,13 @@ from .mechanisms import Attempt, Blocks, Mode
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from datetime import timedelta
     from types import FrameType, TracebackType
 
     from ._resources import Resources
     from .mechanisms import Entry, Mechanism
 
-DurationLike = Union[float, int, timedelta, None]
+DurationLike = Union[float, int, "timedelta", None]
 
 HANDLED_SIGNALS = tuple(
     getattr(signal, name)
@@ -85,8 +85,8 @@ def default_reason(mode: Mode) -> str:
 def _seconds(duration: DurationLike) -> float | None:
     if duration is None:
         return None
-    if isinstance(duration, timedelta):
-        seconds = duration.total_seconds()
+    if hasattr(duration, "total_seconds"):  # a timedelta, without importing datetime
+        seconds = float(duration.total_seconds())
     elif isinstance(duration, (int, float)) and not isinstance(duration, bool):
         seconds = float(duration)
     else:
