@@ -80,8 +80,13 @@ def hold(rig: Rig, argv: list[str], hold_for: float = 0) -> dict[str, float]:
     """Start argv, time its first Inhibit; optionally watch it idle; SIGTERM; time UnInhibit."""
     rig.screensaver.reset()
     begin = time.time()
-    process = subprocess.Popen(argv, env=rig.env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        argv,
+        env=rig.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     (seen,) = wait_until(lambda: calls(rig, "Inhibit"), 10, "Inhibit")
     result = {"start": seen - begin}
     # let it finish acquiring everything else before measuring it at rest
@@ -103,8 +108,9 @@ def hold(rig: Rig, argv: list[str], hold_for: float = 0) -> dict[str, float]:
 def pid_exit_release(rig: Rig) -> float:
     rig.screensaver.reset()
     sleeper = subprocess.Popen(["sleep", "60"])
-    process = subprocess.Popen([*COCAINATE, "-p", str(sleeper.pid)], env=rig.env,
-                               stdin=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [*COCAINATE, "-p", str(sleeper.pid)], env=rig.env, stdin=subprocess.DEVNULL
+    )
     wait_until(lambda: calls(rig, "Inhibit"), 10, "Inhibit")
     time.sleep(0.3)
     killed = time.time()
@@ -118,8 +124,9 @@ def pid_exit_release(rig: Rig) -> float:
 def duration_release(rig: Rig, seconds: float = 0.5) -> float:
     """How far past the requested duration UnInhibit arrives, counted from the first Inhibit."""
     rig.screensaver.reset()
-    process = subprocess.Popen([*COCAINATE, "-d", f"{int(seconds * 1000)}ms"], env=rig.env,
-                               stdin=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [*COCAINATE, "-d", f"{int(seconds * 1000)}ms"], env=rig.env, stdin=subprocess.DEVNULL
+    )
     (acquired,) = wait_until(lambda: calls(rig, "Inhibit"), 10, "Inhibit")
     (released,) = wait_until(lambda: calls(rig, "UnInhibit"), 10, "UnInhibit")
     process.wait()
@@ -153,8 +160,14 @@ def churn(rig: Rig, count: int) -> dict[str, float]:
         "fds": len(os.listdir("/proc/self/fd")) - fds,
         "memory": grown,
         "held": sum(len(s.inhibitors()) for s in (rig.screensaver, rig.gnome, rig.power))
-        + len(rig.system.call("org.freedesktop.login1", "/org/freedesktop/login1",
-                              "org.freedesktop.login1.Manager", "ListInhibitors")[0]),
+        + len(
+            rig.system.call(
+                "org.freedesktop.login1",
+                "/org/freedesktop/login1",
+                "org.freedesktop.login1.Manager",
+                "ListInhibitors",
+            )[0]
+        ),
     }
 
 
@@ -185,26 +198,37 @@ def main() -> None:
         ("CPU while held (ms/s)", c_runs[0]["cpu"], f_runs[0]["cpu"]),
         ("wakeups while held (/s)", c_runs[0]["wakeups"], f_runs[0]["wakeups"]),
         ("RSS while held (MiB)", med(c_runs, "rss"), med(f_runs, "rss")),
-        ("release: SIGTERM -> UnInhibit seen (ms)", med(c_runs, "sigterm") * ms,
-         med(f_runs, "sigterm") * ms),
+        (
+            "release: SIGTERM -> UnInhibit seen (ms)",
+            med(c_runs, "sigterm") * ms,
+            med(f_runs, "sigterm") * ms,
+        ),
     ]
-    print(f"cocainate benchmarks: {args.runs} runs, Python {platform.python_version()}, "
-          f"{platform.platform()}, {os.cpu_count()} CPUs")
+    print(
+        f"cocainate benchmarks: {args.runs} runs, Python {platform.python_version()}, "
+        f"{platform.platform()}, {os.cpu_count()} CPUs"
+    )
     print()
     print(f"| {'measure':<42} | {'cocainate':>10} | {'floor':>10} | {'ratio':>6} |")
     print(f"|{'-' * 44}|{'-' * 12}|{'-' * 12}|{'-' * 8}|")
     for name, ours, floor in rows:
         ratio = f"{ours / floor:.2f}" if floor else "-"
         print(f"| {name:<42} | {ours:>10.2f} | {floor:>10.2f} | {ratio:>6} |")
-    print(f"| {'release: watched PID exits -> UnInhibit (ms)':<42} | {pid_exit * ms:>10.2f} | "
-          f"{'-':>10} | {'-':>6} |")
-    print(f"| {'release: duration end, past request (ms)':<42} | {overshoot * ms:>10.2f} | "
-          f"{'-':>10} | {'-':>6} |")
+    print(
+        f"| {'release: watched PID exits -> UnInhibit (ms)':<42} | {pid_exit * ms:>10.2f} | "
+        f"{'-':>10} | {'-':>6} |"
+    )
+    print(
+        f"| {'release: duration end, past request (ms)':<42} | {overshoot * ms:>10.2f} | "
+        f"{'-':>10} | {'-':>6} |"
+    )
     print()
-    print(f"library churn: {result['rate']:.0f} sessions/s (start -> stop, 4 mechanisms); after "
-          f"{args.churn} early-stopped sessions: threads {result['threads']:+d}, "
-          f"fds {result['fds']:+d}, retained memory {result['memory']:+d} B, "
-          f"inhibits held by the services {result['held']}")
+    print(
+        f"library churn: {result['rate']:.0f} sessions/s (start -> stop, 4 mechanisms); after "
+        f"{args.churn} early-stopped sessions: threads {result['threads']:+d}, "
+        f"fds {result['fds']:+d}, retained memory {result['memory']:+d} B, "
+        f"inhibits held by the services {result['held']}"
+    )
 
 
 if __name__ == "__main__":

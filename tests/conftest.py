@@ -32,6 +32,8 @@ class Desktop:
         env = dict(os.environ)
         env["DBUS_SESSION_BUS_ADDRESS"] = self.session_bus.address
         env["DBUS_SYSTEM_BUS_ADDRESS"] = self.system_bus.address
+        for display in ("DISPLAY", "WAYLAND_DISPLAY"):  # display servers have tests of their own
+            env.pop(display, None)
         return env
 
     def held(self) -> dict[str, list[Any]]:
@@ -66,6 +68,8 @@ def bus_env(desktop: Desktop, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deskt
     """The desktop's buses in this process's environment; afterwards, nothing may be held."""
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", desktop.session_bus.address)
     monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", desktop.system_bus.address)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     desktop.reset()
     yield desktop
     wait_until(desktop.nothing_held, 3, "every inhibit to be released")
@@ -77,6 +81,8 @@ def fresh_bus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bus]:
     bus = Bus(tmp_path / "bus", "session")
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
     monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=" + str(tmp_path / "no-system-bus"))
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     try:
         yield bus
     finally:

@@ -190,6 +190,7 @@ def test_no_mechanism_is_exit_3_with_a_line_each(tmp_path: object) -> None:
     env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS="unix:path=/nonexistent/system")
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
     env.pop("XDG_RUNTIME_DIR", None)
+    env.pop("DISPLAY", None)
     result = run_cli("-d", "1s", env=env)
     assert result.returncode == 3
     lines = result.stderr.splitlines()
@@ -198,6 +199,7 @@ def test_no_mechanism_is_exit_3_with_a_line_each(tmp_path: object) -> None:
         "screensaver",
         "gnome-session",
         "power-management",
+        "x11",
         "logind",
     ]
     assert "Traceback" not in result.stderr
@@ -253,9 +255,11 @@ def test_methods_lists_each_with_why_not(bus_env: Desktop) -> None:
     lines = run_cli("methods", env=env).stdout.splitlines()
     assert lines[0].split()[:3] == ["screensaver", "org.freedesktop.ScreenSaver", "[display]"]
     assert lines[0].endswith("usable")
-    assert (
-        lines[3].startswith("logind") and "not usable: cannot connect to the system bus" in lines[3]
+    assert lines[3].startswith("x11") and lines[3].endswith(
+        "DISPLAY is not set (not an X11 session)"
     )
+    assert lines[4].startswith("logind")
+    assert "not usable: cannot connect to the system bus" in lines[4]
 
 
 def test_the_console_script_and_module_agree(bus_env: Desktop) -> None:

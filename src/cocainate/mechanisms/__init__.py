@@ -90,11 +90,13 @@ class Entry(NamedTuple):
         return cls
 
 
-# Desktop services first (they know the user's session), the system-wide lock last.
+# Desktop services first (they know the user's session), then the display server, the
+# system-wide lock last.
 _LINUX = (
     Entry("screensaver", "freedesktop_screensaver:FreedesktopScreenSaver"),
     Entry("gnome-session", "gnome_session:GnomeSessionManager"),
     Entry("power-management", "freedesktop_power:FreedesktopPowerManagement"),
+    Entry("x11", "x11:X11ScreenSaver"),
     Entry("logind", "logind:LogindInhibitor"),
 )
 _PLATFORMS: dict[str, tuple[Entry, ...]] = {"linux": _LINUX}
