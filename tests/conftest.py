@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from buses import Bus, Logind, StandIn, wait_until
+from buses import Bus, Logind, StandIn, stop, wait_until
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -87,6 +87,45 @@ def fresh_bus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bus]:
         yield bus
     finally:
         bus.close()
+
+
+@pytest.fixture(scope="session")
+def x_display() -> Iterator[str]:
+    """A real Xvfb on a display number it picks itself; -noreset keeps xset settings."""
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(
+        [
+            "Xvfb",
+            "-displayfd",
+            str(write),
+            "-screen",
+            "0",
+            "640x480x24",
+            "-nolisten",
+            "tcp",
+            "-noreset",
+        ],
+        pass_fds=[write],
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    try:
+        with os.fdopen(read) as lines:
+            number = lines.readline().strip()
+        assert number, "Xvfb did not report a display"
+        yield f":{number}"
+    finally:
+        stop(xvfb)
+
+
+def spawn_cli(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "cocainate", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def run_cli(

@@ -11,17 +11,11 @@ import time
 import pytest
 
 from buses import wait_until
-from conftest import Desktop, run_cli
+from conftest import Desktop, run_cli, spawn_cli
 
 
 def spawn(desktop: Desktop, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "cocainate", *args],
-        env=desktop.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return spawn_cli(*args, env=desktop.env)
 
 
 def started(desktop: Desktop, process: subprocess.Popen[str]) -> None:

@@ -11,46 +11,18 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from buses import Bus, Logind, have, stop, wait_until
+from conftest import spawn_cli
 
 pytestmark = pytest.mark.skipif(
     not have("Xvfb", "mate-session", "xscreensaver"),
     reason="needs Xvfb, mate-session and xscreensaver (.ci/run installs them)",
 )
-
-
-@pytest.fixture(scope="module")
-def display() -> Iterator[str]:
-    read, write = os.pipe()
-    xvfb = subprocess.Popen(
-        [
-            "Xvfb",
-            "-displayfd",
-            str(write),
-            "-screen",
-            "0",
-            "640x480x24",
-            "-nolisten",
-            "tcp",
-            "-noreset",
-        ],
-        pass_fds=[write],
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    try:
-        with os.fdopen(read) as lines:
-            number = lines.readline().strip()
-        assert number, "Xvfb did not report a display"
-        yield f":{number}"
-    finally:
-        stop(xvfb)
 
 
 class Machine:
@@ -84,13 +56,7 @@ class Machine:
         self.groups.append(process)
 
     def cocainate(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "cocainate", *args],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        return spawn_cli(*args, env=self.env)
 
     def close(self) -> None:
         for process in self.groups:  # the daemons' helpers (keyring, systemd helper) too
@@ -104,8 +70,8 @@ class Machine:
 
 
 @pytest.fixture
-def machine(tmp_path: Path, display: str) -> Iterator[Machine]:
-    m = Machine(tmp_path, display)
+def machine(tmp_path: Path, x_display: str) -> Iterator[Machine]:
+    m = Machine(tmp_path, x_display)
     try:
         yield m
     finally:

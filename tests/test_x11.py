@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 import cocainate
-from buses import have, stop, wait_until
+from buses import have, wait_until
 from cocainate._resources import Resources
 from cocainate.mechanisms import x11
 
@@ -68,31 +68,9 @@ class Observer:
 
 
 @pytest.fixture(scope="module")
-def display() -> Iterator[str]:
-    read, write = os.pipe()
-    xvfb = subprocess.Popen(
-        [
-            "Xvfb",
-            "-displayfd",
-            str(write),
-            "-screen",
-            "0",
-            "640x480x24",
-            "-nolisten",
-            "tcp",
-            "-noreset",
-        ],
-        pass_fds=[write],
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    try:
-        with os.fdopen(read) as lines:
-            name = ":" + lines.readline().strip()
-        subprocess.run(["xset", "-display", name, "s", "2", "2"], check=True)
-        yield name
-    finally:
-        stop(xvfb)
+def display(x_display: str) -> str:
+    subprocess.run(["xset", "-display", x_display, "s", "2", "2"], check=True)
+    return x_display
 
 
 @pytest.fixture
