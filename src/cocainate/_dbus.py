@@ -10,7 +10,14 @@ from __future__ import annotations
 import os
 from typing import Any, ClassVar
 
-from jeepney import DBusAddress, MessageFlag, MessageType, message_bus, new_method_call
+from jeepney import (
+    DBusAddress,
+    HeaderFields,
+    MessageFlag,
+    MessageType,
+    message_bus,
+    new_method_call,
+)
 from jeepney.io.blocking import DBusConnection, Proxy, prep_socket
 from jeepney.io.common import MessageFilters
 
@@ -121,8 +128,6 @@ def call(
     except (OSError, ValueError) as err:
         raise MechanismError(f"lost the bus connection calling {method}: {_reason(err)}") from err
     if reply.header.message_type == MessageType.error:
-        from jeepney import HeaderFields
-
         name = reply.header.fields.get(HeaderFields.error_name, "unknown error")
         text = reply.body[0] if reply.body and isinstance(reply.body[0], str) else ""
         if name in _NO_OWNER:

@@ -227,11 +227,7 @@ def _hold(args: argparse.Namespace) -> int:
         _error(str(err))
         return EXIT_USAGE
     except NoMechanismError as err:
-        _error("nothing could keep this machine awake:")
-        for attempt in err.attempts:
-            _write(sys.stderr, f"  {attempt.name}: {attempt.error}")
-        if not err.attempts:
-            _write(sys.stderr, f"  no mechanism serves --mode {args.mode} on {sys.platform}")
+        _error(str(err))  # a line per mechanism tried, with its reason
         return EXIT_NO_MECHANISM
     except CocainateError as err:
         _error(str(err))
