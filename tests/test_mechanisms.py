@@ -155,6 +155,13 @@ def test_a_service_that_never_answers_costs_a_bounded_wait(fresh_bus: Bus) -> No
     resources.close()
 
 
+def test_a_mechanism_that_cannot_load_is_a_reason() -> None:
+    from cocainate.mechanisms import Entry
+
+    with pytest.raises(MechanismError, match="cannot load: No module named"):
+        Entry("ghost", "no_such_module:Ghost").load()
+
+
 def test_no_session_bus_is_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)

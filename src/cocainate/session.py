@@ -307,8 +307,8 @@ class Session:
                 break
             try:
                 cls = entry.load()
-            except ImportError as err:
-                attempts.append(Attempt(entry.name, entry.name, False, error=f"cannot load: {err}"))
+            except MechanismError as err:
+                attempts.append(Attempt(entry.name, entry.name, False, error=str(err)))
                 continue
             blocks = cls.blocks.get(self.mode)
             if blocks is None:

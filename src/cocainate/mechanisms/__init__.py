@@ -11,7 +11,7 @@ import importlib
 import sys
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
-from ..errors import UsageError
+from ..errors import MechanismError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -84,8 +84,12 @@ class Entry(NamedTuple):
     target: str  # "module:Class", relative to this package
 
     def load(self) -> type[Mechanism]:
+        """Import the mechanism's module; a failure is a MechanismError saying so."""
         module_name, _, class_name = self.target.partition(":")
-        module = importlib.import_module(f"{__name__}.{module_name}")
+        try:
+            module = importlib.import_module(f"{__name__}.{module_name}")
+        except ImportError as err:
+            raise MechanismError(f"cannot load: {err}") from err
         cls: type[Mechanism] = getattr(module, class_name)
         return cls
 
