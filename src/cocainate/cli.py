@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from . import __version__, mechanisms
 from .duration import format_duration, parse_duration
-from .errors import CocainateError, NoMechanismError, UsageError
+from .errors import CocainateError, MechanismError, NoMechanismError, UsageError
 from .mechanisms import Mode
 
 if TYPE_CHECKING:
@@ -138,16 +138,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _attach_values(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
     """Let ``-d -5s`` and ``-p -4`` reach our validators, which name the problem, instead of
     argparse's "expected one argument"."""
-    out = list(argv)
-    for i in range(len(out) - 1):
-        value = out[i + 1]
-        if (
-            out[i] in _TAKES_VALUE
-            and value.startswith("-")
-            and value not in parser._option_string_actions
-        ):
-            out[i : i + 2] = [f"{out[i]}={value}"]
-            return _attach_values(parser, out)
+    out: list[str] = []
+    rest = iter(argv)
+    for arg in rest:
+        if arg in _TAKES_VALUE:
+            value = next(rest, None)
+            if value is None:
+                out.append(arg)
+            elif value.startswith("-") and value not in parser._option_string_actions:
+                out.append(f"{arg}={value}")
+            else:
+                out += [arg, value]
+        else:
+            out.append(arg)
     return out
 
 
@@ -186,8 +189,8 @@ def _probe_all() -> list[tuple[str, str, str, str | None]]:
         for entry in mechanisms.entries():
             try:
                 cls = entry.load()
-            except ImportError as err:
-                rows.append((entry.name, entry.name, "-", f"cannot load: {err}"))
+            except MechanismError as err:
+                rows.append((entry.name, entry.name, "-", str(err)))
                 continue
             modes = ",".join(mode.value for mode in cls.blocks)
             rows.append((cls.name, cls.title, modes, cls(resources).probe()))
