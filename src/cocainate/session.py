@@ -10,12 +10,12 @@ on every path out.
 
 from __future__ import annotations
 
+import _thread
 import enum
 import math
 import os
 import select
 import signal
-import threading
 import time
 from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
@@ -68,6 +68,22 @@ class Ended(NamedTuple):
         if self.reason is EndReason.DURATION:
             return "duration elapsed"
         return "stopped"
+
+
+class _Flag:
+    """threading.Event's set and wait, on a bare lock: importing threading costs start-up."""
+
+    def __init__(self) -> None:
+        self._lock = _thread.allocate_lock()
+        self._lock.acquire()
+
+    def set(self) -> None:
+        if self._lock.locked():
+            self._lock.release()
+
+    def wait(self) -> None:
+        with self._lock:  # blocks until set; waiters then pass one after another
+            pass
 
 
 class _State(enum.Enum):
@@ -147,9 +163,9 @@ class Session:
         """Problems met while releasing (the release still completed)."""
         self._state = _State.NEW
         self._end: Ended | None = None
-        self._lock = threading.Lock()  # guards state changes; never held while waiting
-        self._wake_lock = threading.Lock()  # guards the wake pipe's write end against close
-        self._released = threading.Event()
+        self._lock = _thread.allocate_lock()  # guards state changes; never held while waiting
+        self._wake_lock = _thread.allocate_lock()  # guards the wake pipe's write end
+        self._released = _Flag()
         self._busy: dict[int, int] = {}  # threads inside start/wait/stop, with depth
         self._waiters = 0
         self._wake_r: int | None = None
@@ -247,7 +263,7 @@ class Session:
         callback), it only asks: that call releases before it returns. Elsewhere it
         returns once the session is released.
         """
-        if threading.get_ident() in self._busy:
+        if _thread.get_ident() in self._busy:
             self._request_end(Ended(EndReason.STOPPED))
             return
         self._enter()
@@ -329,12 +345,13 @@ class Session:
             raise NoMechanismError(attempts)
 
     def _install_signals(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            raise SessionError(
-                "signals can be handled only by a session started in the main thread"
-            )
         for signum in HANDLED_SIGNALS:
-            self._previous_handlers[signum] = signal.signal(signum, self._on_signal)
+            try:
+                self._previous_handlers[signum] = signal.signal(signum, self._on_signal)
+            except ValueError:  # only the main thread may set handlers
+                raise SessionError(
+                    "signals can be handled only by a session started in the main thread"
+                ) from None
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if self._state is _State.RELEASED:
@@ -450,18 +467,20 @@ class Session:
     def _restore_signals(self) -> None:
         if not self._previous_handlers or self._state is not _State.RELEASED:
             return
-        if threading.current_thread() is not threading.main_thread():
-            return  # only the main thread may; _on_signal passes signals on meanwhile
-        handlers, self._previous_handlers = self._previous_handlers, {}
-        for signum, handler in handlers.items():
-            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        handlers = self._previous_handlers
+        for signum, handler in list(handlers.items()):
+            try:
+                signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+            except ValueError:
+                return  # only the main thread may; _on_signal passes signals on meanwhile
+            del handlers[signum]
 
     def _enter(self) -> None:
-        me = threading.get_ident()
+        me = _thread.get_ident()
         self._busy[me] = self._busy.get(me, 0) + 1
 
     def _leave(self) -> None:
-        me = threading.get_ident()
+        me = _thread.get_ident()
         depth = self._busy[me] - 1
         if depth:
             self._busy[me] = depth
