@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import __version__, mechanisms
 from .duration import format_duration, parse_duration
@@ -14,6 +14,7 @@ from .errors import CocainateError, MechanismError, NoMechanismError, UsageError
 from .mechanisms import Mode
 
 if TYPE_CHECKING:
+    from argparse import Namespace
     from collections.abc import Sequence
 
     from .mechanisms import Attempt
@@ -45,88 +46,6 @@ def _error(text: str) -> None:
     _write(sys.stderr, f"{PROG}: {text}")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        _error(f"{message} (see '{self.prog} --help')")
-        sys.exit(EXIT_USAGE)
-
-
-def _duration(text: str) -> int:
-    try:
-        return parse_duration(text)
-    except UsageError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-
-
-def _pid(text: str) -> int:
-    try:
-        pid = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid PID {text!r}: not a number") from None
-    if pid <= 0:
-        raise argparse.ArgumentTypeError(f"invalid PID {text!r}: it must be positive")
-    return pid
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog=PROG,
-        description="Keep the screen (or only the system) awake until a duration passes, "
-        "processes exit, or you press Ctrl-C; then let go.",
-        epilog="Exit status: 0 when the session ended as asked (duration, process exit, "
-        "signal), 2 on bad usage, 3 when no mechanism could be acquired, 1 on other errors.",
-    )
-    parser.add_argument(
-        "-d",
-        "--duration",
-        type=_duration,
-        metavar="DURATION",
-        help="end after DURATION, in Go syntax: 300ms, 1.5h, 1h10m10s (0: no limit)",
-    )
-    parser.add_argument(
-        "-p",
-        "--pid",
-        type=_pid,
-        action="append",
-        default=[],
-        metavar="PID",
-        help="end when process PID exits; repeat to wait until all of them have exited",
-    )
-    talk = parser.add_mutually_exclusive_group()
-    talk.add_argument("-q", "--quiet", action="store_true", help="print nothing on stdout")
-    talk.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        help="say on stderr which mechanisms were tried, which hold, and why others could not",
-    )
-    parser.add_argument(
-        "--mode",
-        choices=[m.value for m in Mode],
-        default=Mode.DISPLAY.value,
-        help="display: the screen stays on (default); system: only the system stays awake",
-    )
-    parser.add_argument("--reason", metavar="TEXT", help="the reason given to the services")
-    parser.add_argument(
-        "--method",
-        action="append",
-        metavar="NAME",
-        help="use only this mechanism (repeatable); see 'cocainate methods'",
-    )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    version = commands.add_parser("version", help="print the version")
-    version.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        help="also print Python, the platform and the mechanisms usable here",
-    )
-    commands.add_parser(
-        "methods", help="list this platform's mechanisms and whether each can be used here"
-    )
-    return parser
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(argv)
@@ -135,31 +54,78 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-def _attach_values(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
-    """Let ``-d -5s`` and ``-p -4`` reach our validators, which name the problem, instead of
-    argparse's "expected one argument"."""
-    out: list[str] = []
+_FLAGS = {"-q": "quiet", "--quiet": "quiet", "-v": "verbose", "--verbose": "verbose"}
+_VALUED = {
+    "-d": "duration",
+    "--duration": "duration",
+    "-p": "pid",
+    "--pid": "pid",
+    "--mode": "mode",
+    "--reason": "reason",
+    "--method": "method",
+}
+
+
+def fast_parse(argv: Sequence[str]) -> SimpleNamespace | None:
+    """Parse the common invocations without importing argparse, which costs a few
+    milliseconds of start-up (argparse, gettext, locale, shutil); return None for anything
+    else, every error included, and argparse (:mod:`cocainate._parser`) decides. A property
+    test holds that whatever this returns, argparse returns too."""
+    found: dict[str, Any] = {
+        "duration": None,
+        "pid": [],
+        "quiet": False,
+        "verbose": False,
+        "mode": Mode.DISPLAY.value,
+        "reason": None,
+        "method": None,
+        "command": None,
+    }
     rest = iter(argv)
     for arg in rest:
-        if arg in _TAKES_VALUE:
-            value = next(rest, None)
-            if value is None:
-                out.append(arg)
-            elif value.startswith("-") and value not in parser._option_string_actions:
-                out.append(f"{arg}={value}")
-            else:
-                out += [arg, value]
+        if arg in _FLAGS:
+            found[_FLAGS[arg]] = True
+            continue
+        if arg.startswith("--") and "=" in arg:
+            option, _, value = arg.partition("=")
+        elif arg in _VALUED:
+            option, value = arg, next(rest, "-")
+            if value.startswith("-"):
+                return None
         else:
-            out.append(arg)
-    return out
-
-
-_TAKES_VALUE = ("-d", "--duration", "-p", "--pid")
+            return None
+        key = _VALUED.get(option)
+        if key == "duration":
+            try:
+                found[key] = parse_duration(value)
+            except UsageError:
+                return None
+        elif key == "pid":
+            if not (value.isascii() and value.isdigit() and int(value) > 0):
+                return None
+            found[key].append(int(value))
+        elif key == "mode":
+            if value not in {m.value for m in Mode}:
+                return None
+            found[key] = value
+        elif key == "method":
+            found[key] = [*(found[key] or ()), value]
+        elif key == "reason":
+            found[key] = value
+        else:
+            return None
+    if found["quiet"] and found["verbose"]:
+        return None
+    return SimpleNamespace(**found)
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(_attach_values(parser, sys.argv[1:] if argv is None else argv))
+    argv = sys.argv[1:] if argv is None else argv
+    args: Namespace | SimpleNamespace | None = fast_parse(argv)
+    if args is None:
+        from ._parser import parse
+
+        args = parse(argv)
     if args.command == "version":
         return _version(args.verbose)
     if args.command == "methods":
@@ -211,7 +177,7 @@ def _methods() -> int:
     return EXIT_OK
 
 
-def _hold(args: argparse.Namespace) -> int:
+def _hold(args: Namespace | SimpleNamespace) -> int:
     from .session import Session, screen_blocked
 
     out = None if args.quiet else sys.stdout
