@@ -185,6 +185,7 @@ def test_no_mechanism_is_exit_3_with_a_line_each(tmp_path: object) -> None:
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
     env.pop("XDG_RUNTIME_DIR", None)
     env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
     result = run_cli("-d", "1s", env=env)
     assert result.returncode == 3
     lines = result.stderr.splitlines()
@@ -194,6 +195,7 @@ def test_no_mechanism_is_exit_3_with_a_line_each(tmp_path: object) -> None:
         "gnome-session",
         "power-management",
         "x11",
+        "wayland",
         "logind",
     ]
     assert "Traceback" not in result.stderr
@@ -252,8 +254,11 @@ def test_methods_lists_each_with_why_not(bus_env: Desktop) -> None:
     assert lines[3].startswith("x11") and lines[3].endswith(
         "DISPLAY is not set (not an X11 session)"
     )
-    assert lines[4].startswith("logind")
-    assert "not usable: cannot connect to the system bus" in lines[4]
+    assert lines[4].startswith("wayland") and lines[4].endswith(
+        "WAYLAND_DISPLAY is not set (not a Wayland session)"
+    )
+    assert lines[5].startswith("logind")
+    assert "not usable: cannot connect to the system bus" in lines[5]
 
 
 def test_the_console_script_and_module_agree(bus_env: Desktop) -> None:

@@ -181,7 +181,7 @@ def test_nothing_usable_raises_with_every_reason(fresh_bus: Bus) -> None:
     with pytest.raises(NoMechanismError) as info:
         Session().start()
     names = [a.name for a in info.value.attempts]
-    assert names == ["screensaver", "gnome-session", "power-management", "x11", "logind"]
+    assert names == ["screensaver", "gnome-session", "power-management", "x11", "wayland", "logind"]
     assert all(a.error for a in info.value.attempts)
 
 

@@ -373,6 +373,11 @@ class Session:
         for fd, pid in self._pidfds.items():
             if pid not in self._exited:
                 poller.register(fd, select.POLLIN)
+        watched: dict[int, Mechanism] = {}
+        for mechanism in self._held:
+            for fd in mechanism.fds():
+                poller.register(fd, select.POLLIN)
+                watched[fd] = mechanism
         give_up = None if timeout is None else time.monotonic() + timeout
         while self._end is None:
             now = time.monotonic()
@@ -390,6 +395,12 @@ class Session:
                 if exited is not None:
                     poller.unregister(fd)
                     self._process_exited(exited)
+                elif fd in watched:
+                    with self._lock:  # one waiter at a time talks to the mechanism
+                        keep = self._state is _State.ACTIVE and watched[fd].on_readable(fd)
+                    if not keep:
+                        poller.unregister(fd)
+                        del watched[fd]
         return True
 
     def _process_exited(self, pid: int) -> None:

@@ -66,6 +66,15 @@ class Mechanism:
         """Stop inhibiting. Idempotent, never raises, bounded in time."""
         raise NotImplementedError
 
+    def fds(self) -> tuple[int, ...]:
+        """File descriptors the session's wait should watch for this mechanism while held
+        (a display connection whose server sends events); none by default."""
+        return ()
+
+    def on_readable(self, fd: int) -> bool:
+        """Handle what arrived on ``fd`` without blocking; False to stop watching it."""
+        return False
+
 
 class Attempt(NamedTuple):
     """What happened when a session tried one mechanism."""
@@ -101,6 +110,7 @@ _LINUX = (
     Entry("gnome-session", "gnome_session:GnomeSessionManager"),
     Entry("power-management", "freedesktop_power:FreedesktopPowerManagement"),
     Entry("x11", "x11:X11ScreenSaver"),
+    Entry("wayland", "wayland:WaylandIdleInhibitor"),
     Entry("logind", "logind:LogindInhibitor"),
 )
 _PLATFORMS: dict[str, tuple[Entry, ...]] = {"linux": _LINUX}

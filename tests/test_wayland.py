@@ -1,0 +1,194 @@
+"""The Wayland mechanism against a real headless sway (wlroots), observed with swayidle and
+`swaymsg -t get_tree`. sway refuses to run as root, so it runs as nobody with a runtime
+directory of its own; the clients (cocainate, swayidle) connect to its socket as root."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import cocainate
+from buses import have, stop, wait_until
+from cocainate._resources import Resources
+from cocainate.mechanisms.wayland import WaylandIdleInhibitor
+from conftest import spawn_cli
+
+pytest.importorskip("pywayland")
+pytestmark = pytest.mark.skipif(not have("sway", "swayidle", "swaymsg"), reason="needs sway")
+
+NOBODY = 65534
+
+
+class Sway:
+    def __init__(self) -> None:
+        self.runtime = Path(tempfile.mkdtemp(prefix="cocainate-sway-"))
+        config = self.runtime / "config"
+        config.write_text("output HEADLESS-1 resolution 640x480\n")
+        as_nobody: list[str] = []
+        if os.geteuid() == 0:
+            os.chown(self.runtime, NOBODY, NOBODY)
+            os.chown(config, NOBODY, NOBODY)
+            as_nobody = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "XDG_RUNTIME_DIR": str(self.runtime),
+            "WLR_BACKENDS": "headless",
+            "WLR_LIBINPUT_NO_DEVICES": "1",
+            "WLR_RENDERER": "pixman",
+        }
+        self.process = subprocess.Popen(
+            [*as_nobody, "sway", "-c", str(config)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        sockets = wait_until(lambda: self._sockets(), 10, "sway's sockets")
+        self.display, self.ipc = sockets
+        self.env = dict(os.environ, XDG_RUNTIME_DIR=str(self.runtime), WAYLAND_DISPLAY=self.display)
+        self.env.pop("DISPLAY", None)
+        self.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent"
+
+    def _sockets(self) -> tuple[str, str] | None:
+        displays = [
+            p for p in glob.glob(str(self.runtime / "wayland-*")) if not p.endswith(".lock")
+        ]
+        ipc = glob.glob(str(self.runtime / "sway-ipc.*.sock"))
+        if displays and ipc:
+            return os.path.basename(displays[0]), ipc[0]
+        return None
+
+    def views(self) -> list[dict[str, Any]]:
+        tree = json.loads(
+            subprocess.run(
+                ["swaymsg", "-s", self.ipc, "-r", "-t", "get_tree"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        found: list[dict[str, Any]] = []
+
+        def walk(node: dict[str, Any]) -> None:
+            if node.get("app_id") is not None or node.get("pid"):
+                found.append(node)
+            for child in node.get("nodes", []) + node.get("floating_nodes", []):
+                walk(child)
+
+        walk(tree)
+        return found
+
+    def idle_watch(self, log: Path) -> subprocess.Popen[bytes]:
+        """swayidle printing IDLE after 2 s without input, unless idling is inhibited."""
+        with log.open("w") as out:
+            return subprocess.Popen(
+                ["swayidle", "-w", "timeout", "2", "echo IDLE"],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.DEVNULL,
+            )
+
+    def close(self) -> None:
+        stop(self.process)
+        shutil.rmtree(self.runtime, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def sway() -> Iterator[Sway]:
+    s = Sway()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def test_without_cocainate_swayidle_says_idle(sway: Sway, tmp_path: Path) -> None:
+    """The control: this setup does go idle, so the tests below can fail."""
+    log = tmp_path / "idle.log"
+    watch = sway.idle_watch(log)
+    try:
+        wait_until(lambda: "IDLE" in log.read_text(), 5, "swayidle to report idle")
+    finally:
+        stop(watch)
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_no_idle_while_held_and_idle_after(sway: Sway, tmp_path: Path, how: int) -> None:
+    process = spawn_cli("--method", "wayland", env=sway.env)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert "(wayland)" in line, line + (process.stderr.read() if process.stderr else "")
+    (view,) = [v for v in sway.views() if v.get("app_id") == "cocainate"]
+    assert view["inhibit_idle"] is True
+    assert view["type"] == "floating_con"  # floated, not tiled over the user's windows
+    log = tmp_path / "idle.log"
+    watch = sway.idle_watch(log)
+    try:
+        time.sleep(3.5)
+        assert "IDLE" not in log.read_text()
+        process.send_signal(how)
+        process.communicate(timeout=10)
+        wait_until(lambda: "IDLE" in log.read_text(), 5, "swayidle to report idle after release")
+        assert not [v for v in sway.views() if v.get("app_id") == "cocainate"]
+    finally:
+        stop(watch)
+
+
+def test_losing_the_compositor_is_reported(tmp_path: Path) -> None:
+    """The session watches the compositor's connection: a compositor that goes away wakes it
+    and is reported, instead of going unnoticed."""
+    own = Sway()
+    try:
+        session = cocainate.Session(methods=["wayland"])
+        old = {k: os.environ.get(k) for k in ("WAYLAND_DISPLAY", "XDG_RUNTIME_DIR")}
+        os.environ.update(WAYLAND_DISPLAY=own.display, XDG_RUNTIME_DIR=str(own.runtime))
+        try:
+            session.start()
+        finally:
+            for k, v in old.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        stop(own.process)
+        assert session.wait(timeout=1.0) is None  # still going: other mechanisms may hold
+        session.stop()
+        assert session.problems == ["wayland: lost the connection to the compositor"]
+    finally:
+        own.close()
+
+
+def test_probe_reasons(sway: Sway, monkeypatch: pytest.MonkeyPatch) -> None:
+    mechanism = WaylandIdleInhibitor(Resources())
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(sway.runtime))
+    monkeypatch.setenv("WAYLAND_DISPLAY", sway.display)
+    assert mechanism.probe() is None
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-404")
+    assert mechanism.probe() == "cannot connect to Wayland display wayland-404"
+    monkeypatch.delenv("WAYLAND_DISPLAY")
+    assert mechanism.probe() == "WAYLAND_DISPLAY is not set (not a Wayland session)"
+
+
+def test_without_pywayland_methods_says_how_to_get_it(sway: Sway) -> None:
+    code = (
+        "import sys; sys.modules['pywayland'] = None\n"
+        "from cocainate.cli import main; main(['methods'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=sway.env, capture_output=True, text=True, check=True
+    ).stdout
+    (line,) = [x for x in out.splitlines() if x.startswith("wayland")]
+    assert line.endswith(
+        "not usable: pywayland is not installed (pip install 'cocainate[wayland]')"
+    )
