@@ -206,3 +206,16 @@ def test_an_old_extension_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     assert reason == "the X server's MIT-SCREEN-SAVER is version 1.0; 1.1 is needed"
     with pytest.raises(cocainate.NoMechanismError, match=r"version 1\.0"):
         cocainate.Session(methods=["x11"]).start()
+
+
+def test_a_missing_library_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ctypes.util
+
+    from cocainate.mechanisms import _xlib
+
+    monkeypatch.setitem(_xlib._SONAMES, "Xss", ("libXss-not-here.so.1",))
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    monkeypatch.setattr(x11, "_xlib", None)
+    monkeypatch.setenv("DISPLAY", ":0")
+    reason = x11.X11ScreenSaver(Resources()).probe()
+    assert reason == "libXss is not installed (Debian/Ubuntu: libxss1)"
