@@ -14,7 +14,6 @@ import _thread
 import enum
 import math
 import os
-import select
 import signal
 import time
 from typing import TYPE_CHECKING, Any, NamedTuple, Union
@@ -29,7 +28,10 @@ if TYPE_CHECKING:
     from types import FrameType, TracebackType
 
     from ._resources import Resources
+    from ._waiting import PollWaiter, WindowsWaiter
     from .mechanisms import Entry, Mechanism
+
+    Waiter = PollWaiter | WindowsWaiter
 
 DurationLike = Union[float, int, "timedelta", None]
 
@@ -39,9 +41,6 @@ HANDLED_SIGNALS = tuple(
     if hasattr(signal, name)
 )
 """The signals a session ends on when asked to handle signals."""
-
-# poll() takes milliseconds as a C int: a longer wait is cut into pieces of ~24.8 days.
-_MAX_POLL_MS = 2**31 - 1
 
 
 class EndReason(str, enum.Enum):
@@ -81,9 +80,9 @@ class _Flag:
         if self._lock.locked():
             self._lock.release()
 
-    def wait(self) -> None:
-        with self._lock:  # blocks until set; waiters then pass one after another
-            pass
+    def wait(self, timeout: float = -1) -> None:
+        if self._lock.acquire(timeout=timeout):  # until set; waiters then pass one by one
+            self._lock.release()
 
 
 class _State(enum.Enum):
@@ -168,9 +167,7 @@ class Session:
         self._released = _Flag()
         self._busy: dict[int, int] = {}  # threads inside start/wait/stop, with depth
         self._waiters = 0
-        self._wake_r: int | None = None
-        self._wake_w: int | None = None
-        self._pidfds: dict[int, int] = {}
+        self._waiter: Waiter | None = None
         self._exited: set[int] = set()
         self._deadline: float | None = None
         self._held: list[Mechanism] = []
@@ -299,16 +296,14 @@ class Session:
     # -- start --------------------------------------------------------------------------
 
     def _open(self) -> None:
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
+        from ._waiting import make_waiter
+
+        self._waiter = waiter = make_waiter()
         if self.handle_signals:
             self._install_signals()
-        if self.pids:
-            from ._process import open_process
-
-            for pid in self.pids:
-                self._pidfds[open_process(pid)] = pid
+        waiter.on_console(self._on_console)
+        for pid in self.pids:
+            waiter.add_process(pid)
         if self.duration is not None:
             self._deadline = time.monotonic() + self.duration
         self._acquire()
@@ -361,23 +356,42 @@ class Session:
             return
         self._request_end(Ended(EndReason.SIGNAL, signal=signum))
 
+    def _on_console(self, event: int) -> bool:
+        """Windows console control, on a thread of the system's: Ctrl-C, Ctrl-Break, close."""
+        from ._win32 import CTRL_BREAK_EVENT, CTRL_C_EVENT
+
+        interactive = event in (CTRL_C_EVENT, CTRL_BREAK_EVENT)
+        if self.handle_signals:
+            if not interactive:
+                signum = signal.SIGTERM
+            elif event == CTRL_BREAK_EVENT:
+                signum = getattr(signal, "SIGBREAK", signal.SIGINT)
+            else:
+                signum = signal.SIGINT
+            self._request_end(Ended(EndReason.SIGNAL, signal=signum))
+        elif interactive:
+            # What Python does on Ctrl-C: KeyboardInterrupt in the main thread. A waiting
+            # main thread is blocked in WaitForMultipleObjects, so wake it too.
+            _thread.interrupt_main()
+            if self._waiters:
+                self._request_end(Ended(EndReason.STOPPED))
+            return True
+        else:
+            self._request_end(Ended(EndReason.STOPPED))
+        if not interactive:
+            self._released.wait(timeout=4.0)  # Windows ends the process when we return
+        return True
+
     # -- waiting ------------------------------------------------------------------------
 
     def _block(self, timeout: float | None) -> bool:
         """Sleep until the session ends (True) or ``timeout`` passes (False)."""
-        wake_r = self._wake_r
-        if wake_r is None:
+        from ._waiting import MAX_WAIT_MS  # a longer wait is cut into ~24.8-day pieces
+
+        waiter = self._waiter
+        if waiter is None:
             return True
-        poller = select.poll()
-        poller.register(wake_r, select.POLLIN)
-        for fd, pid in self._pidfds.items():
-            if pid not in self._exited:
-                poller.register(fd, select.POLLIN)
-        watched: dict[int, Mechanism] = {}
-        for mechanism in self._held:
-            for fd in mechanism.fds():
-                poller.register(fd, select.POLLIN)
-                watched[fd] = mechanism
+        watched: dict[int, Mechanism] = {fd: m for m in self._held for fd in m.fds()}
         give_up = None if timeout is None else time.monotonic() + timeout
         while self._end is None:
             now = time.monotonic()
@@ -389,18 +403,15 @@ class Session:
             limits = [t for t in (self._deadline, give_up) if t is not None]
             ms: int | None = None
             if limits:
-                ms = min(_MAX_POLL_MS, max(0, math.ceil((min(limits) - now) * 1000)))
-            for fd, _ in poller.poll(ms):
-                exited = self._pidfds.get(fd)
-                if exited is not None:
-                    poller.unregister(fd)
-                    self._process_exited(exited)
-                elif fd in watched:
-                    with self._lock:  # one waiter at a time talks to the mechanism
-                        keep = self._state is _State.ACTIVE and watched[fd].on_readable(fd)
-                    if not keep:
-                        poller.unregister(fd)
-                        del watched[fd]
+                ms = min(MAX_WAIT_MS, max(0, math.ceil((min(limits) - now) * 1000)))
+            exited, readable = waiter.wait(ms, self._exited, watched)
+            for pid in exited:
+                self._process_exited(pid)
+            for fd in readable:
+                with self._lock:  # one waiter at a time talks to the mechanism
+                    keep = self._state is _State.ACTIVE and watched[fd].on_readable(fd)
+                if not keep:
+                    del watched[fd]
         return True
 
     def _process_exited(self, pid: int) -> None:
@@ -422,11 +433,8 @@ class Session:
             # Not acquired: another thread is writing (that wakes the waiters too) or
             # closing the pipe (the session is being released anyway).
             try:
-                if self._wake_w is not None:
-                    # The pipe is never drained: once ended, every waiter wakes at once.
-                    os.write(self._wake_w, b"!")
-            except OSError:
-                pass
+                if self._waiter is not None:
+                    self._waiter.wake()  # wakes every waiter, now and later
             finally:
                 self._wake_lock.release()
 
@@ -464,14 +472,10 @@ class Session:
             self._held.clear()
             if self._resources is not None:
                 self._resources.close()
-            for pidfd in self._pidfds:
-                os.close(pidfd)
-            self._pidfds.clear()
             with self._wake_lock:
-                for fd in (self._wake_r, self._wake_w):
-                    if fd is not None:
-                        os.close(fd)
-                self._wake_r = self._wake_w = None
+                if self._waiter is not None:
+                    self._waiter.close()
+                self._waiter = None
         finally:
             self._released.set()
 

@@ -113,7 +113,11 @@ _LINUX = (
     Entry("wayland", "wayland:WaylandIdleInhibitor"),
     Entry("logind", "logind:LogindInhibitor"),
 )
-_PLATFORMS: dict[str, tuple[Entry, ...]] = {"linux": _LINUX}
+_PLATFORMS: dict[str, tuple[Entry, ...]] = {
+    "linux": _LINUX,
+    "darwin": (Entry("iokit", "iokit:IOKitAssertion"),),
+    "win32": (Entry("power-request", "windows:WindowsPowerRequest"),),
+}
 
 
 def platform_key(platform: str | None = None) -> str:

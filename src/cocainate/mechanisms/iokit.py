@@ -1,0 +1,43 @@
+"""macOS IOKit power assertions, the API behind ``caffeinate``, without a child process.
+
+``PreventUserIdleDisplaySleep`` in display mode (which keeps the system up too),
+``PreventUserIdleSystemSleep`` in system mode; the reason is the assertion's name, which
+``pmset -g assertions`` shows. macOS releases a process's assertions when it exits.
+"""
+
+from __future__ import annotations
+
+from .._iokit import iokit
+from ..errors import MechanismError
+from . import Blocks, Mechanism, Mode
+
+KINDS = {Mode.DISPLAY: "PreventUserIdleDisplaySleep", Mode.SYSTEM: "PreventUserIdleSystemSleep"}
+
+
+class IOKitAssertion(Mechanism):
+    name = "iokit"
+    title = "macOS IOPMAssertion"
+    blocks = {
+        Mode.DISPLAY: frozenset({Blocks.SCREEN_IDLE, Blocks.SLEEP}),
+        Mode.SYSTEM: frozenset({Blocks.SLEEP}),
+    }
+
+    _assertion: int | None = None
+
+    def probe(self) -> str | None:
+        try:
+            iokit()
+        except MechanismError as err:
+            return str(err)
+        return None
+
+    def acquire(self, mode: Mode, reason: str) -> None:
+        self._assertion = iokit().create_assertion(KINDS[mode], reason)
+
+    def release(self) -> None:
+        assertion, self._assertion = self._assertion, None
+        if assertion is None:
+            return
+        status = iokit().release_assertion(assertion)
+        if status != 0:
+            self.problems.append(f"{self.name}: IOPMAssertionRelease returned {status:#x}")
