@@ -182,7 +182,7 @@ class Logind:
     def __init__(self, bus: Bus) -> None:
         self.bus = bus
         self.process = bus.spawn(
-            [sys.executable, "-m", "dbusmock", "--system", "--template", "logind"],
+            [dbusmock_python(), "-m", "dbusmock", "--system", "--template", "logind"],
             name=self.name,
             stdout=subprocess.DEVNULL,
         )
@@ -193,6 +193,16 @@ class Logind:
             self.name, "/org/freedesktop/login1", "org.freedesktop.login1.Manager", "ListInhibitors"
         )[0]
         return [tuple(row[:4]) for row in rows]  # type: ignore[misc]
+
+
+def dbusmock_python() -> str:
+    """An interpreter that can run python-dbusmock: this one, or the system's, where Debian's
+    python3-dbusmock brings it with its GObject and dbus bindings."""
+    probe = "import dbusmock, gi"
+    for python in (sys.executable, "/usr/bin/python3"):
+        if subprocess.run([python, "-c", probe], capture_output=True).returncode == 0:
+            return python
+    raise RuntimeError("python-dbusmock is not installed (Debian/Ubuntu: python3-dbusmock)")
 
 
 def have(*programs: str) -> bool:
