@@ -1,0 +1,157 @@
+"""The macOS backend (IOKit power assertions, kqueue process watches) against fakes of the
+OS-call layer: IOKit and kqueue do not exist on Linux. The fake IOKit records the calls;
+the fake kqueue records the registration and is backed by a real pidfd, so it turns
+readable when the process really exits. The workflow in .github/workflows runs the real
+calls on macos-latest (the assertion is checked in `pmset -g assertions`)."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import cocainate
+from cocainate import EndReason, ProcessNotFoundError, _iokit, mechanisms
+
+
+class FakeIOKit:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, object, ...]] = []  # type: ignore[misc]
+        self.held: set[int] = set()
+
+    def create_assertion(self, kind: str, name: str) -> int:
+        assertion = 7 + len(self.calls)
+        self.calls.append(("create", kind, name))
+        self.held.add(assertion)
+        return assertion
+
+    def release_assertion(self, assertion: int) -> int:
+        self.calls.append(("release", assertion))
+        self.held.remove(assertion)
+        return 0
+
+
+@pytest.fixture
+def io(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeIOKit]:
+    fake = FakeIOKit()
+    monkeypatch.setattr(_iokit, "_iokit", fake)
+    monkeypatch.setattr(mechanisms, "platform_key", lambda platform=None: "darwin")
+    yield fake
+    assert fake.held == set(), "an assertion was left held"
+
+
+@pytest.mark.parametrize(
+    ("mode", "kind"),
+    [("display", "PreventUserIdleDisplaySleep"), ("system", "PreventUserIdleSystemSleep")],
+)
+def test_the_assertion_follows_the_mode(io: FakeIOKit, mode: str, kind: str) -> None:
+    with cocainate.inhibit(mode=mode, reason="render") as session:
+        assert [a.name for a in session.held] == ["iokit"]
+        assert io.calls == [("create", kind, "render")]
+    assert io.calls[1][0] == "release"
+
+
+def test_exception(io: FakeIOKit) -> None:
+    with pytest.raises(RuntimeError), cocainate.inhibit():
+        raise RuntimeError
+
+
+def test_signal(io: FakeIOKit) -> None:
+    session = cocainate.Session(handle_signals=True).start()
+    threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGTERM)).start()
+    ended = session.wait()
+    assert ended is not None and ended.reason is EndReason.SIGNAL
+
+
+def test_early_stop(io: FakeIOKit) -> None:
+    session = cocainate.Session(duration=3600).start()
+    session.stop()
+    assert session.wait() is not None
+
+
+def test_a_failed_release_is_reported(io: FakeIOKit, monkeypatch: pytest.MonkeyPatch) -> None:
+    session = cocainate.Session().start()
+    original = io.release_assertion
+
+    def failing(assertion: int) -> int:
+        original(assertion)
+        return 0xE00002C2  # kIOReturnBadArgument
+
+    monkeypatch.setattr(io, "release_assertion", failing)
+    session.stop()
+    assert session.problems == ["iokit: IOPMAssertionRelease returned 0xe00002c2"]
+
+
+_pidfd_open = os.pidfd_open  # kept before the fixture hides it from cocainate
+
+
+class FakeKqueue:
+    registered: list[Any] = []
+
+    def __init__(self) -> None:
+        self._fd: int | None = None
+
+    def control(self, changes: list[Any], max_events: int) -> list[Any]:
+        (change,) = changes
+        FakeKqueue.registered.append(change)
+        self._fd = _pidfd_open(change.ident)  # ProcessLookupError like kevent's ESRCH
+        return []
+
+    def fileno(self) -> int:
+        assert self._fd is not None
+        return self._fd
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class FakeKevent:
+    def __init__(self, ident: int, filter: int, flags: int, fflags: int) -> None:
+        self.ident, self.filter, self.flags, self.fflags = ident, filter, flags, fflags
+
+
+@pytest.fixture
+def kqueue(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[FakeKqueue]]:
+    monkeypatch.delattr(os, "pidfd_open")  # take the kqueue path, as on macOS
+    for name, value in {
+        "kqueue": FakeKqueue,
+        "kevent": FakeKevent,
+        "KQ_FILTER_PROC": -5,
+        "KQ_EV_ADD": 1,
+        "KQ_EV_ONESHOT": 16,
+        "KQ_NOTE_EXIT": 0x80000000,
+    }.items():
+        monkeypatch.setattr(select, name, value, raising=False)
+    FakeKqueue.registered = []
+    yield FakeKqueue
+
+
+def test_kqueue_watches_the_process_exit(io: FakeIOKit, kqueue: type[FakeKqueue]) -> None:
+    child = subprocess.Popen(["sleep", "0.2"])
+    session = cocainate.Session(pids=[child.pid]).start()
+    (change,) = kqueue.registered
+    assert (change.ident, change.filter, change.flags, change.fflags) == (
+        child.pid,
+        -5,
+        1 | 16,
+        0x80000000,
+    )
+    ended = session.wait()
+    child.wait()
+    assert ended is not None and ended.reason is EndReason.PROCESS_EXIT
+
+
+def test_kqueue_refuses_a_missing_process(io: FakeIOKit, kqueue: type[FakeKqueue]) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    with pytest.raises(ProcessNotFoundError):
+        cocainate.Session(pids=[dead.pid]).start()
+    assert io.calls == []
