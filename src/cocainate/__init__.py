@@ -18,6 +18,7 @@ from .errors import (
     SessionError,
     UsageError,
 )
+from .events import Event
 from .mechanisms import Attempt, Blocks, Mode
 from .session import Ended, EndReason, Session, inhibit
 
@@ -27,6 +28,7 @@ __all__ = [
     "CocainateError",
     "EndReason",
     "Ended",
+    "Event",
     "MechanismError",
     "Mode",
     "NoMechanismError",

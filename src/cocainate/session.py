@@ -20,15 +20,17 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 from . import mechanisms
 from .errors import MechanismError, NoMechanismError, SessionError, UsageError
+from .events import Event
 from .mechanisms import Attempt, Blocks, Mode
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-    from datetime import timedelta
+    from collections.abc import Callable, Iterable
+    from datetime import datetime, timedelta
     from types import FrameType, TracebackType
 
     from ._resources import Resources
     from ._waiting import PollWaiter, WindowsWaiter
+    from ._wallclock import WallClockTimer
     from .mechanisms import Entry, Mechanism
 
     Waiter = PollWaiter | WindowsWaiter
@@ -47,6 +49,7 @@ class EndReason(str, enum.Enum):
     """Why a session ended."""
 
     DURATION = "duration"
+    UNTIL = "until"
     SIGNAL = "signal"
     PROCESS_EXIT = "process-exit"
     STOPPED = "stopped"
@@ -66,6 +69,8 @@ class Ended(NamedTuple):
             return f"process {self.pid} exited"
         if self.reason is EndReason.DURATION:
             return "duration elapsed"
+        if self.reason is EndReason.UNTIL:
+            return "the time given came"
         return "stopped"
 
 
@@ -112,6 +117,16 @@ def _seconds(duration: DurationLike) -> float | None:
     return seconds or None
 
 
+def _timestamp(until: datetime | float | None) -> float | None:
+    if until is None:
+        return None
+    if hasattr(until, "timestamp"):  # a datetime (naive means local time), without importing it
+        return float(until.timestamp())
+    if isinstance(until, (int, float)) and not isinstance(until, bool) and math.isfinite(until):
+        return float(until)
+    raise UsageError(f"until must be a datetime or a timestamp, not {until!r}")
+
+
 def _pids(pids: Iterable[int]) -> tuple[int, ...]:
     out: list[int] = []
     for pid in pids:
@@ -144,6 +159,8 @@ class Session:
         mode: Mode | str = Mode.DISPLAY,
         methods: Iterable[str] | None = None,
         handle_signals: bool = False,
+        until: datetime | float | None = None,
+        on_event: Callable[[Event], None] | None = None,
     ) -> None:
         try:
             self.mode = Mode(mode)
@@ -155,6 +172,8 @@ class Session:
         self._methods = tuple(methods) if methods is not None else ()
         self._entries: tuple[Entry, ...] = mechanisms.select(self._methods)
         self.handle_signals = handle_signals
+        self.until = _timestamp(until)
+        self.on_event = on_event
 
         self.attempts: tuple[Attempt, ...] = ()
         """What was tried at start, in order, and what came of it."""
@@ -168,6 +187,8 @@ class Session:
         self._busy: dict[int, int] = {}  # threads inside start/wait/stop, with depth
         self._waiters = 0
         self._waiter: Waiter | None = None
+        self._wall: WallClockTimer | None = None
+        self._watches: list[Any] = []
         self._exited: set[int] = set()
         self._deadline: float | None = None
         self._held: list[Mechanism] = []
@@ -193,10 +214,11 @@ class Session:
 
     @property
     def remaining(self) -> float | None:
-        """Seconds until the duration ends, or None without a duration."""
-        if self._deadline is None:
-            return None
-        return max(0.0, self._deadline - time.monotonic())
+        """Seconds until the duration or the ``until`` time ends it, or None without either."""
+        left = [self._deadline - time.monotonic()] if self._deadline is not None else []
+        if self.until is not None:
+            left.append(self.until - time.time())
+        return max(0.0, min(left)) if left else None
 
     def start(self) -> Session:
         """Acquire every usable mechanism, or raise :class:`NoMechanismError` holding none."""
@@ -219,7 +241,15 @@ class Session:
             self._restore_signals()
         if self._end is not None:  # stopped while starting
             self._settle()
+        else:
+            self._emit(Event("acquired", time.time(), tuple(a.name for a in self.held)))
         return self
+
+    def watch(self, source: Any) -> None:
+        """Also wake the wait when ``source.fileno()`` turns readable, and call
+        ``source.on_readable(fd)`` then (from the waiting thread; True to keep watching).
+        For a program's own event source, such as the CLI's keyboard."""
+        self._watches.append(source)
 
     def wait(self, timeout: float | None = None) -> Ended | None:
         """Block until the session ends and is released; return why it ended.
@@ -306,6 +336,10 @@ class Session:
             waiter.add_process(pid)
         if self.duration is not None:
             self._deadline = time.monotonic() + self.duration
+        if self.until is not None:
+            from ._wallclock import WallClockTimer
+
+            self._wall = WallClockTimer(self.until)
         self._acquire()
 
     def _acquire(self) -> None:
@@ -391,16 +425,22 @@ class Session:
         waiter = self._waiter
         if waiter is None:
             return True
-        watched: dict[int, Mechanism] = {fd: m for m in self._held for fd in m.fds()}
+        watched = self._watched()
         give_up = None if timeout is None else time.monotonic() + timeout
         while self._end is None:
             now = time.monotonic()
             if self._deadline is not None and now >= self._deadline:
                 self._request_end(Ended(EndReason.DURATION))
                 break
+            wall = self._wall
+            if wall is not None and wall.fileno() is None and wall.fired():
+                self._request_end(Ended(EndReason.UNTIL))
+                break
             if give_up is not None and now >= give_up:
                 return False
             limits = [t for t in (self._deadline, give_up) if t is not None]
+            if wall is not None and wall.fileno() is None:
+                limits.append(now + wall.timestamp - time.time())
             ms: int | None = None
             if limits:
                 ms = min(MAX_WAIT_MS, max(0, math.ceil((min(limits) - now) * 1000)))
@@ -408,10 +448,39 @@ class Session:
             for pid in exited:
                 self._process_exited(pid)
             for fd in readable:
-                with self._lock:  # one waiter at a time talks to the mechanism
-                    keep = self._state is _State.ACTIVE and watched[fd].on_readable(fd)
+                with self._lock:  # one waiter at a time talks to a source
+                    keep = self._state is _State.ACTIVE and watched[fd](fd)
                 if not keep:
                     del watched[fd]
+        return True
+
+    def _watched(self) -> dict[int, Callable[[int], bool]]:
+        """The fds the wait watches besides processes, with what to call when readable."""
+        watched: dict[int, Callable[[int], bool]] = {}
+        for mechanism in self._held:
+            for fd in mechanism.fds():
+                watched[fd] = self._mechanism_readable(mechanism)
+        for source in self._watches:
+            watched[source.fileno()] = source.on_readable
+        wall_fd = self._wall.fileno() if self._wall is not None else None
+        if wall_fd is not None:
+            watched[wall_fd] = self._wall_readable
+        return watched
+
+    def _mechanism_readable(self, mechanism: Mechanism) -> Callable[[int], bool]:
+        def readable(fd: int) -> bool:
+            if mechanism.on_readable(fd):
+                return True
+            error = mechanism.problems[-1] if mechanism.problems else "lost"
+            self._emit(Event("lost", time.time(), (mechanism.name,), error=error))
+            return False
+
+        return readable
+
+    def _wall_readable(self, fd: int) -> bool:
+        if self._wall is not None and self._wall.fired():
+            self._request_end(Ended(EndReason.UNTIL))
+            return False
         return True
 
     def _process_exited(self, pid: int) -> None:
@@ -472,12 +541,27 @@ class Session:
             self._held.clear()
             if self._resources is not None:
                 self._resources.close()
+            if self._wall is not None:
+                self._wall.close()
             with self._wake_lock:
                 if self._waiter is not None:
                     self._waiter.close()
                 self._waiter = None
         finally:
             self._released.set()
+        if self.held:  # it held something: say how it ended and that it let go
+            now = time.time()
+            self._emit(Event("ended", now, ended=self._end))
+            names = tuple(a.name for a in self.held)
+            self._emit(Event("released", now, names, problems=tuple(self.problems)))
+
+    def _emit(self, event: Event) -> None:
+        if self.on_event is None:
+            return
+        try:
+            self.on_event(event)
+        except Exception as err:  # a callback's bug must not stop a release
+            self.problems.append(f"on_event raised {err!r}")
 
     def _restore_signals(self) -> None:
         if not self._previous_handlers or self._state is not _State.RELEASED:

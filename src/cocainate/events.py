@@ -1,0 +1,43 @@
+"""What a session reports as it goes: the same events the CLI prints with ``--json``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from .session import Ended
+
+
+class Event(NamedTuple):
+    """One thing that happened to a session.
+
+    ``kind`` is ``"acquired"`` (``mechanisms`` hold), ``"lost"`` (a mechanism stopped
+    holding; ``error`` says why), ``"ended"`` (``ended`` says why) or ``"released"``
+    (everything let go; ``problems`` lists what went wrong on the way).
+    """
+
+    kind: str
+    time: float
+    mechanisms: tuple[str, ...] = ()
+    ended: Ended | None = None
+    error: str | None = None
+    problems: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``{"event": "acquired", "time": ..., "mechanisms": [...]}``."""
+        out: dict[str, Any] = {"event": self.kind, "time": round(self.time, 6)}
+        if self.mechanisms:
+            out["mechanisms"] = list(self.mechanisms)
+        if self.ended is not None:
+            out["reason"] = self.ended.reason.value
+            if self.ended.signal is not None:
+                import signal
+
+                out["signal"] = signal.Signals(self.ended.signal).name
+            if self.ended.pid is not None:
+                out["pid"] = self.ended.pid
+        if self.error is not None:
+            out["error"] = self.error
+        if self.kind == "released":
+            out["problems"] = list(self.problems)
+        return out
