@@ -43,6 +43,12 @@ TOKENS = [
     "--reason=",
     "--reason=why",
     "--method=logind",
+    "--json",
+    "--until",
+    "17:30",
+    "--until=17:30:15",
+    "25:00",
+    "2001-01-01T00:00",
     "1h",
     "300ms",
     "1.5h",
@@ -89,6 +95,7 @@ def test_whatever_the_fast_path_answers_argparse_answers_too(argv: list[str]) ->
         ["-q", "-d", "300ms", "-p", "12", "--pid", "13"],
         ["-v", "--mode", "system", "--reason", "build", "--method", "logind", "--method", "x11"],
         ["--duration=2m", "--pid=7", "--mode=display", "--reason=", "--method=screensaver"],
+        ["--json", "--until", "17:30"],
     ],
 )
 def test_the_common_invocations_take_the_fast_path(argv: list[str]) -> None:

@@ -9,7 +9,7 @@ import sys
 from typing import TYPE_CHECKING, NoReturn
 
 from .cli import EXIT_USAGE, PROG, _error
-from .duration import parse_duration
+from .duration import parse_duration, parse_until
 from .errors import UsageError
 from .mechanisms import Mode
 
@@ -55,6 +55,14 @@ def _duration(text: str) -> int:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _until(text: str) -> str:
+    try:
+        parse_until(text)
+    except UsageError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return text
+
+
 def _pid(text: str) -> int:
     try:
         pid = int(text, 10)
@@ -69,11 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     """The parser: the reference for help, completions and the man page."""
     parser = _Parser(
         prog=PROG,
+        usage="%(prog)s [options] [-- COMMAND [ARG...]]\n       %(prog)s SUBCOMMAND ...",
         formatter_class=_Formatter,
         description="Keep the screen (or only the system) awake until a duration passes, "
         "processes exit, or you press Ctrl-C; then let go.",
-        epilog="Exit status: 0 when the session ended as asked (duration, process exit, "
-        "signal), 2 on bad usage, 3 when no mechanism could be acquired, 1 on other errors.",
+        epilog="With '-- COMMAND', hold while COMMAND runs and exit with its status (128+N if "
+        "signal N killed it). Exit status otherwise: 0 when the session ended as asked "
+        "(duration, time, process exit, signal, q), 2 on bad usage, 3 when no mechanism "
+        "could be acquired, 1 on other errors.",
     )
     parser.add_argument(
         "-d",
@@ -91,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PID",
         help="end when process PID exits; repeat to wait until all of them have exited",
     )
+    parser.add_argument(
+        "--until",
+        type=_until,
+        metavar="TIME",
+        help="end at TIME: 17:30, 17:30:15 (tomorrow if past) or an ISO 8601 date-time",
+    )
     talk = parser.add_mutually_exclusive_group()
     talk.add_argument("-q", "--quiet", action="store_true", help="print nothing on stdout")
     talk.add_argument(
@@ -98,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--verbose",
         action="store_true",
         help="say on stderr which mechanisms were tried, which hold, and why others could not",
+    )
+    talk.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object per event on stdout (acquired, lost, ended, released)",
     )
     parser.add_argument(
         "--mode",
@@ -112,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="use only this mechanism (repeatable); see 'cocainate methods'",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", parser_class=_Parser)
     version = commands.add_parser("version", help="print the version", formatter_class=_Formatter)
     version.add_argument(
         "-v",

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, TextIO
 
 from . import __version__, mechanisms
-from .duration import format_duration, parse_duration
+from .duration import format_duration, parse_duration, parse_until
 from .errors import CocainateError, MechanismError, NoMechanismError, UsageError
 from .mechanisms import Mode
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from .mechanisms import Attempt
-    from .session import Session
+    from .session import Ended, Session
 
 EXIT_OK = 0
 """The session ended as asked: duration, signal, process exit."""
@@ -54,7 +54,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-_FLAGS = {"-q": "quiet", "--quiet": "quiet", "-v": "verbose", "--verbose": "verbose"}
+_FLAGS = {
+    "-q": "quiet",
+    "--quiet": "quiet",
+    "-v": "verbose",
+    "--verbose": "verbose",
+    "--json": "json",
+}
 _VALUED = {
     "-d": "duration",
     "--duration": "duration",
@@ -63,6 +69,7 @@ _VALUED = {
     "--mode": "mode",
     "--reason": "reason",
     "--method": "method",
+    "--until": "until",
 }
 
 
@@ -76,6 +83,8 @@ def fast_parse(argv: Sequence[str]) -> SimpleNamespace | None:
         "pid": [],
         "quiet": False,
         "verbose": False,
+        "json": False,
+        "until": None,
         "mode": Mode.DISPLAY.value,
         "reason": None,
         "method": None,
@@ -112,15 +121,28 @@ def fast_parse(argv: Sequence[str]) -> SimpleNamespace | None:
             found[key] = [*(found[key] or ()), value]
         elif key == "reason":
             found[key] = value
+        elif key == "until":
+            try:
+                parse_until(value)
+            except UsageError:
+                return None
+            found[key] = value
         else:
             return None
-    if found["quiet"] and found["verbose"]:
+    if sum((found["quiet"], found["verbose"], found["json"])) > 1:
         return None
     return SimpleNamespace(**found)
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command: list[str] = []
+    if "--" in argv:  # cocainate [options] -- COMMAND [ARGS...]
+        split = argv.index("--")
+        argv, command = argv[:split], argv[split + 1 :]
+        if not command:
+            _error("no command after '--' (see 'cocainate --help')")
+            return EXIT_USAGE
     args: Namespace | SimpleNamespace | None = fast_parse(argv)
     if args is None:
         from ._parser import parse
@@ -130,7 +152,10 @@ def _main(argv: Sequence[str] | None) -> int:
         return _version(args.verbose)
     if args.command == "methods":
         return _methods()
-    return _hold(args)
+    if command and args.command:
+        _error(f"'{args.command}' takes no command after '--'")
+        return EXIT_USAGE
+    return _hold(args, command)
 
 
 def _version(verbose: bool) -> int:
@@ -177,18 +202,26 @@ def _methods() -> int:
     return EXIT_OK
 
 
-def _hold(args: Namespace | SimpleNamespace) -> int:
+def _hold(args: Namespace | SimpleNamespace, command: list[str]) -> int:
+    import json
+
     from .session import Session, screen_blocked
 
-    out = None if args.quiet else sys.stdout
+    human = not (args.quiet or args.json)
+    tomorrow = False
     try:
+        until = None
+        if args.until is not None:
+            until, tomorrow = parse_until(args.until)
         session = Session(
             duration=args.duration / 1e9 if args.duration else None,
             pids=args.pid,
+            until=until,
             reason=args.reason,
             mode=args.mode,
             methods=args.method,
-            handle_signals=True,
+            handle_signals=not command,  # with a command, signals go to the command
+            on_event=(lambda e: _write(sys.stdout, json.dumps(e.as_dict()))) if args.json else None,
         )
         started = time.monotonic()
         session.start()
@@ -201,22 +234,64 @@ def _hold(args: Namespace | SimpleNamespace) -> int:
     except CocainateError as err:
         _error(str(err))
         return EXIT_FAILURE
+    child = keys = None
+    status = EXIT_OK
     try:
+        if command:
+            from ._command import Command, CommandError
+
+            try:
+                child = Command(command)
+            except CommandError as err:
+                _error(str(err))
+                return err.status
+            session.add_pid(child.pid)
         if args.verbose:
             _report(session.attempts)
         if session.mode is Mode.DISPLAY and not screen_blocked(session.attempts):
             _error("warning: nothing held keeps the screen on; only sleep is blocked")
-        if out is not None and session.active:
-            _write(out, _announce(session))
-        ended = session.wait()
+        if human and session.active:
+            _write(sys.stdout, _announce(session, tomorrow, command))
+        from ._terminal import interactive
+
+        live = human and interactive()
+        if live and not command:
+            from ._terminal import Keys
+
+            keys = Keys(session)
+            session.watch(keys)
+        ended = _wait(session, live, started)
     finally:
+        if keys is not None:
+            keys.close()
         session.stop()
+        if child is not None:
+            status = child.finish()
     for problem in session.problems:
         _error(problem)
-    if out is not None:
+    if human:
         elapsed = format_duration(time.monotonic() - started)
-        _write(out, f"{PROG}: released after {elapsed} ({ended})")
-    return EXIT_OK
+        _write(sys.stdout, f"{PROG}: released after {elapsed} ({ended})")
+    return status
+
+
+def _wait(session: Session, live: bool, started: float) -> Ended | None:
+    """Wait for the end; at a terminal with a time limit, redraw the progress line each
+    second meanwhile. Otherwise nothing wakes the process until the session ends."""
+    if not live or session.remaining is None:
+        return session.wait()
+    from ._terminal import Line, progress_line
+
+    line = Line(sys.stdout)
+    total = session.remaining
+    try:
+        while True:
+            line.draw(progress_line(session, time.monotonic() - started, total))
+            ended = session.wait(timeout=1.0)
+            if ended is not None:
+                return ended
+    finally:
+        line.clear()
 
 
 def _report(attempts: Sequence[Attempt]) -> None:
@@ -230,15 +305,21 @@ def _report(attempts: Sequence[Attempt]) -> None:
             )
 
 
-def _announce(session: Session) -> str:
+def _announce(session: Session, tomorrow: bool, command: list[str]) -> str:
     held = ", ".join(a.name for a in session.held)
     until = []
+    if command:
+        until.append(f"{command[0]} exits")
     if session.duration is not None:
         until.append(f"{format_duration(session.duration)} pass")
-    if len(session.pids) == 1:
-        until.append(f"process {session.pids[0]} exits")
-    elif session.pids:
-        until.append(f"processes {', '.join(str(p) for p in session.pids)} exit")
+    if session.until is not None:
+        at = time.strftime("%H:%M:%S", time.localtime(session.until))
+        until.append(f"{at}{' tomorrow' if tomorrow else ''}")
+    pids = session.pids[:-1] if command else session.pids
+    if len(pids) == 1:
+        until.append(f"process {pids[0]} exits")
+    elif pids:
+        until.append(f"processes {', '.join(str(p) for p in pids)} exit")
     until.append("Ctrl-C")
     what = session.mode.value
     return (

@@ -77,3 +77,37 @@ def format_duration(seconds: float) -> str:
     if hours or minutes:
         out += f"{minutes}m"
     return f"{out}{secs}s"
+
+
+def parse_until(text: str, now: float | None = None) -> tuple[float, bool]:
+    """The wall-clock time ``text`` names, as a timestamp, and whether it is tomorrow.
+
+    ``17:30`` and ``17:30:15`` mean the next such local time: today, or tomorrow if it has
+    passed. An ISO 8601 date-time (``2026-11-28T17:30``, with an offset or ``Z``, or local)
+    must be in the future.
+    """
+    import time as _time
+    from datetime import datetime, timedelta
+
+    now = _time.time() if now is None else now
+    clock = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", text)
+    if clock:
+        hour, minute, second = (int(g or 0) for g in clock.groups())
+        if hour > 23 or minute > 59 or second > 59:
+            raise UsageError(f"invalid time {text!r}: use HH:MM or HH:MM:SS, 24-hour")
+        today = datetime.fromtimestamp(now)
+        target = today.replace(hour=hour, minute=minute, second=second, microsecond=0)
+        tomorrow = target.timestamp() <= now
+        if tomorrow:
+            target += timedelta(days=1)
+        return target.timestamp(), tomorrow
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    except ValueError:
+        raise UsageError(
+            f"invalid time {text!r}: use HH:MM, HH:MM:SS or an ISO 8601 date-time"
+        ) from None
+    stamp = moment.timestamp()  # a naive date-time is local time
+    if stamp <= now:
+        raise UsageError(f"invalid time {text!r}: it is in the past")
+    return stamp, False

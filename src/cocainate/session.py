@@ -245,6 +245,16 @@ class Session:
             self._emit(Event("acquired", time.time(), tuple(a.name for a in self.held)))
         return self
 
+    def add_pid(self, pid: int) -> None:
+        """Also wait for process ``pid`` (one started after the session, say): the session
+        then ends when every watched process has exited."""
+        (pid,) = _pids([pid])
+        with self._lock:
+            if self._state is not _State.ACTIVE or self._waiter is None:
+                raise SessionError("processes can be added only to an active session")
+            self._waiter.add_process(pid)
+            self.pids = (*self.pids, pid)
+
     def watch(self, source: Any) -> None:
         """Also wake the wait when ``source.fileno()`` turns readable, and call
         ``source.on_readable(fd)`` then (from the waiting thread; True to keep watching).

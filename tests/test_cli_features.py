@@ -1,0 +1,190 @@
+"""The everyday features end to end: --json, --until, -- COMMAND, the progress line and q."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import termios
+import time
+from datetime import datetime, timedelta
+
+import pytest
+
+from buses import wait_until
+from conftest import Desktop, run_cli, spawn_cli
+
+
+def test_json_prints_one_object_per_event(bus_env: Desktop) -> None:
+    result = run_cli("--json", "-d", "100ms", "--method", "screensaver", env=bus_env.env)
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["event"] for e in events] == ["acquired", "ended", "released"]
+    assert events[0]["mechanisms"] == ["screensaver"]
+    assert events[1]["reason"] == "duration"
+    assert events[2] == {
+        "event": "released",
+        "time": events[2]["time"],
+        "mechanisms": ["screensaver"],
+        "problems": [],
+    }
+
+
+def test_json_names_the_signal(bus_env: Desktop) -> None:
+    process = spawn_cli("--json", env=bus_env.env)
+    assert process.stdout is not None
+    assert json.loads(process.stdout.readline())["event"] == "acquired"
+    process.send_signal(signal.SIGHUP)
+    out, _ = process.communicate(timeout=10)
+    ended = json.loads(out.splitlines()[0])
+    assert (ended["event"], ended["reason"], ended["signal"]) == ("ended", "signal", "SIGHUP")
+
+
+def test_until_an_iso_time(bus_env: Desktop) -> None:
+    target = datetime.now() + timedelta(seconds=1)
+    result = run_cli("--until", target.isoformat(timespec="milliseconds"), env=bus_env.env)
+    assert result.returncode == 0, result.stderr
+    assert "(the time given came)" in result.stdout
+    assert time.time() >= target.timestamp()
+
+
+def test_until_a_clock_time_already_past_means_tomorrow(bus_env: Desktop) -> None:
+    past = (datetime.now() - timedelta(minutes=1)).strftime("%H:%M")
+    process = spawn_cli("--until", past, env=bus_env.env)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert f"until {past}:00 tomorrow or Ctrl-C" in line
+    process.terminate()
+    process.communicate(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("25:00", "use HH:MM"), ("2001-01-01T00:00", "in the past"), ("soon", "invalid time")],
+)
+def test_bad_until(bus_env: Desktop, value: str, message: str) -> None:
+    result = run_cli("--until", value, env=bus_env.env)
+    assert result.returncode == 2 and message in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_command_exit_status_passes_through(bus_env: Desktop) -> None:
+    result = run_cli("-q", "--", sys.executable, "-c", "import sys; sys.exit(7)", env=bus_env.env)
+    assert result.returncode == 7, result.stderr
+    assert len(bus_env.screensaver.calls("UnInhibit")) == 1
+
+
+def test_command_held_while_it_runs(bus_env: Desktop) -> None:
+    probe = "import os,sys; sys.stdout.write(os.environ.get('X','')); sys.exit(0)"
+    process = spawn_cli(
+        "--",
+        sys.executable,
+        "-c",
+        f"import time; time.sleep(0.5); {probe}",
+        env=dict(bus_env.env, X="seen"),
+    )
+    assert process.stdout is not None
+    assert f"until {sys.executable} exits or Ctrl-C" in process.stdout.readline()
+    assert bus_env.screensaver.inhibitors()
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert "seen" in out  # the command's own output passes through
+    assert "(process" in out
+
+
+def test_a_signal_is_forwarded_and_its_death_is_128_plus_n(bus_env: Desktop) -> None:
+    process = spawn_cli("-q", "--", "sleep", "30", env=bus_env.env)
+    wait_until(lambda: bus_env.screensaver.inhibitors(), 5, "the hold")
+    wait_until(lambda: _child_of(process.pid, "sleep"), 5, "the command")
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=10)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert len(bus_env.screensaver.calls("UnInhibit")) == 1
+
+
+def test_duration_ends_the_command_politely(bus_env: Desktop) -> None:
+    begin = time.monotonic()
+    result = run_cli("-q", "-d", "300ms", "--", "sleep", "30", env=bus_env.env)
+    assert result.returncode == 128 + signal.SIGTERM
+    assert time.monotonic() - begin < 5
+
+
+def test_a_command_that_ignores_sigterm_is_killed_after_the_grace(bus_env: Desktop) -> None:
+    stubborn = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
+    begin = time.monotonic()
+    result = run_cli(
+        "-q", "-d", "300ms", "--", sys.executable, "-c", stubborn, env=bus_env.env, timeout=30
+    )
+    assert result.returncode == 128 + signal.SIGKILL
+    assert 5 <= time.monotonic() - begin < 15
+
+
+@pytest.mark.parametrize(("argv", "status"), [(["no-such-command-here"], 127), (["/"], 126)])
+def test_a_command_that_cannot_run(bus_env: Desktop, argv: list[str], status: int) -> None:
+    result = run_cli("--", *argv, env=bus_env.env)
+    assert result.returncode == status
+    assert result.stderr.startswith(f"cocainate: cannot run '{argv[0]}'")
+    assert len(bus_env.screensaver.calls("UnInhibit")) == 1
+
+
+def test_nothing_after_the_separator(bus_env: Desktop) -> None:
+    result = run_cli("--", env=bus_env.env)
+    assert result.returncode == 2 and "no command after '--'" in result.stderr
+
+
+def _child_of(pid: int, name: str) -> bool:
+    out = subprocess.run(["ps", "-o", "comm=", "--ppid", str(pid)], capture_output=True, text=True)
+    return name in out.stdout
+
+
+def _read_for(fd: int, seconds: float) -> bytes:
+    out = b""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            break
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+def test_progress_line_at_a_terminal_and_q_stops(bus_env: Desktop) -> None:
+    master, slave = pty.openpty()
+    echo_before = termios.tcgetattr(slave)[3] & termios.ECHO
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cocainate", "-d", "1h"],
+        env=dict(bus_env.env, TERM="xterm"),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+    )
+    try:
+        screen = _read_for(master, 2.5).decode()
+        assert "keeping the display awake" in screen
+        assert "elapsed, 0:59:5" in screen and "left [" in screen and "q to stop" in screen
+        assert screen.count("\r\x1b[2K") >= 2  # redrawn in place, about once a second
+        os.write(master, b"q")
+        assert process.wait(10) == 0
+        assert "(stopped)" in _read_for(master, 1).decode()
+        assert termios.tcgetattr(slave)[3] & termios.ECHO == echo_before  # terminal restored
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)
+        os.close(slave)
+
+
+def test_no_progress_without_a_terminal(bus_env: Desktop) -> None:
+    result = run_cli("-d", "1500ms", env=bus_env.env)
+    assert "\r" not in result.stdout and "left [" not in result.stdout
