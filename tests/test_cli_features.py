@@ -188,3 +188,34 @@ def test_progress_line_at_a_terminal_and_q_stops(bus_env: Desktop) -> None:
 def test_no_progress_without_a_terminal(bus_env: Desktop) -> None:
     result = run_cli("-d", "1500ms", env=bus_env.env)
     assert "\r" not in result.stdout and "left [" not in result.stdout
+
+
+def test_status_lists_what_the_services_hold(bus_env: Desktop) -> None:
+    before = run_cli("status", env=bus_env.env).stdout
+    assert "logind (org.freedesktop.login1): 0 held" in before
+    assert "power-management (org.freedesktop.PowerManagement): not inhibited" in before
+    holder = spawn_cli("--reason", "status check", env=bus_env.env)
+    assert holder.stdout is not None
+    holder.stdout.readline()
+    try:
+        out = run_cli("status", env=bus_env.env).stdout
+    finally:
+        holder.terminate()
+        holder.communicate(timeout=10)
+    lines = out.splitlines()
+    assert "logind (org.freedesktop.login1): 1 held" in lines
+    # python-dbusmock's logind template reports every inhibitor with pid 123456
+    assert "  idle:sleep (block) by cocainate, pid 123456: 'status check'  [cocainate]" in lines
+    assert "gnome-session (org.gnome.SessionManager): 1 held" in lines
+    assert "  suspend+idle by cocainate: 'status check'  [cocainate]" in lines
+    assert "power-management (org.freedesktop.PowerManagement): inhibited" in out
+
+
+def test_status_without_the_services(fresh_bus: object) -> None:
+    import os as _os
+
+    out = run_cli("status", env=dict(_os.environ)).stdout
+    assert (
+        "gnome-session (org.gnome.SessionManager): org.gnome.SessionManager is not running" in out
+    )
+    assert "logind (org.freedesktop.login1): cannot connect to the system bus" in out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -117,6 +118,11 @@ def test_mate_session_is_inhibited_while_held(mate: Machine, how: str) -> None:
     assert process.stdout is not None
     assert "(gnome-session)" in process.stdout.readline()
     assert is_inhibited(mate, 8) and is_inhibited(mate, 4)
+    status = subprocess.run(
+        [sys.executable, "-m", "cocainate", "status"], env=mate.env, capture_output=True, text=True
+    ).stdout
+    assert "gnome-session (org.gnome.SessionManager): 1 held" in status
+    assert "  suspend+idle by cocainate: 'cocainate is keeping the display awake'" in status
     process.send_signal(getattr(signal, how))
     process.communicate(timeout=10)
     wait_until(lambda: not is_inhibited(mate, 8), 3, "mate-session to drop the inhibit")

@@ -143,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="also print Python, the platform and the mechanisms usable here",
     )
     commands.add_parser(
+        "status",
+        help="list the inhibitors held on this machine by the services that can tell",
+        formatter_class=_Formatter,
+    )
+    commands.add_parser(
         "methods",
         help="list this platform's mechanisms and whether each can be used here",
         formatter_class=_Formatter,

@@ -152,6 +152,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return _version(args.verbose)
     if args.command == "methods":
         return _methods()
+    if args.command == "status":
+        return _status()
     if command and args.command:
         _error(f"'{args.command}' takes no command after '--'")
         return EXIT_USAGE
@@ -188,6 +190,17 @@ def _probe_all() -> list[tuple[str, str, str, str | None]]:
     finally:
         resources.close()
     return rows
+
+
+def _status() -> int:
+    if mechanisms.platform_key() != "linux":
+        _write(sys.stdout, f"status lists D-Bus services' inhibitors; {sys.platform} has none")
+        return EXIT_OK
+    from ._status import report
+
+    for line in report():
+        _write(sys.stdout, line)
+    return EXIT_OK
 
 
 def _methods() -> int:

@@ -11,6 +11,8 @@ Tests read its state through org.cocainate.Test at /org/cocainate/Test:
   Inhibitors() -> a(ussu)   cookie, owner, reason, flags of each held inhibit
   Calls() -> a(sdsu)        method, time.time(), caller, cookie of every (Un)Inhibit
   Reset()                   forget the call log
+GNOME's GetInhibitors with Inhibitor objects (GetAppId, GetReason, GetFlags) and
+PowerManagement's HasInhibit are served too, for `cocainate status`.
 
 Usage: inhibit_service.py KIND [--paths P1,P2] [--first-cookie N] [--hang]
 KIND: screensaver | gnome | power
@@ -81,6 +83,7 @@ def main() -> None:
     print("ready", flush=True)
 
     held: dict[int, tuple[str, str, int]] = {}
+    apps: dict[int, str] = {}
     calls: list[tuple[str, float, str, int]] = []
     next_cookie = args.first_cookie
 
@@ -114,6 +117,22 @@ def main() -> None:
                 reply(msg)
             else:
                 conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod"))
+            continue
+        if args.kind == "gnome" and member == "GetInhibitors" and path in paths:
+            rows = [f"/org/gnome/SessionManager/Inhibitor{c}" for c in held]
+            reply(msg, "ao", (rows,))
+            continue
+        if args.kind == "gnome" and path.startswith("/org/gnome/SessionManager/Inhibitor"):
+            cookie = int(path.rsplit("Inhibitor", 1)[1])
+            if cookie not in held or member not in ("GetAppId", "GetReason", "GetFlags"):
+                conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownObject"))
+            elif member == "GetFlags":
+                reply(msg, "u", (held[cookie][2],))
+            else:
+                reply(msg, "s", (apps[cookie] if member == "GetAppId" else held[cookie][1],))
+            continue
+        if args.kind == "power" and member == "HasInhibit" and path in paths:
+            reply(msg, "b", (bool(held),))
             continue
         if path not in paths:
             conn.send(
@@ -156,6 +175,7 @@ def main() -> None:
             reason = msg.body[2] if args.kind == "gnome" else msg.body[1]
             flags = msg.body[3] if args.kind == "gnome" else 0
             held[cookie] = (sender, reason, flags)
+            apps[cookie] = msg.body[0]
             calls.append(("Inhibit", time.time(), sender, cookie))
             reply(msg, "u", (cookie,))
         else:
