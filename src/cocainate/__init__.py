@@ -8,6 +8,7 @@ Importing this package loads no D-Bus, X11, Wayland or platform code: a session 
 mechanisms it tries when it starts.
 """
 
+from ._inhibit import inhibit
 from ._version import __version__
 from .duration import parse_duration
 from .errors import (
@@ -20,7 +21,7 @@ from .errors import (
 )
 from .events import Event
 from .mechanisms import Attempt, Blocks, Mode
-from .session import Ended, EndReason, Session, inhibit
+from .session import Ended, EndReason, Session
 
 __all__ = [
     "Attempt",

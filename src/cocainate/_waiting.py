@@ -40,6 +40,10 @@ class PollWaiter:
     def on_console(self, callback: Callable[[int], bool]) -> None:
         """Windows console control events; POSIX has signals instead."""
 
+    def fds(self, skip: Collection[int]) -> list[int]:
+        """The fds a wait sleeps on, for an event loop: wake-up, and processes not in ``skip``."""
+        return [self._wake_r, *(fd for fd, (pid, _) in self._watches.items() if pid not in skip)]
+
     def wake(self) -> None:
         """Wake every waiter, now and for ever after; never raises."""
         try:

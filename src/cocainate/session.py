@@ -189,6 +189,8 @@ class Session:
         self._waiter: Waiter | None = None
         self._wall: WallClockTimer | None = None
         self._watches: list[Any] = []
+        self._unwatched: set[int] = set()  # fds whose handler said to stop watching
+        self._async_wakers: list[Callable[[], None]] = []
         self._exited: set[int] = set()
         self._deadline: float | None = None
         self._held: list[Mechanism] = []
@@ -254,6 +256,61 @@ class Session:
                 raise SessionError("processes can be added only to an active session")
             self._waiter.add_process(pid)
             self.pids = (*self.pids, pid)
+
+    async def wait_async(self) -> Ended:
+        """``await`` the end of the session without blocking the event loop: the loop
+        watches the same fds the blocking wait sleeps on, and the deadline is a timeout."""
+        import asyncio
+
+        from ._waiting import PollWaiter
+
+        if self._state is _State.NEW:
+            raise SessionError("start the session before waiting for it")
+        if not isinstance(self._waiter, PollWaiter):
+            # Windows (or already released): the blocking wait, on the loop's executor.
+            ended = await asyncio.get_running_loop().run_in_executor(None, self.wait)
+            assert ended is not None
+            return ended
+        loop = asyncio.get_running_loop()
+        woken = asyncio.Event()
+
+        def wake() -> None:  # from any thread, when the session ends or is released
+            try:
+                loop.call_soon_threadsafe(woken.set)
+            except RuntimeError:
+                pass  # the loop has closed
+
+        self._async_wakers.append(wake)
+        try:
+            return await self._wait_on_loop(loop, woken)
+        finally:
+            self._async_wakers.remove(wake)
+
+    async def _wait_on_loop(self, loop: Any, woken: Any) -> Ended:
+        import asyncio
+
+        from ._waiting import PollWaiter
+
+        while True:
+            ended = self.wait(timeout=0)  # handles whatever is ready; never blocks
+            if ended is not None:
+                return ended
+            waiter = self._waiter
+            fds = (
+                [*waiter.fds(self._exited), *self._watched()]
+                if isinstance(waiter, PollWaiter)
+                else []
+            )
+            woken.clear()
+            for fd in fds:
+                loop.add_reader(fd, woken.set)
+            try:
+                await asyncio.wait_for(woken.wait(), self.remaining)
+            except asyncio.TimeoutError:
+                pass
+            finally:
+                for fd in fds:
+                    loop.remove_reader(fd)
 
     def watch(self, source: Any) -> None:
         """Also wake the wait when ``source.fileno()`` turns readable, and call
@@ -437,6 +494,7 @@ class Session:
             return True
         watched = self._watched()
         give_up = None if timeout is None else time.monotonic() + timeout
+        polled = False
         while self._end is None:
             now = time.monotonic()
             if self._deadline is not None and now >= self._deadline:
@@ -446,8 +504,9 @@ class Session:
             if wall is not None and wall.fileno() is None and wall.fired():
                 self._request_end(Ended(EndReason.UNTIL))
                 break
-            if give_up is not None and now >= give_up:
+            if give_up is not None and now >= give_up and polled:
                 return False
+            polled = True  # look at least once, even with no time to wait
             limits = [t for t in (self._deadline, give_up) if t is not None]
             if wall is not None and wall.fileno() is None:
                 limits.append(now + wall.timestamp - time.time())
@@ -462,6 +521,7 @@ class Session:
                     keep = self._state is _State.ACTIVE and watched[fd](fd)
                 if not keep:
                     del watched[fd]
+                    self._unwatched.add(fd)
         return True
 
     def _watched(self) -> dict[int, Callable[[int], bool]]:
@@ -475,6 +535,8 @@ class Session:
         wall_fd = self._wall.fileno() if self._wall is not None else None
         if wall_fd is not None:
             watched[wall_fd] = self._wall_readable
+        for fd in self._unwatched:
+            watched.pop(fd, None)
         return watched
 
     def _mechanism_readable(self, mechanism: Mechanism) -> Callable[[int], bool]:
@@ -508,6 +570,8 @@ class Session:
         """
         if self._end is None:
             self._end = ended
+        for wake in list(self._async_wakers):
+            wake()
         if self._wake_lock.acquire(blocking=False):
             # Not acquired: another thread is writing (that wakes the waiters too) or
             # closing the pipe (the session is being released anyway).
@@ -559,6 +623,8 @@ class Session:
                 self._waiter = None
         finally:
             self._released.set()
+            for wake in list(self._async_wakers):
+                wake()
         if self.held:  # it held something: say how it ended and that it let go
             now = time.time()
             self._emit(Event("ended", now, ended=self._end))
@@ -597,20 +663,9 @@ class Session:
             del self._busy[me]
 
 
-def inhibit(
-    duration: DurationLike = None,
-    pids: Iterable[int] = (),
-    reason: str | None = None,
-    mode: Mode | str = Mode.DISPLAY,
-    methods: Iterable[str] | None = None,
-) -> Session:
-    """Keep the machine awake for a ``with`` block: ``with cocainate.inhibit(): work()``."""
-    return Session(duration=duration, pids=pids, reason=reason, mode=mode, methods=methods)
-
-
 def screen_blocked(attempts: Iterable[Attempt]) -> bool:
     """Whether any held mechanism keeps the screen from idling."""
     return any(a.held and Blocks.SCREEN_IDLE in a.blocks for a in attempts)
 
 
-__all__ = ["EndReason", "Ended", "Session", "inhibit", "screen_blocked"]
+__all__ = ["EndReason", "Ended", "Session", "screen_blocked"]

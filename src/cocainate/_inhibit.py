@@ -1,0 +1,75 @@
+"""``cocainate.inhibit()``: a with-block, an async with-block, or a decorator."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+from .session import Session
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class inhibit:
+    """Keep the machine awake for a block or a function, then let go.
+
+    ``with cocainate.inhibit(reason="training"): train()``; ``async with`` the same; or
+    ``@cocainate.inhibit()`` on a function or coroutine function, which holds for each call.
+    Takes :class:`Session`'s arguments (not ``handle_signals``). Entering returns the
+    started :class:`Session`.
+
+    In ``async with``, start and release run on the event loop's thread without awaiting,
+    so a cancelled task cannot interrupt the release; each D-Bus call in them has a time
+    limit (2 s to acquire, 1 s to release), which bounds how long the loop can be held up.
+    """
+
+    def __init__(self, **session: Any) -> None:
+        Session(**session)  # check the arguments now, where the mistake is
+        self._session_args = session
+        self._active: list[Session] = []
+
+    def __enter__(self) -> Session:
+        session = Session(**self._session_args).start()
+        self._active.append(session)
+        return session
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._active.pop().stop()
+
+    async def __aenter__(self) -> Session:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)  # no await: cancellation cannot cut it short
+
+    def __call__(self, func: F) -> F:
+        args = self._session_args
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def run_async(*a: Any, **k: Any) -> Any:
+                async with inhibit(**args):
+                    return await func(*a, **k)
+
+            return run_async  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def run(*a: Any, **k: Any) -> Any:
+            with inhibit(**args):
+                return func(*a, **k)
+
+        return run  # type: ignore[return-value]
