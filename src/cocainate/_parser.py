@@ -134,7 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="use only this mechanism (repeatable); see 'cocainate methods'",
     )
-    commands = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(
+        dest="command", metavar="SUBCOMMAND", parser_class=_Parser, prog=PROG
+    )
     version = commands.add_parser("version", help="print the version", formatter_class=_Formatter)
     version.add_argument(
         "-v",

@@ -1,0 +1,44 @@
+"""The completions and the man page in share/ are generated from the parser and current."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+from generate import FILES, generate  # noqa: E402
+
+
+def _body(text: str) -> list[str]:
+    return [line for line in text.splitlines() if not line.startswith(".TH ")]  # .TH: the date
+
+
+@pytest.mark.parametrize("kind", sorted(FILES))
+def test_committed_files_match_the_parser(kind: str) -> None:
+    committed = (ROOT / "share" / FILES[kind]).read_text()
+    assert _body(generate()[kind]) == _body(committed), f"run: python tools/generate.py ({kind})"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="bash completion is for POSIX shells")
+def test_bash_loads_the_completion() -> None:
+    script = f"source {ROOT / 'share' / FILES['bash']} && complete -p cocainate"
+    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0 and "cocainate" in out.stdout, out.stderr
+
+
+@pytest.mark.skipif(shutil.which("man") is None, reason="needs man")
+def test_the_man_page_renders() -> None:
+    out = subprocess.run(
+        ["man", "-l", str(ROOT / "share" / FILES["man"])],
+        capture_output=True,
+        text=True,
+        env={"MANWIDTH": "80", "PATH": "/usr/bin:/bin"},
+    )
+    assert "keep the screen or the system awake, then let go" in out.stdout
+    assert "--until" in out.stdout and "--json" in out.stdout
