@@ -185,6 +185,29 @@ def test_progress_line_at_a_terminal_and_q_stops(bus_env: Desktop) -> None:
         os.close(slave)
 
 
+def test_progress_line_names_an_until_time_tomorrow(bus_env: Desktop) -> None:
+    past = (datetime.now() - timedelta(minutes=1)).strftime("%H:%M")
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cocainate", "--until", past],
+        env=bus_env.env,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+    )
+    try:
+        screen = _read_for(master, 1.5).decode()
+        assert "left [" in screen and f"until {past}:00 tomorrow |" in screen
+        os.write(master, b"q")
+        assert process.wait(10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)
+        os.close(slave)
+
+
 def test_no_progress_without_a_terminal(bus_env: Desktop) -> None:
     result = run_cli("-d", "1500ms", env=bus_env.env)
     assert "\r" not in result.stdout and "left [" not in result.stdout

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 BAR = 20
 
 
-def progress_line(session: Session, elapsed: float, total: float | None) -> str:
+def progress_line(session: Session, elapsed: float, total: float | None, until: str = "") -> str:
     from .duration import format_duration
 
     held = ", ".join(a.name for a in session.held)
@@ -28,7 +28,7 @@ def progress_line(session: Session, elapsed: float, total: float | None) -> str:
         timing = f"{_clock(elapsed)} elapsed, {_clock(left)} left [{bar}] {int(done * 100):3d}%"
     else:
         timing = f"{format_duration(round(elapsed))} elapsed"
-    return f"{timing} | {held} | q to stop"
+    return f"{timing}{' until ' + until if until else ''} | {held} | q to stop"
 
 
 def _clock(seconds: float) -> str:

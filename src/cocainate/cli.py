@@ -273,7 +273,7 @@ def _hold(args: Namespace | SimpleNamespace, command: list[str]) -> int:
 
             keys = Keys(session)
             session.watch(keys)
-        ended = _wait(session, live, started)
+        ended = _wait(session, live, started, _until_text(session, tomorrow))
     finally:
         if keys is not None:
             keys.close()
@@ -288,7 +288,14 @@ def _hold(args: Namespace | SimpleNamespace, command: list[str]) -> int:
     return status
 
 
-def _wait(session: Session, live: bool, started: float) -> Ended | None:
+def _until_text(session: Session, tomorrow: bool) -> str:
+    if session.until is None:
+        return ""
+    at = time.strftime("%H:%M:%S", time.localtime(session.until))
+    return f"{at}{' tomorrow' if tomorrow else ''}"
+
+
+def _wait(session: Session, live: bool, started: float, until: str) -> Ended | None:
     """Wait for the end; at a terminal with a time limit, redraw the progress line each
     second meanwhile. Otherwise nothing wakes the process until the session ends."""
     if not live or session.remaining is None:
@@ -299,7 +306,7 @@ def _wait(session: Session, live: bool, started: float) -> Ended | None:
     total = session.remaining
     try:
         while True:
-            line.draw(progress_line(session, time.monotonic() - started, total))
+            line.draw(progress_line(session, time.monotonic() - started, total, until))
             ended = session.wait(timeout=1.0)
             if ended is not None:
                 return ended
@@ -326,8 +333,7 @@ def _announce(session: Session, tomorrow: bool, command: list[str]) -> str:
     if session.duration is not None:
         until.append(f"{format_duration(session.duration)} pass")
     if session.until is not None:
-        at = time.strftime("%H:%M:%S", time.localtime(session.until))
-        until.append(f"{at}{' tomorrow' if tomorrow else ''}")
+        until.append(_until_text(session, tomorrow))
     pids = session.pids[:-1] if command else session.pids
     if len(pids) == 1:
         until.append(f"process {pids[0]} exits")
