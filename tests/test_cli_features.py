@@ -242,3 +242,30 @@ def test_status_without_the_services(fresh_bus: object) -> None:
         "gnome-session (org.gnome.SessionManager): org.gnome.SessionManager is not running" in out
     )
     assert "logind (org.freedesktop.login1): cannot connect to the system bus" in out
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP", "duration"])
+def test_the_terminal_is_restored_on_every_way_out(bus_env: Desktop, how: str) -> None:
+    master, slave = pty.openpty()
+    before = termios.tcgetattr(slave)
+    args = ["-d", "1s"] if how == "duration" else ["-d", "1h"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cocainate", *args],
+        env=bus_env.env,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+    )
+    try:
+        assert "left [" in _read_for(master, 0.8).decode()
+        assert termios.tcgetattr(slave)[3] & termios.ICANON == 0  # cbreak while held
+        if how != "duration":
+            process.send_signal(getattr(signal, how))
+        assert process.wait(10) == 0
+        assert termios.tcgetattr(slave) == before
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)
+        os.close(slave)
