@@ -53,8 +53,14 @@ class Bus:
         socket = directory / f"{kind}_bus_socket"
         config = directory / f"{kind}.conf"
         config.write_text(_CONFIG.format(kind=kind, socket=socket))
+        self.config = config
+        self.children: list[subprocess.Popen[str]] = []
+        self._connection: DBusConnection | None = None
+        self._start()
+
+    def _start(self) -> None:
         self.process = subprocess.Popen(
-            ["dbus-daemon", "--nofork", "--print-address=1", f"--config-file={config}"],
+            ["dbus-daemon", "--nofork", "--print-address=1", f"--config-file={self.config}"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -62,8 +68,19 @@ class Bus:
         assert self.process.stdout is not None
         self.address = self.process.stdout.readline().strip()
         assert self.address.startswith("unix:"), self.address
-        self.children: list[subprocess.Popen[str]] = []
-        self._connection: DBusConnection | None = None
+
+    def kill(self) -> None:
+        """The bus goes away: the daemon dies (its services with it), as when it crashes."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        stop(self.process)
+        for child in self.children:
+            stop(child)
+
+    def restart(self) -> None:
+        """A new daemon at the same address."""
+        self._start()
 
     @property
     def env_name(self) -> str:

@@ -118,6 +118,21 @@ def call(
     timeout: float = CALL_TIMEOUT,
 ) -> tuple[Any, ...]:
     """Call ``method`` and return the reply's body; never starts a service that is not running."""
+    body_out: tuple[Any, ...] = call_reply(
+        connection, address, method, signature, body, timeout
+    ).body
+    return body_out
+
+
+def call_reply(
+    connection: DBusConnection,
+    address: DBusAddress,
+    method: str,
+    signature: str | None = None,
+    body: tuple[Any, ...] = (),
+    timeout: float = CALL_TIMEOUT,
+) -> Any:
+    """:func:`call`, returning the whole reply message (its sender is the service's owner)."""
     message = new_method_call(address, method, signature, body)
     message.header.flags |= MessageFlag.no_auto_start
     where = f"{address.bus_name} {address.object_path}"
@@ -135,8 +150,17 @@ def call(
         raise CallError(
             f"{where} answered {method} with {name}" + (f": {text}" if text else ""), name
         )
-    body_out: tuple[Any, ...] = reply.body
-    return body_out
+    return reply
+
+
+def name_owner(connection: DBusConnection, name: str) -> str:
+    """The unique name owning ``name``, or "" if nobody does (or the bus will not say)."""
+    bus = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")
+    try:
+        owner: str = call(connection, bus, "GetNameOwner", "s", (name,))[0]
+    except MechanismError:
+        return ""
+    return owner
 
 
 def name_has_owner(connection: DBusConnection, name: str) -> bool:
@@ -161,6 +185,8 @@ class BusInhibitor(Mechanism):
 
     _cookie: Any = None
     _address: DBusAddress | None = None
+    _owner: str | None = None  # the unique name that granted the inhibit
+    _wanted: tuple[Mode, str] | None = None  # what to re-acquire with
 
     def inhibit_args(self, mode: Mode, reason: str) -> tuple[Any, ...]:
         raise NotImplementedError
@@ -174,17 +200,49 @@ class BusInhibitor(Mechanism):
         return f"{self.service} is not running on the {self.bus} bus"
 
     def acquire(self, mode: Mode, reason: str) -> None:
+        self._inhibit(mode, reason)
+        self._wanted = (mode, reason)
+        self.resources.subscribe(self.bus, self.service, self._owner_changed)
+
+    def _owner_changed(self, owner: str | None) -> None:
+        """The service's name changed hands (or the bus went): heal if it can be healed."""
+        if self._wanted is None or (owner and owner == self._owner):
+            return
+        if self._cookie is not None:
+            self._drop()
+            if owner is None:
+                self.report("lost", "the bus connection broke")
+            elif not owner:
+                self.report("lost", f"{self.service} left the bus")
+            else:
+                self.report("lost", f"{self.service} restarted")
+        if owner:
+            try:
+                self._inhibit(*self._wanted)
+            except MechanismError as err:
+                self.report("lost", f"could not re-acquire: {err}")
+                return
+            self.report("reacquired", None)
+
+    def _drop(self) -> None:
+        """Forget an inhibit its service no longer has."""
+        self._cookie = self._address = self._owner = None
+
+    def _inhibit(self, mode: Mode, reason: str) -> None:
         connection = self.resources.bus(self.bus)
         args = self.inhibit_args(mode, reason)
         for path in self.paths:
             address = DBusAddress(path, self.service, self.interface)
             try:
-                reply = call(connection, address, self.inhibit_method, self.inhibit_signature, args)
+                reply = call_reply(
+                    connection, address, self.inhibit_method, self.inhibit_signature, args
+                )
             except CallError as err:
                 if err.error_name in _NOT_HERE:
                     continue
                 raise
-            self._cookie, self._address = self.take(reply), address
+            self._cookie, self._address = self.take(reply.body), address
+            self._owner = reply.header.fields.get(HeaderFields.sender)
             return
         paths = " or ".join(self.paths)
         raise MechanismError(
@@ -196,6 +254,7 @@ class BusInhibitor(Mechanism):
         return reply[0]
 
     def release(self) -> None:
+        self._wanted = None
         cookie, self._cookie = self._cookie, None
         address, self._address = self._address, None
         if cookie is None or address is None:

@@ -1,32 +1,49 @@
-"""What a session's mechanisms share, owned by the session and closed once."""
+"""What a session's mechanisms share, owned by the session and closed once: the bus
+connections, and the watch on the services' bus names that lets mechanisms heal.
+
+A connection is opened on first use and kept until :meth:`Resources.close`: desktops drop
+a session-bus inhibit when its connection closes, so the connection must live as long as
+the inhibit. A failure to connect is remembered, so every mechanism on that bus reports the
+same reason without trying again.
+
+Mechanisms :meth:`subscribe` to their service's name. The bus then tells us, with a
+NameOwnerChanged signal, when the service leaves or a new process takes its name (a
+screensaver daemon or gnome-shell restarting); the session's wait watches the connection
+(:meth:`fds`) and calls :meth:`on_readable`, which hands each change to the subscribers.
+When a connection breaks, subscribers hear ``None``, and :meth:`on_timer` reconnects with
+backoff (0.25 s doubling to 8 s), re-subscribes and tells them who owns each name now.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import MechanismError
 
 if TYPE_CHECKING:
     from jeepney.io.blocking import DBusConnection
 
+OwnerCallback = Callable[[Any], None]  # the new owner: a unique name, "" (gone), None (bus gone)
+FIRST_RETRY, LAST_RETRY = 0.25, 8.0
+
 
 class Resources:
-    """Bus connections shared by the mechanisms of one session.
-
-    A connection is opened on first use and kept until :meth:`close`: desktops drop a
-    session-bus inhibit when its connection closes, so the connection must live as long as
-    the inhibit. A failure to connect is remembered, so every mechanism on that bus reports
-    the same reason without trying again.
-    """
-
     def __init__(self) -> None:
         self._buses: dict[str, DBusConnection | MechanismError] = {}
+        self._subscribers: dict[str, dict[str, list[OwnerCallback]]] = {}
+        self._queues: dict[str, deque[Any]] = {}
+        self._filters: dict[str, Any] = {}
+        self._retry: dict[str, tuple[float, float]] = {}  # kind -> (when, delay)
         self.closed = False
 
     def bus(self, kind: str) -> DBusConnection:
         """The connection to the ``"session"`` or ``"system"`` bus."""
         if self.closed:
             raise MechanismError("the session has already been released")
+        if kind in self._retry:
+            raise MechanismError(f"the {kind} bus connection broke; reconnecting")
         found = self._buses.get(kind)
         if found is None:
             from . import _dbus
@@ -40,9 +57,121 @@ class Resources:
             raise found
         return found
 
+    # -- healing --------------------------------------------------------------------------
+
+    def subscribe(self, kind: str, name: str, callback: OwnerCallback) -> None:
+        """Call ``callback(new_owner)`` whenever ``name`` changes owner on the ``kind`` bus."""
+        names = self._subscribers.setdefault(kind, {})
+        if name not in names:
+            names[name] = []
+            self._add_match(kind, self.bus(kind), name)
+        names[name].append(callback)
+
+    def _add_match(self, kind: str, connection: DBusConnection, name: str) -> None:
+        from jeepney import MatchRule, MessageFlag, message_bus
+
+        if kind not in self._queues:
+            any_change = MatchRule(
+                type="signal",
+                sender="org.freedesktop.DBus",
+                interface="org.freedesktop.DBus",
+                member="NameOwnerChanged",
+            )
+            queue: deque[Any] = deque()
+            self._queues[kind] = queue
+            self._filters[kind] = connection.filter(any_change, queue=queue)
+        rule = MatchRule(
+            type="signal",
+            sender="org.freedesktop.DBus",
+            interface="org.freedesktop.DBus",
+            member="NameOwnerChanged",
+        )
+        rule.add_arg_condition(0, name)
+        message = message_bus.AddMatch(rule)
+        message.header.flags |= MessageFlag.no_reply_expected  # no round trip to wait for
+        connection.send(message)
+
+    def fds(self) -> dict[int, str]:
+        """The connections to watch (those with subscribers), fd -> bus kind."""
+        return {
+            conn.sock.fileno(): kind
+            for kind, conn in self._buses.items()
+            if kind in self._subscribers and not isinstance(conn, MechanismError)
+        }
+
+    def on_readable(self, fd: int) -> bool:
+        """Read what the bus sent and pass on name changes; False once the connection broke."""
+        kind = self.fds().get(fd)
+        if kind is None:
+            return False
+        connection = self._buses[kind]
+        try:
+            while True:
+                connection.recv_messages(timeout=0)  # type: ignore[union-attr]
+        except TimeoutError:
+            pass  # nothing more to read now
+        except (OSError, ValueError, RuntimeError):
+            self._broken(kind)
+            return False
+        self._dispatch(kind)
+        return True
+
+    def _dispatch(self, kind: str) -> None:
+        queue = self._queues.get(kind)
+        names = self._subscribers.get(kind, {})
+        while queue:
+            name, _old, new = queue.popleft().body
+            for callback in list(names.get(name, ())):
+                callback(new)  # may call the bus, which may queue more changes
+
+    def _broken(self, kind: str) -> None:
+        connection = self._buses.pop(kind, None)
+        self._queues.pop(kind, None)
+        handle = self._filters.pop(kind, None)
+        if handle is not None:
+            handle.close()
+        _close_quietly(connection)
+        self._retry[kind] = (time.monotonic() + FIRST_RETRY, FIRST_RETRY)
+        for callbacks in self._subscribers.get(kind, {}).values():
+            for callback in list(callbacks):
+                callback(None)
+
+    def deadline(self) -> float | None:
+        """When :meth:`on_timer` wants to run next (monotonic), or None."""
+        return min((when for when, _ in self._retry.values()), default=None)
+
+    def on_timer(self) -> None:
+        """Try to reconnect the broken buses that are due; on success, re-subscribe and tell
+        subscribers who owns their names now."""
+        from . import _dbus
+
+        now = time.monotonic()
+        for kind, (when, delay) in list(self._retry.items()):
+            if now < when or self.closed:
+                continue
+            try:
+                connection = _dbus.connect(kind)
+            except MechanismError:
+                delay = min(delay * 2, LAST_RETRY)
+                self._retry[kind] = (now + delay, delay)
+                continue
+            del self._retry[kind]
+            self._buses[kind] = connection
+            for name in self._subscribers.get(kind, {}):
+                self._add_match(kind, connection, name)
+            for name, callbacks in self._subscribers.get(kind, {}).items():
+                owner = _dbus.name_owner(connection, name)
+                for callback in list(callbacks):
+                    callback(owner)
+
     def close(self) -> None:
         """Close every connection. Idempotent, never raises."""
         self.closed = True
+        for handle in self._filters.values():
+            handle.close()
+        self._filters.clear()
+        self._queues.clear()
+        self._retry.clear()
         buses, self._buses = self._buses, {}
         for found in buses.values():
             if not isinstance(found, MechanismError):
@@ -51,6 +180,7 @@ class Resources:
 
 def _close_quietly(connection: Any) -> None:
     try:
-        connection.close()
+        if connection is not None:
+            connection.close()
     except OSError:
         pass

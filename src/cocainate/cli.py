@@ -12,11 +12,13 @@ from . import __version__, mechanisms
 from .duration import format_duration, parse_duration, parse_until
 from .errors import CocainateError, MechanismError, NoMechanismError, UsageError
 from .mechanisms import Mode
+from .session import EndReason
 
 if TYPE_CHECKING:
     from argparse import Namespace
     from collections.abc import Sequence
 
+    from .events import Event
     from .mechanisms import Attempt
     from .session import Ended, Session
 
@@ -28,6 +30,9 @@ EXIT_USAGE = 2
 """Bad usage: an unknown option, a bad duration, PID, mode or method."""
 EXIT_NO_MECHANISM = 3
 """Nothing could keep this machine awake; one line per mechanism says why."""
+EXIT_LOST = 4
+"""Every mechanism was lost while holding (a service or the bus went away) and none came
+back within a few seconds."""
 EXIT_INTERRUPTED = 130
 """Interrupted before the session began (Ctrl-C during start-up)."""
 
@@ -216,8 +221,6 @@ def _methods() -> int:
 
 
 def _hold(args: Namespace | SimpleNamespace, command: list[str]) -> int:
-    import json
-
     from .session import Session, screen_blocked
 
     human = not (args.quiet or args.json)
@@ -234,7 +237,7 @@ def _hold(args: Namespace | SimpleNamespace, command: list[str]) -> int:
             mode=args.mode,
             methods=args.method,
             handle_signals=not command,  # with a command, signals go to the command
-            on_event=(lambda e: _write(sys.stdout, json.dumps(e.as_dict()))) if args.json else None,
+            on_event=_json_event if args.json else _say_event,
         )
         started = time.monotonic()
         session.start()
@@ -285,6 +288,9 @@ def _hold(args: Namespace | SimpleNamespace, command: list[str]) -> int:
     if human:
         elapsed = format_duration(time.monotonic() - started)
         _write(sys.stdout, f"{PROG}: released after {elapsed} ({ended})")
+    if ended is not None and ended.reason is EndReason.LOST:
+        _error("nothing holds any more: every mechanism was lost and none came back")
+        return status or EXIT_LOST
     return status
 
 
@@ -293,6 +299,20 @@ def _until_text(session: Session, tomorrow: bool) -> str:
         return ""
     at = time.strftime("%H:%M:%S", time.localtime(session.until))
     return f"{at}{' tomorrow' if tomorrow else ''}"
+
+
+def _json_event(event: Event) -> None:
+    import json
+
+    _write(sys.stdout, json.dumps(event.as_dict()))
+
+
+def _say_event(event: Event) -> None:
+    """A mechanism lost or regained while holding: always worth a line on stderr."""
+    if event.kind == "lost":
+        _error(f"lost {event.mechanisms[0]}: {event.error or 'no reason given'}")
+    elif event.kind == "reacquired":
+        _error(f"re-acquired {event.mechanisms[0]}")
 
 
 def _wait(session: Session, live: bool, started: float, until: str) -> Ended | None:

@@ -44,6 +44,10 @@ HANDLED_SIGNALS = tuple(
 )
 """The signals a session ends on when asked to handle signals."""
 
+LOST_GRACE = 5.0
+"""Seconds a session goes on holding nothing (every mechanism lost, none re-acquired)
+before it ends with :attr:`EndReason.LOST`, rather than pretend to hold."""
+
 
 class EndReason(str, enum.Enum):
     """Why a session ended."""
@@ -52,6 +56,7 @@ class EndReason(str, enum.Enum):
     UNTIL = "until"
     SIGNAL = "signal"
     PROCESS_EXIT = "process-exit"
+    LOST = "lost"
     STOPPED = "stopped"
 
 
@@ -71,6 +76,8 @@ class Ended(NamedTuple):
             return "duration elapsed"
         if self.reason is EndReason.UNTIL:
             return "the time given came"
+        if self.reason is EndReason.LOST:
+            return "every mechanism was lost and none came back"
         return "stopped"
 
 
@@ -191,6 +198,8 @@ class Session:
         self._watches: list[Any] = []
         self._unwatched: set[int] = set()  # fds whose handler said to stop watching
         self._async_wakers: list[Callable[[], None]] = []
+        self._lost: set[str] = set()  # held mechanisms that lost their hold
+        self._lost_deadline: float | None = None
         self._exited: set[int] = set()
         self._deadline: float | None = None
         self._held: list[Mechanism] = []
@@ -429,6 +438,7 @@ class Session:
                     attempts.append(Attempt(cls.name, cls.title, False, error=error))
                 continue
             mechanism = cls(resources)
+            mechanism.report = self._reporter(mechanism)
             try:
                 mechanism.acquire(self.mode, self.reason)
             except MechanismError as err:
@@ -492,7 +502,6 @@ class Session:
         waiter = self._waiter
         if waiter is None:
             return True
-        watched = self._watched()
         give_up = None if timeout is None else time.monotonic() + timeout
         polled = False
         while self._end is None:
@@ -507,12 +516,25 @@ class Session:
             if give_up is not None and now >= give_up and polled:
                 return False
             polled = True  # look at least once, even with no time to wait
-            limits = [t for t in (self._deadline, give_up) if t is not None]
+            resources = self._resources
+            retry = resources.deadline() if resources is not None else None
+            if retry is not None and now >= retry:
+                with self._lock:
+                    if self._state is _State.ACTIVE and resources is not None:
+                        resources.on_timer()
+                continue
+            if self._lost_deadline is not None and now >= self._lost_deadline:
+                self._request_end(Ended(EndReason.LOST))
+                break
+            limits = [
+                t for t in (self._deadline, give_up, retry, self._lost_deadline) if t is not None
+            ]
             if wall is not None and wall.fileno() is None:
                 limits.append(now + wall.timestamp - time.time())
             ms: int | None = None
             if limits:
                 ms = min(MAX_WAIT_MS, max(0, math.ceil((min(limits) - now) * 1000)))
+            watched = self._watched()
             exited, readable = waiter.wait(ms, self._exited, watched)
             for pid in exited:
                 self._process_exited(pid)
@@ -520,7 +542,6 @@ class Session:
                 with self._lock:  # one waiter at a time talks to a source
                     keep = self._state is _State.ACTIVE and watched[fd](fd)
                 if not keep:
-                    del watched[fd]
                     self._unwatched.add(fd)
         return True
 
@@ -537,17 +558,39 @@ class Session:
             watched[wall_fd] = self._wall_readable
         for fd in self._unwatched:
             watched.pop(fd, None)
+        if self._resources is not None:  # bus connections: fresh fds after a reconnect
+            for fd in self._resources.fds():
+                watched[fd] = self._resources.on_readable
         return watched
 
     def _mechanism_readable(self, mechanism: Mechanism) -> Callable[[int], bool]:
         def readable(fd: int) -> bool:
             if mechanism.on_readable(fd):
                 return True
-            error = mechanism.problems[-1] if mechanism.problems else "lost"
-            self._emit(Event("lost", time.time(), (mechanism.name,), error=error))
+            mechanism.report("lost", mechanism.problems[-1] if mechanism.problems else None)
             return False
 
         return readable
+
+    def _reporter(self, mechanism: Mechanism) -> Callable[[str, str | None], None]:
+        """What a mechanism calls when it loses its hold or gets it back."""
+
+        def report(kind: str, error: str | None) -> None:
+            if kind == "lost":
+                self._lost.add(mechanism.name)
+                if len(self._lost) >= len(self._held) and self._lost_deadline is None:
+                    self._lost_deadline = time.monotonic() + LOST_GRACE
+            else:
+                self._lost.discard(mechanism.name)
+                self._lost_deadline = None
+            self._emit(Event(kind, time.time(), (mechanism.name,), error=error))
+
+        return report
+
+    @property
+    def holding(self) -> tuple[str, ...]:
+        """The mechanisms holding now: those held at start, less those lost since."""
+        return tuple(a.name for a in self.held if a.name not in self._lost)
 
     def _wall_readable(self, fd: int) -> bool:
         if self._wall is not None and self._wall.fired():

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, ClassVar, NamedTuple
 from ..errors import MechanismError, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from .._resources import Resources
 
@@ -53,6 +53,9 @@ class Mechanism:
     def __init__(self, resources: Resources) -> None:
         self.resources = resources
         self.problems: list[str] = []
+        self.report: Callable[[str, str | None], None] = lambda kind, error: None
+        """Set by the session: a mechanism calls it with "lost" (and why) when it stops
+        holding, and with "reacquired" when it holds again."""
 
     def probe(self) -> str | None:
         """Return ``None`` if this mechanism can be used here, else why not."""

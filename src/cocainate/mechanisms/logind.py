@@ -32,7 +32,20 @@ class LogindInhibitor(BusInhibitor):
         fd: int = reply[0].to_raw_fd()
         return fd
 
+    def _drop(self) -> None:
+        self.release_fd()
+        super()._drop()
+
+    def release_fd(self) -> None:
+        if self._cookie is not None:
+            try:
+                os.close(self._cookie)
+            except OSError:
+                pass
+            self._cookie = None
+
     def release(self) -> None:
+        self._wanted = None
         fd, self._cookie = self._cookie, None
         self._address = None
         if fd is not None:
