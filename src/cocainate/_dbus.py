@@ -251,6 +251,10 @@ class BusInhibitor(Mechanism):
 
     def take(self, reply: tuple[Any, ...]) -> Any:
         """What to keep from Inhibit's reply until release: by default, the cookie."""
+        if len(reply) != 1 or not isinstance(reply[0], int) or isinstance(reply[0], bool):
+            raise MechanismError(
+                f"{self.service} answered Inhibit with a malformed reply {reply!r}"
+            )
         return reply[0]
 
     def release(self) -> None:
@@ -263,4 +267,5 @@ class BusInhibitor(Mechanism):
             connection = self.resources.bus(self.bus)
             call(connection, address, self.uninhibit_method, "u", (cookie,), RELEASE_TIMEOUT)
         except MechanismError as err:
+            # Closing the connection, next, drops the inhibit on every real daemon.
             self.problems.append(f"{self.name}: release failed: {err}")

@@ -39,7 +39,9 @@ EXIT_INTERRUPTED = 130
 PROG = "cocainate"
 
 
-def _write(stream: TextIO, text: str) -> None:
+def _write(stream: TextIO | None, text: str) -> None:
+    if stream is None:  # Python gives None for a standard stream whose fd was closed
+        return
     try:
         stream.write(text + "\n")
         stream.flush()

@@ -70,6 +70,9 @@ def main() -> None:
     parser.add_argument("--first-cookie", type=int, default=1)
     parser.add_argument("--hang", action="store_true", help="never answer Inhibit")
     parser.add_argument("--fail", help="answer Inhibit with this D-Bus error name")
+    parser.add_argument("--hang-release", action="store_true", help="never answer UnInhibit")
+    parser.add_argument("--fail-release", action="store_true", help="refuse every UnInhibit")
+    parser.add_argument("--malformed", action="store_true", help="a string for a cookie")
     args = parser.parse_args()
     name, paths, interface, signature, uninhibit = KINDS[args.kind]
     if args.paths:
@@ -177,10 +180,18 @@ def main() -> None:
             held[cookie] = (sender, reason, flags)
             apps[cookie] = msg.body[0]
             calls.append(("Inhibit", time.time(), sender, cookie))
-            reply(msg, "u", (cookie,))
+            if args.malformed:
+                reply(msg, "s", (str(cookie),))
+            else:
+                reply(msg, "u", (cookie,))
         else:
             (cookie,) = msg.body
             calls.append((member, time.time(), sender, cookie))
+            if args.hang_release:
+                continue
+            if args.fail_release:
+                conn.send(new_error(msg, "org.freedesktop.DBus.Error.Failed", "s", ("no",)))
+                continue
             if held.get(cookie, ("",))[0] != sender:
                 conn.send(
                     new_error(

@@ -9,6 +9,7 @@ import os
 from typing import Any
 
 from .._dbus import BusInhibitor
+from ..errors import MechanismError
 from . import Blocks, Mode
 
 _SLEEP = frozenset({Blocks.SLEEP})
@@ -29,6 +30,10 @@ class LogindInhibitor(BusInhibitor):
         return (what, "cocainate", reason, "block")
 
     def take(self, reply: tuple[Any, ...]) -> Any:
+        from jeepney import FileDescriptor
+
+        if len(reply) != 1 or not isinstance(reply[0], FileDescriptor):
+            raise MechanismError(f"logind answered Inhibit with a malformed reply {reply!r}")
         fd: int = reply[0].to_raw_fd()
         return fd
 

@@ -1,0 +1,288 @@
+"""Failing services, hostile environments, signals at bad moments, odd PIDs, and the
+library under stress: never a traceback, never anything left held."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import cocainate
+from buses import Bus, StandIn, wait_until
+from cocainate import EndReason
+from conftest import Desktop, run_cli, spawn_cli
+
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def socket_of(bus: Bus) -> Path:
+    return Path(bus.address.split("=", 1)[1].split(",")[0])
+
+
+# -- bounded calls and failing services ---------------------------------------------------
+
+
+def test_a_bus_that_never_answers_costs_a_bounded_start(tmp_path: Path) -> None:
+    """A socket that accepts and then says nothing: connecting gives up after 2 s."""
+    path = tmp_path / "mute"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    server.listen()
+    env = dict(
+        os.environ,
+        DBUS_SESSION_BUS_ADDRESS=f"unix:path={path}",
+        DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={path}",
+    )
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    try:
+        begin = time.monotonic()
+        result = run_cli("-d", "1s", env=env, timeout=30)
+    finally:
+        server.close()
+    assert result.returncode == 3
+    assert "did not authenticate" in result.stderr.lower()
+    assert time.monotonic() - begin < 2 * 2.0 + 2  # two buses, 2 s each, and start-up
+    assert "Traceback" not in result.stderr
+
+
+def test_a_hung_release_is_bounded_and_the_others_are_released(fresh_bus: Bus) -> None:
+    hung = StandIn(fresh_bus, "screensaver", "--hang-release")
+    power = StandIn(fresh_bus, "power")
+    session = cocainate.Session(methods=["screensaver", "power-management"]).start()
+    begin = time.monotonic()
+    session.stop()
+    assert time.monotonic() - begin < 1.0 + 0.5
+    assert power.inhibitors() == []
+    assert session.problems == [
+        "screensaver: release failed: org.freedesktop.ScreenSaver /org/freedesktop/ScreenSaver"
+        " did not answer UnInhibit within 1 s"
+    ]
+    wait_until(lambda: not hung.inhibitors(), 2, "the closed connection to drop the inhibit")
+
+
+def test_a_refused_release_is_reported_and_the_connection_drops_it(fresh_bus: Bus) -> None:
+    refusing = StandIn(fresh_bus, "gnome", "--fail-release")
+    power = StandIn(fresh_bus, "power")
+    session = cocainate.Session(methods=["gnome-session", "power-management"]).start()
+    session.stop()
+    assert "org.freedesktop.DBus.Error.Failed: no" in session.problems[0]
+    assert power.inhibitors() == []
+    wait_until(lambda: not refusing.inhibitors(), 2, "the closed connection to drop the inhibit")
+
+
+def test_a_malformed_reply_is_a_failed_mechanism(fresh_bus: Bus) -> None:
+    StandIn(fresh_bus, "screensaver", "--malformed")
+    power = StandIn(fresh_bus, "power")
+    session = cocainate.Session(methods=["screensaver", "power-management"]).start()
+    (failed,) = [a for a in session.attempts if not a.held]
+    assert (
+        failed.error == "org.freedesktop.ScreenSaver answered Inhibit with a malformed reply ('1',)"
+    )
+    session.stop()
+    assert power.inhibitors() == []
+
+
+# -- hostile environments -----------------------------------------------------------------
+
+
+def test_an_unreadable_bus_socket(fresh_bus: Bus, tmp_path: Path) -> None:
+    """As nobody, with the bus socket in a directory only root may enter."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root to drop to nobody")
+    StandIn(fresh_bus, "screensaver")
+    os.chmod(socket_of(fresh_bus).parent, 0o700)
+    result = subprocess.run(
+        [*NOBODY, sys.executable, "-m", "cocainate", "-d", "1s"],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 3
+    assert "Permission denied" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_another_users_session_bus(fresh_bus: Bus) -> None:
+    """Root using a bus whose daemon runs as another user: it works or says why, one line."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root to run a daemon as nobody")
+    import tempfile
+
+    other = Path(tempfile.mkdtemp(prefix="cocainate-other-"))
+    os.chown(other, 65534, 65534)
+    config = other / "session.conf"
+    config.write_text(
+        fresh_bus.config.read_text().replace(
+            str(socket_of(fresh_bus)), str(other / "bus")
+        )
+    )
+    daemon = subprocess.Popen(
+        [*NOBODY, "dbus-daemon", "--nofork", "--print-address=1", f"--config-file={config}"],
+        stdout=subprocess.PIPE,
+        text=True,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert daemon.stdout is not None
+        address = daemon.stdout.readline().strip()
+        result = run_cli(
+            "-d",
+            "100ms",
+            "--method",
+            "screensaver",
+            env=dict(os.environ, DBUS_SESSION_BUS_ADDRESS=address),
+        )
+    finally:
+        daemon.terminate()
+        daemon.communicate()
+        shutil.rmtree(other, ignore_errors=True)
+    assert result.returncode == 3  # connected (root may), but nobody serves the interface
+    assert (
+        result.stderr.splitlines()[1] == "  screensaver: org.freedesktop.ScreenSaver is not running"
+    )
+
+
+def test_stdout_closed_and_broken_pipe_and_stdin_closed_and_no_term(bus_env: Desktop) -> None:
+    env = {k: v for k, v in bus_env.env.items() if k != "TERM"}
+    closed = subprocess.run(
+        [sys.executable, "-m", "cocainate", "-d", "100ms"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        close_fds=True,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert closed.returncode == 0 and closed.stderr == ""
+    piped = subprocess.run(
+        f"{sys.executable} -m cocainate -d 300ms | true",
+        shell=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert piped.returncode == 0 and piped.stderr == ""
+    assert len(bus_env.screensaver.calls("UnInhibit")) == 2
+
+
+# -- signals at bad moments -----------------------------------------------------------------
+
+
+def test_signals_during_a_slow_start_and_a_slow_release(fresh_bus: Bus) -> None:
+    """Inhibit hangs (2 s limit), then UnInhibit hangs (1 s limit); SIGINT and SIGTERM
+    arrive again and again meanwhile. The release still happens once, and cleanly."""
+    StandIn(fresh_bus, "gnome", "--hang")
+    slow = StandIn(fresh_bus, "screensaver", "--hang-release")
+    process = spawn_cli(
+        "--method", "screensaver", "--method", "gnome-session", env=dict(os.environ)
+    )
+    for _ in range(6):  # during start: the screensaver is held, gnome-session's call hangs
+        time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert len(slow.calls("UnInhibit")) == 1
+    wait_until(lambda: not slow.inhibitors(), 2, "the connection to drop the hung inhibit")
+
+
+def test_signals_during_release(fresh_bus: Bus) -> None:
+    slow = StandIn(fresh_bus, "screensaver", "--hang-release")
+    process = spawn_cli("--method", "screensaver", env=dict(os.environ))
+    assert process.stdout is not None
+    process.stdout.readline()
+    process.send_signal(signal.SIGTERM)
+    for _ in range(5):  # the release waits up to 1 s for UnInhibit
+        time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=20)
+    assert "Traceback" not in err
+    assert process.returncode in (0, 130)
+    assert len(slow.calls("UnInhibit")) == 1
+
+
+# -- PIDs -----------------------------------------------------------------------------------
+
+
+def test_a_zombie_counts_as_exited(bus_env: Desktop) -> None:
+    zombie = subprocess.Popen(["true"])
+    wait_until(lambda: Path(f"/proc/{zombie.pid}/stat").read_text().split()[2] == "Z", 5, "zombie")
+    try:
+        ended = cocainate.Session(pids=[zombie.pid], methods=["screensaver"]).run()
+    finally:
+        zombie.wait()
+    assert ended.reason is EndReason.PROCESS_EXIT
+
+
+def test_another_users_process(bus_env: Desktop) -> None:
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root to start a process as nobody")
+    theirs = subprocess.Popen([*NOBODY, "sleep", "0.3"])
+    ended = cocainate.Session(pids=[theirs.pid], methods=["screensaver"]).run()
+    theirs.wait()
+    assert ended.reason is EndReason.PROCESS_EXIT and ended.pid == theirs.pid
+
+
+# -- the library under stress ------------------------------------------------------------------
+
+
+def test_many_sessions_from_many_threads(bus_env: Desktop) -> None:
+    errors: list[BaseException] = []
+    before = threading.active_count()
+
+    def worker() -> None:
+        try:
+            for _ in range(25):
+                with cocainate.inhibit(methods=["screensaver", "power-management"]):
+                    pass
+                session = cocainate.Session(duration=3600, methods=["screensaver"]).start()
+                stopper = threading.Thread(target=session.stop)
+                stopper.start()
+                session.wait()
+                stopper.join()
+        except BaseException as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert threading.active_count() == before
+    assert bus_env.screensaver.inhibitors() == [] and bus_env.power.inhibitors() == []
+    assert len(bus_env.screensaver.calls("UnInhibit")) == 8 * 25 * 2
+
+
+def test_nested_sessions(bus_env: Desktop) -> None:
+    with cocainate.inhibit(methods=["screensaver"], reason="outer"):
+        with cocainate.inhibit(methods=["screensaver"], reason="inner"):
+            assert sorted(r[2] for r in bus_env.screensaver.inhibitors()) == ["inner", "outer"]
+        assert [r[2] for r in bus_env.screensaver.inhibitors()] == ["outer"]
+    assert bus_env.screensaver.inhibitors() == []
+
+
+def test_two_waiters_and_a_stopper(bus_env: Desktop) -> None:
+    session = cocainate.Session(methods=["screensaver"]).start()
+    results: list[object] = []
+    waiters = [threading.Thread(target=lambda: results.append(session.wait())) for _ in range(2)]
+    for w in waiters:
+        w.start()
+    time.sleep(0.1)
+    session.stop()
+    for w in waiters:
+        w.join(5)
+    assert len(results) == 2 and all(r is not None for r in results)
+    assert bus_env.screensaver.inhibitors() == []
