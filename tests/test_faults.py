@@ -121,9 +121,7 @@ def test_another_users_session_bus(fresh_bus: Bus) -> None:
     os.chown(other, 65534, 65534)
     config = other / "session.conf"
     config.write_text(
-        fresh_bus.config.read_text().replace(
-            str(socket_of(fresh_bus)), str(other / "bus")
-        )
+        fresh_bus.config.read_text().replace(str(socket_of(fresh_bus)), str(other / "bus"))
     )
     daemon = subprocess.Popen(
         [*NOBODY, "dbus-daemon", "--nofork", "--print-address=1", f"--config-file={config}"],

@@ -50,7 +50,12 @@ def _write(stream: TextIO | None, text: str) -> None:
 
 
 def _error(text: str) -> None:
-    _write(sys.stderr, f"{PROG}: {text}")
+    """One line on stderr: what a user typed may hold newlines and escapes."""
+    _write(sys.stderr, f"{PROG}: {_printable(text)}")
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -247,7 +252,10 @@ def _hold(args: Namespace | SimpleNamespace, command: list[str]) -> int:
         _error(str(err))
         return EXIT_USAGE
     except NoMechanismError as err:
-        _error(str(err))  # a line per mechanism tried, with its reason
+        first, *rest = str(err).split("\n")  # a line per mechanism tried, with its reason
+        _error(first)
+        for line in rest:
+            _write(sys.stderr, _printable(line))
         return EXIT_NO_MECHANISM
     except CocainateError as err:
         _error(str(err))
