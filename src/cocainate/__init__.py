@@ -4,24 +4,65 @@
 >>> with cocainate.inhibit(reason="training run"):
 ...     train()
 
-Importing this package loads no D-Bus, X11, Wayland or platform code: a session loads the
-mechanisms it tries when it starts.
+Importing this package loads no D-Bus, X11, Wayland or platform code, and only what a name
+needs when it is first used: a session loads the mechanisms it tries when it starts.
 """
 
-from ._inhibit import inhibit
 from ._version import __version__
-from .duration import parse_duration
-from .errors import (
-    CocainateError,
-    MechanismError,
-    NoMechanismError,
-    ProcessNotFoundError,
-    SessionError,
-    UsageError,
-)
-from .events import Event
-from .mechanisms import Attempt, Blocks, Mode
-from .session import Ended, EndReason, Session
+
+TYPE_CHECKING = False  # not typing's: importing typing here widens the window before main()
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ._inhibit import inhibit
+    from .duration import parse_duration
+    from .errors import (
+        CocainateError,
+        MechanismError,
+        NoMechanismError,
+        ProcessNotFoundError,
+        SessionError,
+        UsageError,
+    )
+    from .events import Event
+    from .mechanisms import Attempt, Blocks, Mode
+    from .session import Ended, EndReason, Session
+
+_HOMES = {
+    "inhibit": "._inhibit",
+    "parse_duration": ".duration",
+    "CocainateError": ".errors",
+    "MechanismError": ".errors",
+    "NoMechanismError": ".errors",
+    "ProcessNotFoundError": ".errors",
+    "SessionError": ".errors",
+    "UsageError": ".errors",
+    "Event": ".events",
+    "Attempt": ".mechanisms",
+    "Blocks": ".mechanisms",
+    "Mode": ".mechanisms",
+    "Ended": ".session",
+    "EndReason": ".session",
+    "Session": ".session",
+}
+
+
+def __getattr__(name: str) -> "Any":
+    # Lazy, so that `import cocainate` is nearly free and the CLI's entry point can catch
+    # a Ctrl-C that arrives while the rest loads.
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'cocainate' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> "list[str]":
+    return sorted([*globals(), *_HOMES])
+
 
 __all__ = [
     "Attempt",

@@ -1,0 +1,222 @@
+"""cocainate under fire: signals at random moments, services that restart or die, and
+random command lines; counts what stayed held (must be 0) and tracebacks (must be 0).
+
+Starts its own private buses and services, like benchmarks/run.py, and prints a table.
+
+    .venv-test/bin/python benchmarks/reliability.py [--runs 40] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from run import Rig  # noqa: E402
+
+from buses import StandIn, wait_until  # noqa: E402
+
+COCAINATE = [sys.executable, "-m", "cocainate"]
+SIGNALS = ["SIGINT", "SIGTERM", "SIGQUIT", "SIGHUP", "SIGKILL"]
+
+
+def traceback_kind(err: str) -> str | None:
+    """None, "ours" (a frame in cocainate's code) or "startup" (the interpreter's own
+    start-up, before any cocainate code runs: site, runpy, the encodings)."""
+    if "Traceback" not in err:
+        return None
+    return "ours" if "/cocainate/" in err else "startup"
+
+
+def held(rig: Rig) -> int:
+    count = sum(len(s.inhibitors()) for s in (rig.screensaver, rig.gnome, rig.power))
+    logind = rig.system.call(
+        "org.freedesktop.login1",
+        "/org/freedesktop/login1",
+        "org.freedesktop.login1.Manager",
+        "ListInhibitors",
+    )[0]
+    return count + len(logind)
+
+
+def settle(rig: Rig) -> int:
+    """Inhibits still held once the services have had a second to notice anything."""
+    try:
+        wait_until(lambda: held(rig) == 0, 1.0)
+    except AssertionError:
+        pass
+    return held(rig)
+
+
+def signals(rig: Rig, runs: int, rng: random.Random) -> dict[str, int]:
+    """One signal each run, at a random moment from 0 to 60 ms: often during start-up."""
+    out = {"runs": 0, "injected": 0, "held": 0, "tracebacks": 0}
+    for i in range(runs):
+        name = SIGNALS[i % len(SIGNALS)]
+        process = subprocess.Popen(
+            COCAINATE, env=rig.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        time.sleep(rng.uniform(0, 0.06))
+        process.send_signal(getattr(signal, name))
+        _, err = process.communicate(timeout=30)
+        out["runs"] += 1
+        out["injected"] += 1
+        count(out, err)
+        out["held"] += settle(rig)
+    return out
+
+
+def count(out: dict[str, int], err: str) -> None:
+    kind = traceback_kind(err)
+    if kind == "ours":
+        out["tracebacks"] += 1
+    elif kind == "startup":
+        out["startup"] = out.get("startup", 0) + 1
+
+
+def bursts(rig: Rig, runs: int, rng: random.Random) -> dict[str, int]:
+    """Five signals in quick succession, during start-up, holding and release."""
+    out = {"runs": 0, "injected": 0, "held": 0, "tracebacks": 0}
+    for _ in range(runs):
+        process = subprocess.Popen(
+            COCAINATE, env=rig.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(5):
+            time.sleep(rng.uniform(0, 0.02))
+            try:
+                process.send_signal(getattr(signal, rng.choice(SIGNALS[:4])))
+            except ProcessLookupError:
+                break
+            out["injected"] += 1
+        _, err = process.communicate(timeout=30)
+        out["runs"] += 1
+        count(out, err)
+        out["held"] += settle(rig)
+    return out
+
+
+def restarts(rig: Rig, runs: int) -> dict[str, int]:
+    """The screensaver service restarts while cocainate holds: re-acquired within 1 s?"""
+    out = {"runs": 0, "injected": 0, "held": 0, "tracebacks": 0, "healed": 0}
+    for _ in range(runs):
+        process = subprocess.Popen(
+            [*COCAINATE, "-q"], env=rig.env, stderr=subprocess.PIPE, text=True
+        )
+        wait_until(lambda: rig.screensaver.inhibitors(), 10)
+        rig.screensaver.stop()
+        rig.screensaver = StandIn(rig.session, "screensaver")
+        out["injected"] += 1
+        try:
+            wait_until(rig.screensaver.inhibitors, 1.0)
+            out["healed"] += 1
+        except AssertionError:
+            pass
+        process.terminate()
+        _, err = process.communicate(timeout=30)
+        out["runs"] += 1
+        count(out, err)
+        out["held"] += settle(rig)
+    return out
+
+
+def fuzz(rig: Rig, runs: int, rng: random.Random) -> dict[str, int]:
+    """Random command lines, in one process; each ends at once (-d 1ms comes last)."""
+    from cocainate import cli
+
+    os.environ.update(
+        DBUS_SESSION_BUS_ADDRESS=rig.session.address, DBUS_SYSTEM_BUS_ADDRESS=rig.system.address
+    )
+    tokens = [
+        "-d",
+        "-p",
+        "-q",
+        "-v",
+        "--json",
+        "--mode",
+        "--reason",
+        "--method",
+        "version",
+        "methods",
+        "status",
+        "1h",
+        "-5s",
+        "abc",
+        "0",
+        "1",
+        "system",
+        "bright",
+        "logind",
+        "nope",
+        "\n",
+        "é",
+        "--x",
+        "",
+        "25:00",
+        "1e400h",
+    ]
+    out = {"runs": 0, "injected": 0, "held": 0, "tracebacks": 0}
+    for _ in range(runs):
+        argv = [rng.choice(tokens) for _ in range(rng.randint(0, 6))] + ["-d", "1ms"]
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            try:
+                cli.main(argv)
+            except SystemExit:
+                pass
+            except BaseException:
+                out["tracebacks"] += 1
+        out["runs"] += 1
+        out["injected"] += 1
+        out["tracebacks"] += "Traceback" in err.getvalue()
+    out["held"] = settle(rig)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    rig = Rig(Path(tempfile.mkdtemp(prefix="cocainate-reliability-")))
+    try:
+        rows = [
+            (
+                "one signal at a random moment (INT, TERM, QUIT, HUP, KILL)",
+                signals(rig, args.runs * 5, rng),
+            ),
+            ("bursts of 5 signals (INT, TERM, QUIT, HUP)", bursts(rig, args.runs, rng)),
+            ("the screensaver service restarts while held", restarts(rig, args.runs)),
+            ("random command lines, in-process", fuzz(rig, args.runs * 50, rng)),
+        ]
+    finally:
+        rig.close()
+    print(f"cocainate reliability: seed {args.seed}, Python {sys.version.split()[0]}")
+    print()
+    print(
+        "| campaign | runs | faults, signals or inputs | held after | tracebacks in cocainate"
+        " | tracebacks in the interpreter's start-up | healed |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for name, r in rows:
+        healed = f"{r['healed']}/{r['injected']} within 1 s" if "healed" in r else "-"
+        print(
+            f"| {name} | {r['runs']} | {r['injected']} | {r['held']} | {r['tracebacks']}"
+            f" | {r.get('startup', 0)} | {healed} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
