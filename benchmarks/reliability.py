@@ -29,6 +29,7 @@ from run import Rig  # noqa: E402
 from buses import StandIn, wait_until  # noqa: E402
 
 COCAINATE = [sys.executable, "-m", "cocainate"]
+SEEN: list[str] = []  # tracebacks in cocainate's code, printed after the table
 SIGNALS = ["SIGINT", "SIGTERM", "SIGQUIT", "SIGHUP", "SIGKILL"]
 
 
@@ -82,6 +83,7 @@ def count(out: dict[str, int], err: str) -> None:
     kind = traceback_kind(err)
     if kind == "ours":
         out["tracebacks"] += 1
+        SEEN.append(err)
     elif kind == "startup":
         out["startup"] = out.get("startup", 0) + 1
 
@@ -216,6 +218,8 @@ def main() -> None:
             f"| {name} | {r['runs']} | {r['injected']} | {r['held']} | {r['tracebacks']}"
             f" | {r.get('startup', 0)} | {healed} |"
         )
+    for err in SEEN:
+        print("\n" + err)
 
 
 if __name__ == "__main__":

@@ -171,7 +171,15 @@ def test_stdout_closed_and_broken_pipe_and_stdin_closed_and_no_term(bus_env: Des
         text=True,
     )
     assert piped.returncode == 0 and piped.stderr == ""
-    assert len(bus_env.screensaver.calls("UnInhibit")) == 2
+    no_stdin = subprocess.run(
+        [sys.executable, "-m", "cocainate", "-d", "100ms"],
+        env=env,
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: os.close(0),
+    )
+    assert no_stdin.returncode == 0 and no_stdin.stderr == ""
+    assert len(bus_env.screensaver.calls("UnInhibit")) == 3
 
 
 # -- signals at bad moments -----------------------------------------------------------------

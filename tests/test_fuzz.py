@@ -87,7 +87,7 @@ def test_the_parser_returns_or_exits_2_with_one_line(argv: list[str]) -> None:
 
 
 @settings(
-    max_examples=400,
+    max_examples=600,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -8,7 +8,7 @@ Importing this package loads no D-Bus, X11, Wayland or platform code, and only w
 needs when it is first used: a session loads the mechanisms it tries when it starts.
 """
 
-from ._version import __version__
+__version__ = "0.1.0"  # the one version source (pyproject.toml reads it)
 
 TYPE_CHECKING = False  # not typing's: importing typing here widens the window before main()
 if TYPE_CHECKING:

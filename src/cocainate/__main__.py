@@ -1,5 +1,6 @@
-import sys
+try:
+    from ._entry import main
+except KeyboardInterrupt:  # Ctrl-C while loading: nothing is held yet
+    raise SystemExit(130) from None
 
-from ._entry import main
-
-sys.exit(main())
+raise SystemExit(main())
