@@ -265,3 +265,21 @@ def test_the_console_script_and_module_agree(bus_env: Desktop) -> None:
     script = os.path.join(os.path.dirname(sys.executable), "cocainate")
     result = subprocess.run([script, "--help"], capture_output=True, text=True, env=bus_env.env)
     assert result.returncode == 0 and "--duration" in result.stdout
+
+
+@pytest.mark.parametrize("wayland", [None, "wayland-9"])
+def test_without_pywayland_everything_else_holds(bus_env: Desktop, wayland: str | None) -> None:
+    """The base install has no pywayland: that must never cost a traceback."""
+    code = (
+        "import sys; sys.modules['pywayland'] = None\n"
+        "from cocainate.cli import main; sys.exit(main(['-v', '-d', '100ms']))"
+    )
+    env = dict(bus_env.env, **({"WAYLAND_DISPLAY": wayland} if wayland else {}))
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    if wayland:
+        assert (
+            "wayland [Wayland zwp_idle_inhibit_manager_v1]: not held: pywayland is not installed"
+            in result.stderr
+        )

@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="With '-- COMMAND', hold while COMMAND runs and exit with its status (128+N if "
         "signal N killed it). Exit status otherwise: 0 when the session ended as asked "
         "(duration, time, process exit, signal, q), 2 on bad usage, 3 when no mechanism "
-        "could be acquired, 1 on other errors.",
+        "could be acquired, 4 when every mechanism was lost while holding, 1 on other errors.",
     )
     parser.add_argument(
         "-d",

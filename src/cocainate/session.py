@@ -444,6 +444,11 @@ class Session:
             except MechanismError as err:
                 attempts.append(Attempt(cls.name, cls.title, False, error=str(err)))
                 continue
+            except Exception as err:  # a mechanism's bug: reported, and the others still run
+                mechanism.release()
+                error = f"unexpected {type(err).__name__}: {err} (a bug in cocainate)"
+                attempts.append(Attempt(cls.name, cls.title, False, error=error))
+                continue
             self._held.append(mechanism)
             attempts.append(Attempt(cls.name, cls.title, True, blocks=blocks))
         self.attempts = tuple(attempts)

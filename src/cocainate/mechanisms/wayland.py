@@ -73,9 +73,9 @@ class WaylandIdleInhibitor(Mechanism):
         return None
 
     def acquire(self, mode: Mode, reason: str) -> None:
+        display, bound = self._connect()  # says why not: no WAYLAND_DISPLAY, no pywayland...
         from pywayland.protocol.wayland import WlShm
 
-        display, bound = self._connect()
         wm_base = bound["xdg_wm_base"]
         wm_base.dispatcher["ping"] = lambda base, serial: base.pong(serial)
         surface = bound["wl_compositor"].create_surface()
