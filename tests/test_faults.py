@@ -100,14 +100,27 @@ def test_an_unreadable_bus_socket(fresh_bus: Bus, tmp_path: Path) -> None:
         pytest.skip("needs root to drop to nobody")
     StandIn(fresh_bus, "screensaver")
     os.chmod(socket_of(fresh_bus).parent, 0o700)
-    result = subprocess.run(
-        [*NOBODY, sys.executable, "-m", "cocainate", "-d", "1s"],
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode == 3
+    import tempfile
+
+    import jeepney
+
+    # nobody may not read this checkout or its venv: give it a readable copy of the code
+    readable = Path(tempfile.mkdtemp(prefix="cocainate-nobody-"))
+    readable.chmod(0o755)
+    for package in (cocainate, jeepney):
+        shutil.copytree(Path(package.__file__).parent, readable / package.__name__)
+    try:
+        result = subprocess.run(
+            [*NOBODY, os.path.realpath(sys.executable), "-m", "cocainate", "-d", "1s"],
+            env=dict(os.environ, PYTHONPATH=str(readable)),
+            cwd="/",
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    finally:
+        shutil.rmtree(readable, ignore_errors=True)
+    assert result.returncode == 3, result.stderr
     assert "Permission denied" in result.stderr and "Traceback" not in result.stderr
 
 
