@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pty
@@ -11,7 +12,9 @@ import subprocess
 import sys
 import termios
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -158,18 +161,36 @@ def _read_for(fd: int, seconds: float) -> bytes:
     return out
 
 
-def test_progress_line_at_a_terminal_and_q_stops(bus_env: Desktop) -> None:
+@contextlib.contextmanager
+def at_terminal(
+    env: dict[str, str], *args: str
+) -> Iterator[tuple[subprocess.Popen[bytes], int, list[Any]]]:
+    """cocainate with a pseudo-terminal for stdin, stdout and stderr: the process, the
+    terminal's master fd, and a function reading the terminal's modes now, plus the modes
+    it had before cocainate started (last item)."""
     master, slave = pty.openpty()
-    echo_before = termios.tcgetattr(slave)[3] & termios.ECHO
+    initial = termios.tcgetattr(slave)
     process = subprocess.Popen(
-        [sys.executable, "-m", "cocainate", "-d", "1h"],
-        env=dict(bus_env.env, TERM="xterm"),
+        [sys.executable, "-m", "cocainate", *args],
+        env=env,
         stdin=slave,
         stdout=slave,
         stderr=slave,
         start_new_session=True,
     )
     try:
+        yield process, master, [lambda: termios.tcgetattr(slave), initial]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(master)
+        os.close(slave)
+
+
+def test_progress_line_at_a_terminal_and_q_stops(bus_env: Desktop) -> None:
+    with at_terminal(dict(bus_env.env, TERM="xterm"), "-d", "1h") as (process, master, modes):
+        now, initial = modes
         screen = _read_for(master, 2.5).decode()
         assert "keeping the display awake" in screen
         assert "elapsed, 0:59:5" in screen and "left [" in screen and "q to stop" in screen
@@ -177,35 +198,16 @@ def test_progress_line_at_a_terminal_and_q_stops(bus_env: Desktop) -> None:
         os.write(master, b"q")
         assert process.wait(10) == 0
         assert "(stopped)" in _read_for(master, 1).decode()
-        assert termios.tcgetattr(slave)[3] & termios.ECHO == echo_before  # terminal restored
-    finally:
-        if process.poll() is None:
-            process.kill()
-        os.close(master)
-        os.close(slave)
+        assert now()[3] & termios.ECHO == initial[3] & termios.ECHO  # terminal restored
 
 
 def test_progress_line_names_an_until_time_tomorrow(bus_env: Desktop) -> None:
     past = (datetime.now() - timedelta(minutes=1)).strftime("%H:%M")
-    master, slave = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cocainate", "--until", past],
-        env=bus_env.env,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,
-    )
-    try:
+    with at_terminal(bus_env.env, "--until", past) as (process, master, _):
         screen = _read_for(master, 1.5).decode()
         assert "left [" in screen and f"until {past}:00 tomorrow |" in screen
         os.write(master, b"q")
         assert process.wait(10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-        os.close(master)
-        os.close(slave)
 
 
 def test_no_progress_without_a_terminal(bus_env: Desktop) -> None:
@@ -246,26 +248,12 @@ def test_status_without_the_services(fresh_bus: object) -> None:
 
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP", "duration"])
 def test_the_terminal_is_restored_on_every_way_out(bus_env: Desktop, how: str) -> None:
-    master, slave = pty.openpty()
-    before = termios.tcgetattr(slave)
     args = ["-d", "1s"] if how == "duration" else ["-d", "1h"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cocainate", *args],
-        env=bus_env.env,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,
-    )
-    try:
+    with at_terminal(bus_env.env, *args) as (process, master, modes):
+        now, initial = modes
         assert "left [" in _read_for(master, 0.8).decode()
-        assert termios.tcgetattr(slave)[3] & termios.ICANON == 0  # cbreak while held
+        assert now()[3] & termios.ICANON == 0  # cbreak while held
         if how != "duration":
             process.send_signal(getattr(signal, how))
         assert process.wait(10) == 0
-        assert termios.tcgetattr(slave) == before
-    finally:
-        if process.poll() is None:
-            process.kill()
-        os.close(master)
-        os.close(slave)
+        assert now() == initial
