@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from ._inhibit import inhibit
     from .duration import parse_duration
+    from .ending import Ended, EndReason
     from .errors import (
         CocainateError,
         MechanismError,
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     )
     from .events import Event
     from .mechanisms import Attempt, Blocks, Mode
-    from .session import Ended, EndReason, Session
+    from .session import Session
 
 _HOMES = {
     "inhibit": "._inhibit",
@@ -41,8 +42,8 @@ _HOMES = {
     "Attempt": ".mechanisms",
     "Blocks": ".mechanisms",
     "Mode": ".mechanisms",
-    "Ended": ".session",
-    "EndReason": ".session",
+    "Ended": ".ending",
+    "EndReason": ".ending",
     "Session": ".session",
 }
 
@@ -61,7 +62,7 @@ def __getattr__(name: str) -> "Any":
 
 
 def __dir__() -> "list[str]":
-    return sorted([*globals(), *_HOMES])
+    return sorted({*globals(), *_HOMES})
 
 
 __all__ = [

@@ -87,7 +87,9 @@ def connect(kind: str) -> DBusConnection:
     except (RuntimeError, ValueError, StopIteration) as err:
         raise MechanismError(f"cannot use the {kind} bus address {address!r}: {err}") from err
     try:
-        sock = prep_socket(path, enable_fds=True, timeout=CONNECT_TIMEOUT)
+        # Only logind, on the system bus, passes an fd; negotiating it costs a round trip.
+        fds = kind == "system"
+        sock = prep_socket(path, enable_fds=fds, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as err:
         raise MechanismError(
             f"cannot connect to the {kind} bus at {address}: {_reason(err)}"
@@ -95,7 +97,7 @@ def connect(kind: str) -> DBusConnection:
     except Exception as err:  # jeepney's AuthenticationError and friends
         raise MechanismError(f"the {kind} bus at {address} refused us: {err}") from err
     try:
-        return _Connection(sock, True, CONNECT_TIMEOUT)
+        return _Connection(sock, fds, CONNECT_TIMEOUT)
     except Exception as err:
         sock.close()
         if isinstance(err, TimeoutError):

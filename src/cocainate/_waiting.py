@@ -20,6 +20,25 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Iterable
 
+
+class Flag:
+    """threading.Event's set and wait, on a bare lock: importing threading costs start-up."""
+
+    def __init__(self) -> None:
+        import _thread
+
+        self._lock = _thread.allocate_lock()
+        self._lock.acquire()
+
+    def set(self) -> None:
+        if self._lock.locked():
+            self._lock.release()
+
+    def wait(self, timeout: float = -1) -> None:
+        if self._lock.acquire(timeout=timeout):  # until set; waiters then pass one by one
+            self._lock.release()
+
+
 # poll() and WaitForMultipleObjects take milliseconds as 32-bit integers.
 MAX_WAIT_MS = 2**31 - 1
 

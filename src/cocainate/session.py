@@ -16,26 +16,28 @@ import math
 import os
 import signal
 import time
-from typing import TYPE_CHECKING, Any, NamedTuple, Union
+from typing import TYPE_CHECKING, Any
 
 from . import mechanisms
+from ._arguments import DurationLike, default_reason, seconds, timestamp
+from ._arguments import pids as pids_of
+from ._waiting import Flag
+from .ending import Ended, EndReason
 from .errors import MechanismError, NoMechanismError, SessionError, UsageError
-from .events import Event
 from .mechanisms import Attempt, Blocks, Mode
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
-    from datetime import datetime, timedelta
+    from datetime import datetime
     from types import FrameType, TracebackType
 
     from ._resources import Resources
     from ._waiting import PollWaiter, WindowsWaiter
     from ._wallclock import WallClockTimer
+    from .events import Event
     from .mechanisms import Entry, Mechanism
 
     Waiter = PollWaiter | WindowsWaiter
-
-DurationLike = Union[float, int, "timedelta", None]
 
 HANDLED_SIGNALS = tuple(
     getattr(signal, name)
@@ -49,99 +51,11 @@ LOST_GRACE = 5.0
 before it ends with :attr:`EndReason.LOST`, rather than pretend to hold."""
 
 
-class EndReason(str, enum.Enum):
-    """Why a session ended."""
-
-    DURATION = "duration"
-    UNTIL = "until"
-    SIGNAL = "signal"
-    PROCESS_EXIT = "process-exit"
-    LOST = "lost"
-    STOPPED = "stopped"
-
-
-class Ended(NamedTuple):
-    """How a session ended: the reason, and the signal or process it names."""
-
-    reason: EndReason
-    signal: int | None = None
-    pid: int | None = None
-
-    def __str__(self) -> str:
-        if self.reason is EndReason.SIGNAL and self.signal is not None:
-            return f"signal {signal.Signals(self.signal).name}"
-        if self.reason is EndReason.PROCESS_EXIT:
-            return f"process {self.pid} exited"
-        if self.reason is EndReason.DURATION:
-            return "duration elapsed"
-        if self.reason is EndReason.UNTIL:
-            return "the time given came"
-        if self.reason is EndReason.LOST:
-            return "every mechanism was lost and none came back"
-        return "stopped"
-
-
-class _Flag:
-    """threading.Event's set and wait, on a bare lock: importing threading costs start-up."""
-
-    def __init__(self) -> None:
-        self._lock = _thread.allocate_lock()
-        self._lock.acquire()
-
-    def set(self) -> None:
-        if self._lock.locked():
-            self._lock.release()
-
-    def wait(self, timeout: float = -1) -> None:
-        if self._lock.acquire(timeout=timeout):  # until set; waiters then pass one by one
-            self._lock.release()
-
-
 class _State(enum.Enum):
     NEW = "new"
     STARTING = "starting"
     ACTIVE = "active"
     RELEASED = "released"
-
-
-def default_reason(mode: Mode) -> str:
-    what = "display" if mode is Mode.DISPLAY else "system"
-    return f"cocainate is keeping the {what} awake"
-
-
-def _seconds(duration: DurationLike) -> float | None:
-    if duration is None:
-        return None
-    if hasattr(duration, "total_seconds"):  # a timedelta, without importing datetime
-        seconds = float(duration.total_seconds())
-    elif isinstance(duration, (int, float)) and not isinstance(duration, bool):
-        seconds = float(duration)
-    else:
-        raise UsageError(f"duration must be seconds or a timedelta, not {duration!r}")
-    if not math.isfinite(seconds) or seconds < 0:
-        raise UsageError(f"duration must be a finite number of seconds >= 0, not {duration!r}")
-    # 0 means no limit, as in the Go original.
-    return seconds or None
-
-
-def _timestamp(until: datetime | float | None) -> float | None:
-    if until is None:
-        return None
-    if hasattr(until, "timestamp"):  # a datetime (naive means local time), without importing it
-        return float(until.timestamp())
-    if isinstance(until, (int, float)) and not isinstance(until, bool) and math.isfinite(until):
-        return float(until)
-    raise UsageError(f"until must be a datetime or a timestamp, not {until!r}")
-
-
-def _pids(pids: Iterable[int]) -> tuple[int, ...]:
-    out: list[int] = []
-    for pid in pids:
-        if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
-            raise UsageError(f"a PID must be a positive integer, not {pid!r}")
-        if pid not in out:
-            out.append(pid)
-    return tuple(out)
 
 
 class Session:
@@ -173,13 +87,13 @@ class Session:
             self.mode = Mode(mode)
         except ValueError:
             raise UsageError(f"unknown mode {mode!r} (use display or system)") from None
-        self.duration = _seconds(duration)
-        self.pids = _pids(pids)
+        self.duration = seconds(duration)
+        self.pids = pids_of(pids)
         self.reason = reason if reason else default_reason(self.mode)
         self._methods = tuple(methods) if methods is not None else ()
         self._entries: tuple[Entry, ...] = mechanisms.select(self._methods)
         self.handle_signals = handle_signals
-        self.until = _timestamp(until)
+        self.until = timestamp(until)
         self.on_event = on_event
 
         self.attempts: tuple[Attempt, ...] = ()
@@ -190,7 +104,7 @@ class Session:
         self._end: Ended | None = None
         self._lock = _thread.allocate_lock()  # guards state changes; never held while waiting
         self._wake_lock = _thread.allocate_lock()  # guards the wake pipe's write end
-        self._released = _Flag()
+        self._released = Flag()
         self._busy: dict[int, int] = {}  # threads inside start/wait/stop, with depth
         self._waiters = 0
         self._waiter: Waiter | None = None
@@ -253,13 +167,13 @@ class Session:
         if self._end is not None:  # stopped while starting
             self._settle()
         else:
-            self._emit(Event("acquired", time.time(), tuple(a.name for a in self.held)))
+            self._emit("acquired", tuple(a.name for a in self.held))
         return self
 
     def add_pid(self, pid: int) -> None:
         """Also wait for process ``pid`` (one started after the session, say): the session
         then ends when every watched process has exited."""
-        (pid,) = _pids([pid])
+        (pid,) = pids_of([pid])
         with self._lock:
             if self._state is not _State.ACTIVE or self._waiter is None:
                 raise SessionError("processes can be added only to an active session")
@@ -267,59 +181,10 @@ class Session:
             self.pids = (*self.pids, pid)
 
     async def wait_async(self) -> Ended:
-        """``await`` the end of the session without blocking the event loop: the loop
-        watches the same fds the blocking wait sleeps on, and the deadline is a timeout."""
-        import asyncio
+        """``await`` the end of the session without blocking the event loop."""
+        from ._asyncwait import wait_async
 
-        from ._waiting import PollWaiter
-
-        if self._state is _State.NEW:
-            raise SessionError("start the session before waiting for it")
-        if not isinstance(self._waiter, PollWaiter):
-            # Windows (or already released): the blocking wait, on the loop's executor.
-            ended = await asyncio.get_running_loop().run_in_executor(None, self.wait)
-            assert ended is not None
-            return ended
-        loop = asyncio.get_running_loop()
-        woken = asyncio.Event()
-
-        def wake() -> None:  # from any thread, when the session ends or is released
-            try:
-                loop.call_soon_threadsafe(woken.set)
-            except RuntimeError:
-                pass  # the loop has closed
-
-        self._async_wakers.append(wake)
-        try:
-            return await self._wait_on_loop(loop, woken)
-        finally:
-            self._async_wakers.remove(wake)
-
-    async def _wait_on_loop(self, loop: Any, woken: Any) -> Ended:
-        import asyncio
-
-        from ._waiting import PollWaiter
-
-        while True:
-            ended = self.wait(timeout=0)  # handles whatever is ready; never blocks
-            if ended is not None:
-                return ended
-            waiter = self._waiter
-            fds = (
-                [*waiter.fds(self._exited), *self._watched()]
-                if isinstance(waiter, PollWaiter)
-                else []
-            )
-            woken.clear()
-            for fd in fds:
-                loop.add_reader(fd, woken.set)
-            try:
-                await asyncio.wait_for(woken.wait(), self.remaining)
-            except asyncio.TimeoutError:
-                pass
-            finally:
-                for fd in fds:
-                    loop.remove_reader(fd)
+        return await wait_async(self)
 
     def watch(self, source: Any) -> None:
         """Also wake the wait when ``source.fileno()`` turns readable, and call
@@ -588,7 +453,7 @@ class Session:
             else:
                 self._lost.discard(mechanism.name)
                 self._lost_deadline = None
-            self._emit(Event(kind, time.time(), (mechanism.name,), error=error))
+            self._emit(kind, (mechanism.name,), error=error)
 
         return report
 
@@ -674,16 +539,17 @@ class Session:
             for wake in list(self._async_wakers):
                 wake()
         if self.held:  # it held something: say how it ended and that it let go
-            now = time.time()
-            self._emit(Event("ended", now, ended=self._end))
+            self._emit("ended", ended=self._end)
             names = tuple(a.name for a in self.held)
-            self._emit(Event("released", now, names, problems=tuple(self.problems)))
+            self._emit("released", names, problems=tuple(self.problems))
 
-    def _emit(self, event: Event) -> None:
+    def _emit(self, kind: str, mechanisms: tuple[str, ...] = (), **details: Any) -> None:
         if self.on_event is None:
             return
+        from .events import Event  # only for a session that has a listener
+
         try:
-            self.on_event(event)
+            self.on_event(Event(kind, time.time(), mechanisms, **details))
         except Exception as err:  # a callback's bug must not stop a release
             self.problems.append(f"on_event raised {err!r}")
 

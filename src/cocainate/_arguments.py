@@ -1,0 +1,55 @@
+"""Session arguments, checked and normalised where the mistake is made."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Union
+
+from .errors import UsageError
+from .mechanisms import Mode
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import datetime, timedelta
+
+DurationLike = Union[float, int, "timedelta", None]
+
+
+def default_reason(mode: Mode) -> str:
+    what = "display" if mode is Mode.DISPLAY else "system"
+    return f"cocainate is keeping the {what} awake"
+
+
+def seconds(duration: DurationLike) -> float | None:
+    if duration is None:
+        return None
+    if hasattr(duration, "total_seconds"):  # a timedelta, without importing datetime
+        seconds = float(duration.total_seconds())
+    elif isinstance(duration, (int, float)) and not isinstance(duration, bool):
+        seconds = float(duration)
+    else:
+        raise UsageError(f"duration must be seconds or a timedelta, not {duration!r}")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise UsageError(f"duration must be a finite number of seconds >= 0, not {duration!r}")
+    # 0 means no limit, as in the Go original.
+    return seconds or None
+
+
+def timestamp(until: datetime | float | None) -> float | None:
+    if until is None:
+        return None
+    if hasattr(until, "timestamp"):  # a datetime (naive means local time), without importing it
+        return float(until.timestamp())
+    if isinstance(until, (int, float)) and not isinstance(until, bool) and math.isfinite(until):
+        return float(until)
+    raise UsageError(f"until must be a datetime or a timestamp, not {until!r}")
+
+
+def pids(pids: Iterable[int]) -> tuple[int, ...]:
+    out: list[int] = []
+    for pid in pids:
+        if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
+            raise UsageError(f"a PID must be a positive integer, not {pid!r}")
+        if pid not in out:
+            out.append(pid)
+    return tuple(out)

@@ -1,0 +1,39 @@
+"""How a session ended."""
+
+from __future__ import annotations
+
+import enum
+import signal
+from typing import NamedTuple
+
+
+class EndReason(str, enum.Enum):
+    """Why a session ended."""
+
+    DURATION = "duration"
+    UNTIL = "until"
+    SIGNAL = "signal"
+    PROCESS_EXIT = "process-exit"
+    LOST = "lost"
+    STOPPED = "stopped"
+
+
+class Ended(NamedTuple):
+    """How a session ended: the reason, and the signal or process it names."""
+
+    reason: EndReason
+    signal: int | None = None
+    pid: int | None = None
+
+    def __str__(self) -> str:
+        if self.reason is EndReason.SIGNAL and self.signal is not None:
+            return f"signal {signal.Signals(self.signal).name}"
+        if self.reason is EndReason.PROCESS_EXIT:
+            return f"process {self.pid} exited"
+        if self.reason is EndReason.DURATION:
+            return "duration elapsed"
+        if self.reason is EndReason.UNTIL:
+            return "the time given came"
+        if self.reason is EndReason.LOST:
+            return "every mechanism was lost and none came back"
+        return "stopped"
