@@ -96,3 +96,21 @@ def test_wait_async_process_exit_and_stop(bus_env: Desktop) -> None:
         return first, second
 
     assert asyncio.run(main()) == (EndReason.PROCESS_EXIT, EndReason.STOPPED)
+
+
+def test_wait_async_ends_a_session_that_lost_everything(
+    fresh_bus: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The async wait wakes for the session's own timers too (here the grace after a loss)."""
+    from buses import StandIn
+    from cocainate import session as session_module
+
+    monkeypatch.setattr(session_module, "LOST_GRACE", 0.3)
+    service = StandIn(fresh_bus, "screensaver")  # type: ignore[arg-type]
+
+    async def main() -> EndReason:
+        session = cocainate.Session(methods=["screensaver"]).start()
+        asyncio.get_running_loop().call_later(0.1, service.stop)
+        return (await asyncio.wait_for(session.wait_async(), 10)).reason
+
+    assert asyncio.run(main()) is EndReason.LOST

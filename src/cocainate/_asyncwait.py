@@ -6,6 +6,7 @@ deadline is a timeout; each wake-up lets a zero-timeout blocking wait handle wha
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from .errors import SessionError
@@ -25,6 +26,8 @@ async def wait_async(self: Session) -> Ended:
 
     if self._state is _State.NEW:
         raise SessionError("start the session before waiting for it")
+    if self._state is _State.RELEASED and self._end is not None:
+        return self._end
     if not isinstance(self._waiter, PollWaiter):
         # Windows (or already released): the blocking wait, on the loop's executor.
         ended = await asyncio.get_running_loop().run_in_executor(None, self.wait)
@@ -63,9 +66,20 @@ async def _wait_on_loop(self: Session, loop: Any, woken: Any) -> Ended:
         for fd in fds:
             loop.add_reader(fd, woken.set)
         try:
-            await asyncio.wait_for(woken.wait(), self.remaining)
+            await asyncio.wait_for(woken.wait(), _next_timeout(self))
         except asyncio.TimeoutError:
             pass
         finally:
             for fd in fds:
                 loop.remove_reader(fd)
+
+
+def _next_timeout(self: Session) -> float | None:
+    """Seconds until the next thing the blocking wait would wake for: the deadline, the
+    until time, a bus reconnection attempt, the end of the grace after losing everything."""
+    now = time.monotonic()
+    retry = self._resources.deadline() if self._resources is not None else None
+    times = [t for t in (self._deadline, self._lost_deadline, retry) if t is not None]
+    if self.until is not None:
+        times.append(now + self.until - time.time())
+    return max(0.0, min(times) - now) if times else None
