@@ -103,7 +103,7 @@ def test_wait_async_ends_a_session_that_lost_everything(
 ) -> None:
     """The async wait wakes for the session's own timers too (here the grace after a loss)."""
     from buses import StandIn
-    from cocainate import session as session_module
+    from cocainate.core import holdings as session_module
 
     monkeypatch.setattr(session_module, "LOST_GRACE", 0.3)
     service = StandIn(fresh_bus, "screensaver")  # type: ignore[arg-type]

@@ -212,7 +212,7 @@ def test_no_mechanism_is_exit_3_with_a_line_each(tmp_path: object) -> None:
         (["-p", "0"], "invalid PID '0': it must be positive"),
         (["-p", "-4"], "invalid PID '-4'"),
         (["-p", "abc"], "invalid PID 'abc': not a number"),
-        (["--mode", "bright"], "invalid choice: 'bright'"),
+        (["--mode", "bright"], "invalid --mode 'bright' (choose from display, system)"),
         (["--method", "nope"], "unknown method 'nope'"),
         (["--frobnicate"], "unrecognized arguments: --frobnicate"),
         (["-q", "-v"], "not allowed with argument"),

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cocainate import UsageError, parse_duration
-from cocainate.duration import MAX_NANOSECONDS, format_duration
+from cocainate.duration import MAX_NANOSECONDS, format_duration, nanoseconds
 
 NS = {
     "ns": 1,
@@ -24,7 +24,7 @@ NS = {
 
 
 @pytest.mark.parametrize(
-    ("text", "nanoseconds"),
+    ("text", "exact"),
     [
         ("0", 0),
         ("5ns", 5),
@@ -43,8 +43,9 @@ NS = {
         ("2562047h", 2562047 * 3600 * 10**9),
     ],
 )
-def test_accepts_go_syntax(text: str, nanoseconds: int) -> None:
-    assert parse_duration(text) == nanoseconds
+def test_accepts_go_syntax(text: str, exact: int) -> None:
+    assert nanoseconds(text) == exact
+    assert parse_duration(text) == exact / 1e9
 
 
 @pytest.mark.parametrize(
@@ -84,20 +85,21 @@ def test_sums_terms_exactly(terms: list[tuple[int, int, str]]) -> None:
         expected += whole * NS[unit] + int(Fraction(int(digits) * NS[unit], 10 ** len(digits)))
     if expected > MAX_NANOSECONDS:
         with pytest.raises(UsageError):
-            parse_duration(text)
+            nanoseconds(text)
     else:
-        assert parse_duration(text) == expected
+        assert nanoseconds(text) == expected
 
 
 @settings(max_examples=3000, deadline=None)
 @given(st.text(alphabet="0123456789.+-hmsunµμ x", max_size=14) | st.text(max_size=8))
 def test_never_raises_anything_but_usage_error(text: str) -> None:
     try:
-        value = parse_duration(text)
+        value = nanoseconds(text)
     except UsageError as err:
         assert str(err).startswith("invalid duration")
     else:
         assert 0 <= value <= MAX_NANOSECONDS
+        assert parse_duration(text) == value / 1e9  # the public unit: seconds
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 
 import cocainate
 from cocainate import EndReason, Event, UsageError
-from cocainate._wallclock import WallClockTimer
+from cocainate.bindings.wallclock import WallClockTimer
 from conftest import Desktop
 
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cocainate._parser import parse
-from cocainate.cli import fast_parse
+from cocainate.cli.parsing import parse
+from cocainate.cli.parsing import fast_parse
 
 TOKENS = [
     "-d",

@@ -11,8 +11,8 @@ import io
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cocainate import cli
-from cocainate._parser import parse
+from cocainate.cli import run as cli
+from cocainate.cli.parsing import parse
 from conftest import Desktop
 
 OPTIONS = [

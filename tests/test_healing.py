@@ -12,7 +12,7 @@ import pytest
 import cocainate
 from buses import Bus, StandIn, wait_until
 from cocainate import EndReason, Event
-from cocainate import session as session_module
+from cocainate.core import holdings as session_module
 from conftest import spawn_cli
 
 

@@ -52,7 +52,7 @@ def io(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeIOKit]:
 )
 def test_the_assertion_follows_the_mode(io: FakeIOKit, mode: str, kind: str) -> None:
     with cocainate.inhibit(mode=mode, reason="render") as session:
-        assert [a.name for a in session.held] == ["iokit"]
+        assert [a.name for a in session.acquired] == ["iokit"]
         assert io.calls == [("create", kind, "render")]
     assert io.calls[1][0] == "release"
 

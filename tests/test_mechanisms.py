@@ -15,7 +15,7 @@ import pytest
 
 from buses import Bus, StandIn, wait_until
 from cocainate import MechanismError, Mode
-from cocainate._resources import Resources
+from cocainate.bindings.buses import Resources
 from cocainate.mechanisms import Mechanism, entries
 from conftest import Desktop
 

@@ -27,7 +27,7 @@ def test_inhibit_holds_every_service_for_the_block(bus_env: Desktop) -> None:
     with cocainate.inhibit(reason="library") as session:
         held = bus_env.held()
         assert all(held.values()), held
-        assert [a.name for a in session.held] == [
+        assert [a.name for a in session.acquired] == [
             "screensaver",
             "gnome-session",
             "power-management",
@@ -42,7 +42,7 @@ def test_inhibit_holds_every_service_for_the_block(bus_env: Desktop) -> None:
 
 def test_system_mode_leaves_the_screensaver_alone(bus_env: Desktop) -> None:
     with Session(mode="system") as session:
-        assert [a.name for a in session.held] == ["gnome-session", "power-management", "logind"]
+        assert [a.name for a in session.acquired] == ["gnome-session", "power-management", "logind"]
         assert bus_env.screensaver.inhibitors() == []
         assert bus_env.logind.inhibitors()[0][0] == "sleep"
 
@@ -205,7 +205,7 @@ def test_bad_arguments(kwargs: dict[str, object]) -> None:
 
 def test_methods_choose_the_mechanisms(bus_env: Desktop) -> None:
     with Session(methods=["logind"]) as session:
-        assert [a.name for a in session.held] == ["logind"]
+        assert [a.name for a in session.acquired] == ["logind"]
         assert bus_env.screensaver.inhibitors() == []
 
 

@@ -21,7 +21,7 @@ import pytest
 
 import cocainate
 from buses import have, stop, wait_until
-from cocainate._resources import Resources
+from cocainate.bindings.buses import Resources
 from cocainate.mechanisms.wayland import WaylandIdleInhibitor
 from conftest import spawn_cli
 
@@ -175,7 +175,9 @@ def test_probe_reasons(sway: Sway, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WAYLAND_DISPLAY", sway.display)
     assert mechanism.probe() is None
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-404")
-    assert mechanism.probe() == "cannot connect to Wayland display wayland-404"
+    assert mechanism.probe() == (
+        "cannot connect to Wayland display wayland-404: No such file or directory"
+    )
     monkeypatch.delenv("WAYLAND_DISPLAY")
     assert mechanism.probe() == "WAYLAND_DISPLAY is not set (not a Wayland session)"
 

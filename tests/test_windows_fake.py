@@ -113,7 +113,7 @@ def power_calls(fake: FakeKernel32) -> list[tuple[object, ...]]:
 
 def test_display_mode_requests_display_and_system(k32: FakeKernel32) -> None:
     with cocainate.inhibit(reason="slides") as session:
-        assert [a.name for a in session.held] == ["power-request"]
+        assert [a.name for a in session.acquired] == ["power-request"]
         assert power_calls(k32) == [("PowerCreateRequest", "slides"), *DISPLAY]
     assert power_calls(k32)[3:] == [
         ("PowerClearRequest", 0),

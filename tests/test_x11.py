@@ -19,7 +19,7 @@ import pytest
 
 import cocainate
 from buses import have, wait_until
-from cocainate._resources import Resources
+from cocainate.bindings.buses import Resources
 from cocainate.mechanisms import x11
 
 pytestmark = pytest.mark.skipif(not have("Xvfb", "xset"), reason="needs Xvfb and xset")

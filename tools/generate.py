@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from cocainate import __version__
-from cocainate._parser import build_parser
+from cocainate.cli.parsing import build_parser
 
 FILES = {
     "bash": "bash-completion/completions/cocainate",

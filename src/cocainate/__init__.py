@@ -14,9 +14,11 @@ TYPE_CHECKING = False  # not typing's: importing typing here widens the window b
 if TYPE_CHECKING:
     from typing import Any
 
-    from ._inhibit import inhibit
+    from .core.ending import Ended, EndReason
+    from .core.events import Event
+    from .core.inhibit import inhibit
+    from .core.session import Session
     from .duration import parse_duration
-    from .ending import Ended, EndReason
     from .errors import (
         CocainateError,
         MechanismError,
@@ -25,12 +27,10 @@ if TYPE_CHECKING:
         SessionError,
         UsageError,
     )
-    from .events import Event
     from .mechanisms import Attempt, Blocks, Mode
-    from .session import Session
 
 _HOMES = {
-    "inhibit": "._inhibit",
+    "inhibit": ".core.inhibit",
     "parse_duration": ".duration",
     "CocainateError": ".errors",
     "MechanismError": ".errors",
@@ -38,13 +38,13 @@ _HOMES = {
     "ProcessNotFoundError": ".errors",
     "SessionError": ".errors",
     "UsageError": ".errors",
-    "Event": ".events",
+    "Event": ".core.events",
     "Attempt": ".mechanisms",
     "Blocks": ".mechanisms",
     "Mode": ".mechanisms",
-    "Ended": ".ending",
-    "EndReason": ".ending",
-    "Session": ".session",
+    "Ended": ".core.ending",
+    "EndReason": ".core.ending",
+    "Session": ".core.session",
 }
 
 

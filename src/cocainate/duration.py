@@ -21,12 +21,17 @@ MAX_NANOSECONDS = 2**63 - 1
 _TERM = re.compile(r"(\d*)(?:\.(\d*))?([^\d.]*)")
 
 
-def parse_duration(text: str) -> int:
-    """Return the duration ``text`` names, in nanoseconds.
+def parse_duration(text: str) -> float:
+    """Return the duration ``text`` names, in seconds (the library's one unit of time).
 
     Accepts what Go's ``time.ParseDuration`` accepts except negative durations, which make
     no sense for a session. Raises :class:`UsageError` with a message naming the problem.
     """
+    return nanoseconds(text) / 1e9
+
+
+def nanoseconds(text: str) -> int:
+    """:func:`parse_duration`, exactly: whole nanoseconds, as Go counts them."""
     original = text
     if text.startswith("-"):
         raise UsageError(f"invalid duration {original!r}: it must not be negative")

@@ -16,7 +16,7 @@ from ..errors import MechanismError, UsageError
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from .._resources import Resources
+    from ..bindings.buses import Resources
 
 
 class Mode(str, enum.Enum):
@@ -39,8 +39,9 @@ class Mechanism:
     """One way to keep a machine awake.
 
     Subclasses declare what they are as class attributes and implement :meth:`probe`,
-    :meth:`acquire` and :meth:`release`. :meth:`release` is idempotent, never raises and
-    is bounded in time; problems it meets are appended to ``problems``.
+    :meth:`acquire`, :meth:`release` and :meth:`abandon`. Every call they make to the
+    outside world is bounded in time. :meth:`release` is idempotent and never raises;
+    problems it meets are appended to ``problems``.
     """
 
     name: ClassVar[str]
@@ -68,6 +69,10 @@ class Mechanism:
     def release(self) -> None:
         """Stop inhibiting. Idempotent, never raises, bounded in time."""
         raise NotImplementedError
+
+    def abandon(self) -> None:
+        """In a child made by ``fork()``: forget what is held without a word to anyone (the
+        parent holds it, and releases it); close only this process's own copies."""
 
     def fds(self) -> tuple[int, ...]:
         """File descriptors the session's wait should watch for this mechanism while held

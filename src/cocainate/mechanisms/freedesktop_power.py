@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._dbus import BusInhibitor
 from . import Blocks, Mode
+from ._bus import BusInhibitor
 
 _SLEEP = frozenset({Blocks.SLEEP})
 

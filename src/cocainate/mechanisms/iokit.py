@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from .._iokit import iokit
+from ..bindings.iokit import iokit
 from ..errors import MechanismError
 from . import Blocks, Mechanism, Mode
 
@@ -41,3 +41,6 @@ class IOKitAssertion(Mechanism):
         status = iokit().release_assertion(assertion)
         if status != 0:
             self.problems.append(f"{self.name}: IOPMAssertionRelease returned {status:#x}")
+
+    def abandon(self) -> None:
+        self._assertion = None  # the parent's, which releases it

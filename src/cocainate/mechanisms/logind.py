@@ -8,9 +8,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .._dbus import BusInhibitor
-from ..errors import MechanismError
 from . import Blocks, Mode
+from ._bus import BusInhibitor
 
 _SLEEP = frozenset({Blocks.SLEEP})
 
@@ -24,37 +23,30 @@ class LogindInhibitor(BusInhibitor):
     paths = ("/org/freedesktop/login1",)
     interface = "org.freedesktop.login1.Manager"
     inhibit_signature = "ssss"
+    reply_signature = "h"
 
     def inhibit_args(self, mode: Mode, reason: str) -> tuple[Any, ...]:
         what = "idle:sleep" if mode is Mode.DISPLAY else "sleep"
         return (what, "cocainate", reason, "block")
 
-    def take(self, reply: tuple[Any, ...]) -> Any:
-        from jeepney import FileDescriptor
-
-        if len(reply) != 1 or not isinstance(reply[0], FileDescriptor):
-            raise MechanismError(f"logind answered Inhibit with a malformed reply {reply!r}")
-        fd: int = reply[0].to_raw_fd()
+    def take(self, value: Any) -> Any:
+        fd: int = value.to_raw_fd()
         return fd
 
-    def _drop(self) -> None:
-        self.release_fd()
-        super()._drop()
+    def _forget(self) -> None:
+        self._close_lock()
+        super()._forget()
 
-    def release_fd(self) -> None:
-        if self._cookie is not None:
-            try:
-                os.close(self._cookie)
-            except OSError:
-                pass
-            self._cookie = None
-
-    def release(self) -> None:
-        self._wanted = None
+    def _close_lock(self) -> None:
         fd, self._cookie = self._cookie, None
-        self._address = None
         if fd is not None:
             try:
                 os.close(fd)
             except OSError as err:
                 self.problems.append(f"{self.name}: closing the lock failed: {err}")
+
+    def release(self) -> None:
+        self._wanted = None
+        if self._owner is not None:
+            self.resources.unsubscribe(self.bus, self.service, self._owner_changed)
+        self._forget()  # closing the fd is the release; a fork's copy holds nothing alone

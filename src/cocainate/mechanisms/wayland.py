@@ -42,11 +42,10 @@ class WaylandIdleInhibitor(Mechanism):
             raise MechanismError(
                 "pywayland is not installed (pip install 'cocainate[wayland]')"
             ) from err
-        display = Display(name)
-        try:
-            display.connect()
-        except ValueError as err:
-            raise MechanismError(f"cannot connect to Wayland display {name}") from err
+        from ..bindings.wayland import connect, roundtrip
+
+        display = Display(connect(name))  # the Display owns the fd from here on
+        display.connect()
         wanted = {c.name: c for c in (WlCompositor, WlShm, XdgWmBase, ZwpIdleInhibitManagerV1)}
         bound: dict[str, Any] = {}
 
@@ -57,7 +56,11 @@ class WaylandIdleInhibitor(Mechanism):
 
         registry = display.get_registry()
         registry.dispatcher["global"] = on_global
-        display.roundtrip()
+        try:
+            roundtrip(display)
+        except BaseException:
+            display.disconnect()
+            raise
         missing = [i for i in _NEEDED if i not in bound]
         if missing:
             display.disconnect()
@@ -74,7 +77,17 @@ class WaylandIdleInhibitor(Mechanism):
 
     def acquire(self, mode: Mode, reason: str) -> None:
         display, bound = self._connect()  # says why not: no WAYLAND_DISPLAY, no pywayland...
+        try:
+            self._map(display, bound)
+        except BaseException:
+            self._display = display
+            self.abandon()  # closing the connection drops whatever was made on it
+            raise
+
+    def _map(self, display: Any, bound: dict[str, Any]) -> None:
         from pywayland.protocol.wayland import WlShm
+
+        from ..bindings.wayland import roundtrip
 
         wm_base = bound["xdg_wm_base"]
         wm_base.dispatcher["ping"] = lambda base, serial: base.pong(serial)
@@ -87,7 +100,7 @@ class WaylandIdleInhibitor(Mechanism):
         toplevel.set_min_size(1, 1)
         toplevel.set_max_size(1, 1)
         surface.commit()
-        display.roundtrip()  # the first configure, acknowledged, before a buffer may attach
+        roundtrip(display)  # the first configure, acknowledged, before a buffer may attach
         self._memfd = memfd = os.memfd_create("cocainate", os.MFD_CLOEXEC)
         os.ftruncate(memfd, 4)  # one transparent ARGB pixel
         pool = bound["wl_shm"].create_pool(memfd, 4)
@@ -96,7 +109,7 @@ class WaylandIdleInhibitor(Mechanism):
         surface.commit()
         inhibitor = bound["zwp_idle_inhibit_manager_v1"].create_inhibitor(surface)
         surface.commit()
-        display.roundtrip()
+        roundtrip(display)
         # Destroyed in this order at release: the inhibitor first, the surface last.
         self._objects = (inhibitor, toplevel, xdg_surface, buffer, pool, surface)
         self._display = display
@@ -106,14 +119,12 @@ class WaylandIdleInhibitor(Mechanism):
 
     def on_readable(self, fd: int) -> bool:
         """Answer the compositor's pings and configures, so it never thinks us hung."""
-        try:
-            self._display.read()
-            self._display.dispatch(block=False)
-            self._display.flush()
-        except (RuntimeError, AttributeError):
-            self.problems.append(f"{self.name}: lost the connection to the compositor")
-            return False
-        return True
+        from ..bindings.wayland import pump
+
+        if self._display is not None and pump(self._display):
+            return True
+        self.problems.append(f"{self.name}: lost the connection to the compositor")
+        return False
 
     def release(self) -> None:
         display, self._display = self._display, None
@@ -123,10 +134,20 @@ class WaylandIdleInhibitor(Mechanism):
             if display is not None:
                 for obj in objects:
                     obj.destroy()
-                display.flush()
+                display.flush()  # never blocks; what it cannot send, the close undoes anyway
                 display.disconnect()
         except Exception as err:  # a dead connection; closing it dropped the inhibitor
             self.problems.append(f"{self.name}: release failed: {err}")
         finally:
             if memfd is not None:
                 os.close(memfd)
+
+    def abandon(self) -> None:
+        """Close our connection without a word: destroying the objects would send requests."""
+        display, self._display = self._display, None
+        self._objects = ()
+        memfd, self._memfd = self._memfd, None
+        if display is not None:
+            display.disconnect()  # frees and closes; libwayland sends nothing here
+        if memfd is not None:
+            os.close(memfd)

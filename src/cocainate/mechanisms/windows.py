@@ -10,7 +10,7 @@ latter only.
 
 from __future__ import annotations
 
-from .._win32 import POWER_REQUEST_DISPLAY_REQUIRED, POWER_REQUEST_SYSTEM_REQUIRED, kernel32
+from ..bindings.win32 import POWER_REQUEST_DISPLAY_REQUIRED, POWER_REQUEST_SYSTEM_REQUIRED, kernel32
 from ..errors import MechanismError
 from . import Blocks, Mechanism, Mode
 
@@ -53,3 +53,6 @@ class WindowsPowerRequest(Mechanism):
             kernel32().power_clear(request, self._kinds)
         except OSError as err:
             self.problems.append(f"{self.name}: release failed: {err}")
+
+    def abandon(self) -> None:
+        self._request = None  # the parent's, which releases it

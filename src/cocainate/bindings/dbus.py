@@ -1,4 +1,4 @@
-"""The one adapter through which every D-Bus mechanism talks to a bus (jeepney, blocking).
+"""The one adapter through which cocainate talks to a D-Bus bus (jeepney, blocking).
 
 Calls are plain data (service, path, interface, method, signature, body), every call has
 a timeout, and every failure leaves here as a :class:`MechanismError` a person can read,
@@ -21,8 +21,7 @@ from jeepney import (
 from jeepney.io.blocking import DBusConnection, Proxy, prep_socket
 from jeepney.io.common import MessageFilters
 
-from .errors import MechanismError
-from .mechanisms import Mechanism, Mode
+from ..errors import MechanismError
 
 CONNECT_TIMEOUT = 2.0
 """Seconds to connect and authenticate to a bus, and to get the bus's Hello reply."""
@@ -33,14 +32,14 @@ RELEASE_TIMEOUT = 1.0
 inhibit anyway, so release need not wait long."""
 
 # Errors meaning "this object or method is not here": try the next path.
-_NOT_HERE = frozenset(
+NOT_HERE = frozenset(
     {
         "org.freedesktop.DBus.Error.UnknownMethod",
         "org.freedesktop.DBus.Error.UnknownObject",
         "org.freedesktop.DBus.Error.UnknownInterface",
     }
 )
-_NO_OWNER = frozenset(
+NO_OWNER = frozenset(
     {"org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner"}
 )
 
@@ -118,10 +117,12 @@ def call(
     signature: str | None = None,
     body: tuple[Any, ...] = (),
     timeout: float = CALL_TIMEOUT,
+    label: str | None = None,
 ) -> tuple[Any, ...]:
-    """Call ``method`` and return the reply's body; never starts a service that is not running."""
+    """Call ``method`` and return the reply's body; never starts a service that is not
+    running. ``label`` names the service in errors (when ``address`` names a process)."""
     body_out: tuple[Any, ...] = call_reply(
-        connection, address, method, signature, body, timeout
+        connection, address, method, signature, body, timeout, label
     ).body
     return body_out
 
@@ -133,11 +134,13 @@ def call_reply(
     signature: str | None = None,
     body: tuple[Any, ...] = (),
     timeout: float = CALL_TIMEOUT,
+    label: str | None = None,
 ) -> Any:
     """:func:`call`, returning the whole reply message (its sender is the service's owner)."""
     message = new_method_call(address, method, signature, body)
     message.header.flags |= MessageFlag.no_auto_start
-    where = f"{address.bus_name} {address.object_path}"
+    name = label or address.bus_name
+    where = f"{name} {address.object_path}"
     try:
         reply = connection.send_and_get_reply(message, timeout=timeout)
     except TimeoutError as err:
@@ -145,12 +148,12 @@ def call_reply(
     except (OSError, ValueError) as err:
         raise MechanismError(f"lost the bus connection calling {method}: {_reason(err)}") from err
     if reply.header.message_type == MessageType.error:
-        name = reply.header.fields.get(HeaderFields.error_name, "unknown error")
+        error = reply.header.fields.get(HeaderFields.error_name, "unknown error")
         text = reply.body[0] if reply.body and isinstance(reply.body[0], str) else ""
-        if name in _NO_OWNER:
-            raise CallError(f"{address.bus_name} is not running", name)
+        if error in NO_OWNER:
+            raise CallError(f"{name} is not running", error)
         raise CallError(
-            f"{where} answered {method} with {name}" + (f": {text}" if text else ""), name
+            f"{where} answered {method} with {error}" + (f": {text}" if text else ""), error
         )
     return reply
 
@@ -168,106 +171,3 @@ def name_owner(connection: DBusConnection, name: str) -> str:
 def name_has_owner(connection: DBusConnection, name: str) -> bool:
     bus = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")
     return bool(call(connection, bus, "NameHasOwner", "s", (name,))[0])
-
-
-class BusInhibitor(Mechanism):
-    """A mechanism that is a pair of calls on a bus service: Inhibit, then UnInhibit(cookie).
-
-    Subclasses are data: which bus and service, the object paths to try in order, the
-    interface and method names, and the Inhibit arguments for a mode.
-    """
-
-    bus: ClassVar[str] = "session"
-    service: ClassVar[str]
-    paths: ClassVar[tuple[str, ...]]
-    interface: ClassVar[str]
-    inhibit_method: ClassVar[str] = "Inhibit"
-    inhibit_signature: ClassVar[str]
-    uninhibit_method: ClassVar[str] = "UnInhibit"
-
-    _cookie: Any = None
-    _address: DBusAddress | None = None
-    _owner: str | None = None  # the unique name that granted the inhibit
-    _wanted: tuple[Mode, str] | None = None  # what to re-acquire with
-
-    def inhibit_args(self, mode: Mode, reason: str) -> tuple[Any, ...]:
-        raise NotImplementedError
-
-    def probe(self) -> str | None:
-        try:
-            if name_has_owner(self.resources.bus(self.bus), self.service):
-                return None
-        except MechanismError as err:
-            return str(err)
-        return f"{self.service} is not running on the {self.bus} bus"
-
-    def acquire(self, mode: Mode, reason: str) -> None:
-        self._inhibit(mode, reason)
-        self._wanted = (mode, reason)
-        self.resources.subscribe(self.bus, self.service, self._owner_changed)
-
-    def _owner_changed(self, owner: str | None) -> None:
-        """The service's name changed hands (or the bus went): heal if it can be healed."""
-        if self._wanted is None or (owner and owner == self._owner):
-            return
-        if self._cookie is not None:
-            self._drop()
-            if owner is None:
-                self.report("lost", "the bus connection broke")
-            elif not owner:
-                self.report("lost", f"{self.service} left the bus")
-            else:
-                self.report("lost", f"{self.service} restarted")
-        if owner:
-            try:
-                self._inhibit(*self._wanted)
-            except MechanismError as err:
-                self.report("lost", f"could not re-acquire: {err}")
-                return
-            self.report("reacquired", None)
-
-    def _drop(self) -> None:
-        """Forget an inhibit its service no longer has."""
-        self._cookie = self._address = self._owner = None
-
-    def _inhibit(self, mode: Mode, reason: str) -> None:
-        connection = self.resources.bus(self.bus)
-        args = self.inhibit_args(mode, reason)
-        for path in self.paths:
-            address = DBusAddress(path, self.service, self.interface)
-            try:
-                reply = call_reply(
-                    connection, address, self.inhibit_method, self.inhibit_signature, args
-                )
-            except CallError as err:
-                if err.error_name in _NOT_HERE:
-                    continue
-                raise
-            self._cookie, self._address = self.take(reply.body), address
-            self._owner = reply.header.fields.get(HeaderFields.sender)
-            return
-        paths = " or ".join(self.paths)
-        raise MechanismError(
-            f"{self.service} has no {self.interface}.{self.inhibit_method} at {paths}"
-        )
-
-    def take(self, reply: tuple[Any, ...]) -> Any:
-        """What to keep from Inhibit's reply until release: by default, the cookie."""
-        if len(reply) != 1 or not isinstance(reply[0], int) or isinstance(reply[0], bool):
-            raise MechanismError(
-                f"{self.service} answered Inhibit with a malformed reply {reply!r}"
-            )
-        return reply[0]
-
-    def release(self) -> None:
-        self._wanted = None
-        cookie, self._cookie = self._cookie, None
-        address, self._address = self._address, None
-        if cookie is None or address is None:
-            return
-        try:
-            connection = self.resources.bus(self.bus)
-            call(connection, address, self.uninhibit_method, "u", (cookie,), RELEASE_TIMEOUT)
-        except MechanismError as err:
-            # Closing the connection, next, drops the inhibit on every real daemon.
-            self.problems.append(f"{self.name}: release failed: {err}")

@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import CocainateError
+from ..errors import CocainateError
 
 GRACE_SECONDS = 5.0
 FORWARDED = tuple(

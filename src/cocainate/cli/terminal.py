@@ -11,15 +11,15 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .session import Session
+    from ..core.session import Session
 
 BAR = 20
 
 
 def progress_line(session: Session, elapsed: float, total: float | None, until: str = "") -> str:
-    from .duration import format_duration
+    from ..duration import format_duration
 
-    held = ", ".join(a.name for a in session.held)
+    held = ", ".join(session.holding)
     left = session.remaining
     if total and left is not None:
         done = min(1.0, max(0.0, 1 - left / total))

@@ -10,7 +10,7 @@ import ctypes
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .errors import MechanismError, ProcessNotFoundError, SessionError
+from ..errors import MechanismError, ProcessNotFoundError, SessionError
 
 WAIT_TIMEOUT = 0x102
 WAIT_FAILED = 0xFFFFFFFF
@@ -52,6 +52,7 @@ class Kernel32:
         k.CreateEventW.restype = handle
         k.CreateEventW.argtypes = [ctypes.c_void_p, wintypes.BOOL, wintypes.BOOL, wintypes.LPCWSTR]
         k.SetEvent.argtypes = [handle]
+        k.ResetEvent.argtypes = [handle]
         k.WaitForMultipleObjects.restype = wintypes.DWORD
         k.WaitForMultipleObjects.argtypes = [
             wintypes.DWORD,
@@ -83,6 +84,9 @@ class Kernel32:
 
     def set_event(self, event: int) -> None:
         self._k.SetEvent(event)
+
+    def reset_event(self, event: int) -> None:
+        self._k.ResetEvent(event)
 
     def wait_any(self, handles: Sequence[int], ms: int | None) -> int | None:
         """The index of a signalled handle, or None when ``ms`` passed first."""

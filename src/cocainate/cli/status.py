@@ -7,9 +7,9 @@ from typing import Any
 
 from jeepney import DBusAddress
 
-from . import _dbus
-from ._resources import Resources
-from .errors import MechanismError
+from ..bindings import dbus as _dbus
+from ..bindings.buses import Resources
+from ..errors import MechanismError
 
 _FLAGS = {1: "logout", 2: "user-switch", 4: "suspend", 8: "idle", 16: "automount"}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Union
 
-from .errors import UsageError
-from .mechanisms import Mode
+from ..errors import UsageError
+from ..mechanisms import Mode
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ctypes
 from typing import Any
 
-from .errors import MechanismError
+from ..errors import MechanismError
 
 _IOKIT = "/System/Library/Frameworks/IOKit.framework/IOKit"
 _CORE_FOUNDATION = "/System/Library/Frameworks/CoreFoundation.framework/CoreFoundation"

@@ -8,9 +8,9 @@ same reason without trying again.
 
 Mechanisms :meth:`subscribe` to their service's name. The bus then tells us, with a
 NameOwnerChanged signal, when the service leaves or a new process takes its name (a
-screensaver daemon or gnome-shell restarting); the session's wait watches the connection
-(:meth:`fds`) and calls :meth:`on_readable`, which hands each change to the subscribers.
-When a connection breaks, subscribers hear ``None``, and :meth:`on_timer` reconnects with
+screensaver daemon or gnome-shell restarting); the session's reactor watches the connection
+(:meth:`fd`) and calls :meth:`service`, which hands each change to the subscribers.
+When a connection breaks, subscribers hear ``None``, and :meth:`service` reconnects with
 backoff (0.25 s doubling to 8 s), re-subscribes and tells them who owns each name now.
 """
 
@@ -20,7 +20,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable
 
-from .errors import MechanismError
+from ..errors import MechanismError
 
 if TYPE_CHECKING:
     from jeepney.io.blocking import DBusConnection
@@ -46,10 +46,10 @@ class Resources:
             raise MechanismError(f"the {kind} bus connection broke; reconnecting")
         found = self._buses.get(kind)
         if found is None:
-            from . import _dbus
+            from . import dbus
 
             try:
-                found = _dbus.connect(kind)
+                found = dbus.connect(kind)
             except MechanismError as err:
                 found = err
             self._buses[kind] = found
@@ -66,6 +66,16 @@ class Resources:
             names[name] = []
             self._add_match(kind, self.bus(kind), name)
         names[name].append(callback)
+
+    def unsubscribe(self, kind: str, name: str, callback: OwnerCallback) -> None:
+        """Stop calling ``callback``; the match stays (one AddMatch per name per connection)."""
+        callbacks = self._subscribers.get(kind, {}).get(name, [])
+        if callback in callbacks:
+            callbacks.remove(callback)
+        if not callbacks:
+            self._subscribers.get(kind, {}).pop(name, None)
+        if not self._subscribers.get(kind, True):
+            del self._subscribers[kind]
 
     def _add_match(self, kind: str, connection: DBusConnection, name: str) -> None:
         from jeepney import MatchRule, MessageFlag, message_bus
@@ -91,38 +101,54 @@ class Resources:
         message.header.flags |= MessageFlag.no_reply_expected  # no round trip to wait for
         connection.send(message)
 
-    def fds(self) -> dict[int, str]:
-        """The connections to watch (those with subscribers), fd -> bus kind."""
-        return {
-            conn.sock.fileno(): kind
-            for kind, conn in self._buses.items()
-            if kind in self._subscribers and not isinstance(conn, MechanismError)
-        }
+    def fd(self, kind: str) -> int | None:
+        """The connection to watch for ``kind``: only one with subscribers, while it stands."""
+        found = self._buses.get(kind)
+        if kind not in self._subscribers or found is None or isinstance(found, MechanismError):
+            return None
+        fd: int = found.sock.fileno()
+        return fd
 
-    def on_readable(self, fd: int) -> bool:
-        """Read what the bus sent and pass on name changes; False once the connection broke."""
-        kind = self.fds().get(fd)
-        if kind is None:
-            return False
-        connection = self._buses[kind]
+    def retry_at(self, kind: str) -> float | None:
+        """When a reconnection of the ``kind`` bus is due (monotonic), or None."""
+        retry = self._retry.get(kind)
+        return None if retry is None or self.closed else retry[0]
+
+    def service(self, kind: str) -> None:
+        """Do what is due for the ``kind`` bus, without blocking: reconnect if it is time,
+        else read what arrived and pass on name changes."""
+        if self.closed:
+            return
+        retry = self._retry.get(kind)
+        if retry is not None:
+            if retry[0] <= time.monotonic():
+                self._reconnect(kind)
+            return
+        connection = self._buses.get(kind)
+        if connection is None or isinstance(connection, MechanismError):
+            return
         try:
             while True:
-                connection.recv_messages(timeout=0)  # type: ignore[union-attr]
+                connection.recv_messages(timeout=0)
         except TimeoutError:
             pass  # nothing more to read now
         except (OSError, ValueError, RuntimeError):
             self._broken(kind)
-            return False
+            return
         self._dispatch(kind)
-        return True
 
     def _dispatch(self, kind: str) -> None:
+        """Tell subscribers of each name its last owner in what arrived: of a service that
+        restarted five times meanwhile, only the instance that runs now matters."""
         queue = self._queues.get(kind)
-        names = self._subscribers.get(kind, {})
         while queue:
-            name, _old, new = queue.popleft().body
-            for callback in list(names.get(name, ())):
-                callback(new)  # may call the bus, which may queue more changes
+            latest: dict[str, str] = {}
+            while queue:
+                name, _old, new = queue.popleft().body
+                latest[name] = new
+            for name, new in latest.items():
+                for callback in list(self._subscribers.get(kind, {}).get(name, ())):
+                    callback(new)  # may call the bus, which may queue more changes
 
     def _broken(self, kind: str) -> None:
         connection = self._buses.pop(kind, None)
@@ -136,33 +162,26 @@ class Resources:
             for callback in list(callbacks):
                 callback(None)
 
-    def deadline(self) -> float | None:
-        """When :meth:`on_timer` wants to run next (monotonic), or None."""
-        return min((when for when, _ in self._retry.values()), default=None)
+    def _reconnect(self, kind: str) -> None:
+        """Try to reconnect; on success, re-subscribe and tell subscribers who owns their
+        names now; else try again later (0.25 s doubling to 8 s)."""
+        from . import dbus
 
-    def on_timer(self) -> None:
-        """Try to reconnect the broken buses that are due; on success, re-subscribe and tell
-        subscribers who owns their names now."""
-        from . import _dbus
-
-        now = time.monotonic()
-        for kind, (when, delay) in list(self._retry.items()):
-            if now < when or self.closed:
-                continue
-            try:
-                connection = _dbus.connect(kind)
-            except MechanismError:
-                delay = min(delay * 2, LAST_RETRY)
-                self._retry[kind] = (now + delay, delay)
-                continue
-            del self._retry[kind]
-            self._buses[kind] = connection
-            for name in self._subscribers.get(kind, {}):
-                self._add_match(kind, connection, name)
-            for name, callbacks in self._subscribers.get(kind, {}).items():
-                owner = _dbus.name_owner(connection, name)
-                for callback in list(callbacks):
-                    callback(owner)
+        _when, delay = self._retry[kind]
+        try:
+            connection = dbus.connect(kind)
+        except MechanismError:
+            delay = min(delay * 2, LAST_RETRY)
+            self._retry[kind] = (time.monotonic() + delay, delay)
+            return
+        del self._retry[kind]
+        self._buses[kind] = connection
+        for name in self._subscribers.get(kind, {}):
+            self._add_match(kind, connection, name)
+        for name, callbacks in list(self._subscribers.get(kind, {}).items()):
+            owner = dbus.name_owner(connection, name)
+            for callback in list(callbacks):
+                callback(owner)
 
     def close(self) -> None:
         """Close every connection. Idempotent, never raises."""

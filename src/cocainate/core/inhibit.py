@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
@@ -25,16 +26,22 @@ class inhibit:
     In ``async with``, start and release run on the event loop's thread without awaiting,
     so a cancelled task cannot interrupt the release; each D-Bus call in them has a time
     limit (2 s to acquire, 1 s to release), which bounds how long the loop can be held up.
+
+    One object may be entered by several threads or tasks at once, and nested: each entry
+    gets a session of its own, and each exit releases the session its own thread or task
+    entered (a context variable keeps them apart).
     """
 
     def __init__(self, **session: Any) -> None:
         Session(**session)  # check the arguments now, where the mistake is
         self._session_args = session
-        self._active: list[Session] = []
+        self._active: contextvars.ContextVar[tuple[Session, ...]] = contextvars.ContextVar(
+            "cocainate.inhibit", default=()
+        )
 
     def __enter__(self) -> Session:
         session = Session(**self._session_args).start()
-        self._active.append(session)
+        self._active.set((*self._active.get(), session))
         return session
 
     def __exit__(
@@ -43,7 +50,9 @@ class inhibit:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._active.pop().stop()
+        *outer, session = self._active.get()
+        self._active.set(tuple(outer))
+        session.stop()
 
     async def __aenter__(self) -> Session:
         return self.__enter__()

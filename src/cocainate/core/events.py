@@ -8,12 +8,16 @@ if TYPE_CHECKING:
     from .ending import Ended
 
 
+KINDS = ("acquired", "lost", "reacquired", "ended", "released")
+
+
 class Event(NamedTuple):
     """One thing that happened to a session.
 
-    ``kind`` is ``"acquired"`` (``mechanisms`` hold), ``"lost"`` (a mechanism stopped
-    holding; ``error`` says why), ``"ended"`` (``ended`` says why) or ``"released"``
-    (everything let go; ``problems`` lists what went wrong on the way).
+    ``kind`` is one of :data:`KINDS`: ``"acquired"`` (``mechanisms`` hold), ``"lost"`` (a
+    mechanism stopped holding; ``error`` says why), ``"reacquired"`` (a lost mechanism
+    holds again), ``"ended"`` (``ended`` says why) or ``"released"`` (everything let go;
+    ``problems`` lists what went wrong on the way).
     """
 
     kind: str

@@ -1,0 +1,214 @@
+"""The OS's ways to sleep until something happens, behind the reactor's one interface.
+
+- :class:`Waker`: wakes every sleeper from any thread or a signal handler: a pipe on POSIX
+  (left full once the session ends, so that every later sleep returns at once), a
+  manual-reset event on Windows.
+- :func:`sleep`: sleep on waitables (fds on POSIX, handles on Windows) until one is ready
+  or the timeout passes: ``poll`` or ``WaitForMultipleObjects``.
+- :class:`Poller`: one pollable fd (epoll on Linux, kqueue on macOS/BSD) standing for many,
+  for event loops: each ``wait_async`` has its own, so two never take each other's readers.
+
+None of them polls: each blocks until something happens or the timeout passes.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+READ, WRITE = 0x001, 0x004  # POLLIN and POLLOUT's values on every POSIX system we run on
+MAX_WAIT_MS = 2**31 - 1  # poll() and WaitForMultipleObjects take 32-bit milliseconds
+WINDOWS = sys.platform == "win32"
+
+
+class Flag:
+    """threading.Event's set and wait, on a bare lock: importing threading costs start-up."""
+
+    def __init__(self) -> None:
+        import _thread
+
+        self._lock = _thread.allocate_lock()
+        self._lock.acquire()
+
+    def is_set(self) -> bool:
+        return not self._lock.locked()
+
+    def set(self) -> None:
+        if self._lock.locked():
+            try:
+                self._lock.release()
+            except RuntimeError:  # another thread set it first
+                pass
+
+    def wait(self, timeout: float = -1) -> bool:
+        if self._lock.acquire(timeout=timeout):  # until set; waiters then pass one by one
+            self._lock.release()
+            return True
+        return False
+
+
+def milliseconds(timeout: float | None) -> int | None:
+    """A timeout in seconds as poll's milliseconds: rounded up, so a sleep never ends early
+    and wakes again for nothing; capped to what the call takes (a longer wait is cut)."""
+    if timeout is None:
+        return None
+    return min(MAX_WAIT_MS, max(0, math.ceil(timeout * 1000)))
+
+
+class Waker:
+    """Wakes every sleeper, from any thread or a signal handler."""
+
+    def __init__(self) -> None:
+        import _thread
+
+        self._lock = _thread.allocate_lock()  # a write never meets a close
+        self.final = False
+        if WINDOWS:
+            from .win32 import kernel32
+
+            self._k32 = kernel32()
+            self.handle: int = self._k32.create_event()
+        else:
+            self._read, self._write = os.pipe()
+            os.set_blocking(self._read, False)
+            os.set_blocking(self._write, False)
+            self.handle = self._read
+
+    def wake(self, final: bool = False) -> None:
+        """Wake every sleeper; ``final``: and every later sleep too. Never blocks or raises."""
+        if final:
+            self.final = True
+        if not self._lock.acquire(blocking=False):
+            return  # another thread is writing (which wakes everyone) or closing
+        try:
+            if self.handle < 0:
+                return
+            if WINDOWS:
+                self._k32.set_event(self.handle)
+            else:
+                os.write(self._write, b"!")
+        except OSError:
+            pass  # full: it is readable already
+        finally:
+            self._lock.release()
+
+    def clear(self) -> None:
+        """After a wake that was not final: sleep again until the next one."""
+        if self.final or self.handle < 0:
+            return
+        with self._lock:
+            if WINDOWS:
+                self._k32.reset_event(self.handle)
+                return
+            try:
+                while os.read(self._read, 512):
+                    pass
+            except OSError:
+                pass
+            if self.final:  # a final wake came while draining: stay readable
+                os.write(self._write, b"!")
+
+    def close(self) -> None:
+        with self._lock:
+            if self.handle < 0:
+                return
+            if WINDOWS:
+                self._k32.close_handle(self.handle)
+            else:
+                os.close(self._read)
+                os.close(self._write)
+            self.handle = -1
+
+
+def sleep(
+    waitables: Sequence[tuple[int, int]], timeout: float | None, extra: int | None = None
+) -> dict[int, int]:
+    """Sleep until one of ``waitables`` ((fd or handle, READ/WRITE) pairs) is ready or
+    ``timeout`` seconds pass; return the ready ones with their events. ``extra``: one
+    more handle (Windows), for a caller's own cancellation."""
+    ms = milliseconds(timeout)
+    if WINDOWS:
+        from .win32 import kernel32
+
+        handles = [w for w, _ in waitables]
+        if extra is not None:
+            handles.append(extra)
+        index = kernel32().wait_any(handles, ms)
+        return {} if index is None else {handles[index]: READ}
+    import select
+
+    poller = select.poll()
+    for fd, events in waitables:
+        poller.register(fd, events)
+    try:
+        return dict(poller.poll(ms))
+    except InterruptedError:  # a signal whose handler raised nothing: look again
+        return {}
+
+
+class Poller:
+    """Many fds as one, for event loops: readable when one of them is ready."""
+
+    def __init__(self) -> None:
+        import select
+
+        self._select: Any = select
+        self._kqueue = not hasattr(select, "epoll")
+        self._poller: Any = select.kqueue() if self._kqueue else select.epoll()
+        self._registered: dict[int, int] = {}
+
+    def fileno(self) -> int:
+        fd: int = self._poller.fileno()
+        return fd
+
+    def track(self, waitables: Sequence[tuple[int, int]]) -> None:
+        """Watch exactly ``waitables`` from now on (registered afresh: a closed fd's number
+        may have been reused by another file)."""
+        for fd, events in self._registered.items():
+            self._change(fd, events, add=False)
+        self._registered = dict(waitables)
+        for fd, events in self._registered.items():
+            self._change(fd, events, add=True)
+
+    def _change(self, fd: int, events: int, add: bool) -> None:
+        s = self._select
+        try:
+            if not self._kqueue:
+                if add:
+                    mask = (s.EPOLLIN if events & READ else 0) | (s.EPOLLOUT if events & WRITE else 0)
+                    self._poller.register(fd, mask)
+                else:
+                    self._poller.unregister(fd)
+                return
+            flag = s.KQ_EV_ADD if add else s.KQ_EV_DELETE
+            changes = []
+            if events & READ:
+                changes.append(s.kevent(fd, filter=s.KQ_FILTER_READ, flags=flag))
+            if events & WRITE:
+                changes.append(s.kevent(fd, filter=s.KQ_FILTER_WRITE, flags=flag))
+            self._poller.control(changes, 0)
+        except (OSError, ValueError):
+            pass  # already gone with its fd
+
+    def ready(self) -> dict[int, int]:
+        """What is ready now, without sleeping."""
+        s = self._select
+        out: dict[int, int] = {}
+        if not self._kqueue:
+            for fd, mask in self._poller.poll(0):
+                out[fd] = out.get(fd, 0) | (READ if mask & ~s.EPOLLOUT else 0) | (
+                    WRITE if mask & s.EPOLLOUT else 0
+                )
+            return out
+        for event in self._poller.control(None, 64, 0):
+            kind = WRITE if event.filter == s.KQ_FILTER_WRITE else READ
+            out[event.ident] = out.get(event.ident, 0) | kind
+        return out
+
+    def close(self) -> None:
+        self._poller.close()

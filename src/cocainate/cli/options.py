@@ -1,0 +1,181 @@
+"""The one table of cocainate's command line: options, subcommands, exit statuses.
+
+The fast path (:func:`cocainate.cli.parsing.fast_parse`), the argparse parser, the shell
+completions and the man page (``tools/generate.py``) are all built from it, and each value
+is checked by the one function its option names, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+from ..errors import UsageError
+
+PROG = "cocainate"
+
+EXIT_OK = 0
+"""The session ended as asked: duration, time, signal, process exit, q."""
+EXIT_FAILURE = 1
+"""An unexpected error (the message says which)."""
+EXIT_USAGE = 2
+"""Bad usage: an unknown option, a bad duration, PID, mode or method."""
+EXIT_NO_MECHANISM = 3
+"""Nothing could keep this machine awake; one line per mechanism says why."""
+EXIT_LOST = 4
+"""Every mechanism was lost while holding (a service or the bus went away) and none came
+back within a few seconds."""
+EXIT_INTERRUPTED = 130
+"""Interrupted before the session began (Ctrl-C during start-up)."""
+
+
+def check_duration(text: str) -> float:
+    from ..duration import parse_duration
+
+    return parse_duration(text)
+
+
+def check_pid(text: str) -> int:
+    if not (text.isascii() and text.isdigit()):
+        raise UsageError(f"invalid PID {text!r}: not a number")
+    pid = int(text)
+    if pid <= 0:
+        raise UsageError(f"invalid PID {text!r}: it must be positive")
+    return pid
+
+
+def check_until(text: str) -> str:
+    from ..duration import parse_until
+
+    parse_until(text)
+    return text
+
+
+class Option(NamedTuple):
+    flags: tuple[str, ...]
+    dest: str
+    help: str
+    metavar: str | None = None  # None: a flag, which takes no value
+    check: Callable[[str], Any] | None = None  # turns the text into the value, or raises
+    choices: tuple[str, ...] | None = None
+    repeat: bool = False  # may be given more than once; the value is a list
+    default: Any = None
+    exclusive: str | None = None  # options sharing this name exclude each other
+    complete: str | None = None  # what a shell completes: "pid", "method", "choices"
+
+    @property
+    def takes_value(self) -> bool:
+        return self.metavar is not None
+
+    def value(self, text: str) -> Any:
+        """The value for ``text``, or UsageError naming the problem."""
+        if self.choices is not None and text not in self.choices:
+            raise UsageError(
+                f"invalid {self.flags[-1]} {text!r} (choose from {', '.join(self.choices)})"
+            )
+        return self.check(text) if self.check is not None else text
+
+
+class Subcommand(NamedTuple):
+    name: str
+    help: str
+    options: tuple[Option, ...] = ()
+
+
+MODES = ("display", "system")
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        ("-d", "--duration"),
+        "duration",
+        "end after DURATION, in Go syntax: 300ms, 1.5h, 1h10m10s (0: no limit)",
+        metavar="DURATION",
+        check=check_duration,
+    ),
+    Option(
+        ("-p", "--pid"),
+        "pid",
+        "end when process PID exits; repeat to wait until all of them have exited",
+        metavar="PID",
+        check=check_pid,
+        repeat=True,
+        default=(),
+        complete="pid",
+    ),
+    Option(
+        ("--until",),
+        "until",
+        "end at TIME: 17:30, 17:30:15 (tomorrow if past) or an ISO 8601 date-time",
+        metavar="TIME",
+        check=check_until,
+    ),
+    Option(("-q", "--quiet"), "quiet", "print nothing on stdout", exclusive="talk"),
+    Option(
+        ("-v", "--verbose"),
+        "verbose",
+        "say on stderr which mechanisms were tried, which hold, and why others could not",
+        exclusive="talk",
+    ),
+    Option(
+        ("--json",),
+        "json",
+        "print one JSON object per event on stdout (acquired, lost, reacquired, ended, released)",
+        exclusive="talk",
+    ),
+    Option(
+        ("--mode",),
+        "mode",
+        "display: the screen stays on (default); system: only the system stays awake",
+        metavar="MODE",
+        choices=MODES,
+        default="display",
+        complete="choices",
+    ),
+    Option(("--reason",), "reason", "the reason given to the services", metavar="TEXT"),
+    Option(
+        ("--method",),
+        "method",
+        "use only this mechanism (repeatable); see 'cocainate methods'",
+        metavar="NAME",
+        repeat=True,
+        complete="method",
+    ),
+)
+
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    Subcommand(
+        "version",
+        "print the version",
+        (
+            Option(
+                ("-v", "--verbose"),
+                "verbose",
+                "also print Python, the platform and the mechanisms usable here",
+            ),
+        ),
+    ),
+    Subcommand("status", "list the inhibitors held on this machine by the services that can tell"),
+    Subcommand("methods", "list this platform's mechanisms and whether each can be used here"),
+)
+
+USAGE = "%(prog)s [options] [-- COMMAND [ARG...]]\n       %(prog)s SUBCOMMAND ..."
+DESCRIPTION = (
+    "Keep the screen (or only the system) awake until a duration passes, "
+    "processes exit, or you press Ctrl-C; then let go."
+)
+EPILOG = (
+    "With '-- COMMAND', hold while COMMAND runs and exit with its status (128+N if "
+    "signal N killed it). Exit status otherwise: 0 when the session ended as asked "
+    "(duration, time, process exit, signal, q), 2 on bad usage, 3 when no mechanism "
+    "could be acquired, 4 when every mechanism was lost while holding, 1 on other errors, "
+    "130 when interrupted before anything was held."
+)
+
+
+def defaults() -> dict[str, Any]:
+    """Every option's dest with its default: what a command line without options means."""
+    out: dict[str, Any] = {o.dest: (list(o.default or ()) if o.repeat else o.default) for o in OPTIONS}
+    for option in OPTIONS:
+        if not option.takes_value:
+            out[option.dest] = False
+    out["command"] = None
+    return out

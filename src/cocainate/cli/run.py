@@ -1,0 +1,287 @@
+"""Running the command line: a session that holds, or a subcommand."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from .. import __version__, mechanisms
+from ..core.ending import EndReason
+from ..duration import format_duration, parse_until
+from ..errors import CocainateError, MechanismError, NoMechanismError, SessionError, UsageError
+from ..mechanisms import Mode
+from .options import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_NO_MECHANISM,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_LOST,
+    PROG,
+)
+from .say import err, error, out, printable
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ..core.ending import Ended
+    from ..core.events import Event
+    from ..core.session import Session
+    from ..mechanisms import Attempt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .say import finish
+
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Only before a session handles signals, or after it let go: nothing is held.
+        return EXIT_INTERRUPTED
+    finally:
+        finish()
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command: list[str] = []
+    if "--" in argv:  # cocainate [options] -- COMMAND [ARGS...]
+        split = argv.index("--")
+        argv, command = argv[:split], argv[split + 1 :]
+        if not command:
+            error("no command after '--' (see 'cocainate --help')")
+            return EXIT_USAGE
+    from .parsing import fast_parse
+
+    args: Any = fast_parse(argv)
+    if args is None:
+        from .parsing import parse
+
+        args = parse(argv)
+    if args.command == "version":
+        return _version(args.verbose)
+    if args.command == "methods":
+        return _methods()
+    if args.command == "status":
+        return _status()
+    if command and args.command:
+        error(f"'{args.command}' takes no command after '--'")
+        return EXIT_USAGE
+    return _hold(args, command)
+
+
+def _version(verbose: bool) -> int:
+    out(f"{PROG} {__version__}")
+    if verbose:
+        import platform
+
+        out(f"Python {platform.python_version()} ({sys.executable})")
+        out(f"Platform {platform.platform()}")
+        usable = [name for name, _title, _modes, why in _probe_all() if why is None]
+        out(f"Mechanisms usable here: {', '.join(usable) or 'none'}")
+    return EXIT_OK
+
+
+def _probe_all() -> list[tuple[str, str, str, str | None]]:
+    """(name, title, modes, None or why not) for every mechanism of this platform."""
+    from ..bindings.buses import Resources
+
+    resources = Resources()
+    rows: list[tuple[str, str, str, str | None]] = []
+    try:
+        for entry in mechanisms.entries():
+            try:
+                cls = entry.load()
+            except MechanismError as err:
+                rows.append((entry.name, entry.name, "-", str(err)))
+                continue
+            modes = ",".join(mode.value for mode in cls.blocks)
+            rows.append((cls.name, cls.title, modes, cls(resources).probe()))
+    finally:
+        resources.close()
+    return rows
+
+
+def _status() -> int:
+    if mechanisms.platform_key() != "linux":
+        out(f"status lists D-Bus services' inhibitors; {sys.platform} has none")
+        return EXIT_OK
+    from .status import report
+
+    for line in report():
+        out(line)
+    return EXIT_OK
+
+
+def _methods() -> int:
+    rows = _probe_all()
+    if not rows:
+        out(f"no mechanism is known on {sys.platform}")
+        return EXIT_OK
+    width = max(len(name) for name, *_ in rows)
+    for name, title, modes, why in rows:
+        state = "usable" if why is None else f"not usable: {why}"
+        out(f"{name:<{width}}  {title} [{modes}]  {state}")
+    return EXIT_OK
+
+
+def _hold(args: Any, command: list[str]) -> int:
+    from ..core.session import Session, screen_blocked
+
+    human = not (args.quiet or args.json)
+    tomorrow = False
+    session: Session | None = None
+    try:
+        until = None
+        if args.until is not None:
+            until, tomorrow = parse_until(args.until)
+        session = Session(
+            duration=args.duration or None,
+            pids=args.pid,
+            until=until,
+            reason=args.reason,
+            mode=args.mode,
+            methods=args.method,
+            handle_signals=not command,  # with a command, signals go to the command
+            on_event=_json_event if args.json else _say_event,
+        )
+        session.start()
+        started = time.monotonic()
+    except UsageError as problem:
+        error(str(problem))
+        return EXIT_USAGE
+    except NoMechanismError as problem:
+        first, *rest = str(problem).split("\n")  # a line per mechanism tried, with its reason
+        error(first)
+        for line in rest:
+            err(printable(line))
+        return EXIT_NO_MECHANISM
+    except SessionError as problem:
+        ended = session.ended if session is not None else None
+        if ended is not None and ended.reason is EndReason.SIGNAL and ended.signal:
+            return 128 + ended.signal  # a signal during start-up: everything is let go
+        error(str(problem))
+        return EXIT_FAILURE
+    except CocainateError as problem:
+        error(str(problem))
+        return EXIT_FAILURE
+    child = keys = None
+    status = EXIT_OK
+    try:
+        from .say import stream
+
+        for name in ("stdout", "stderr"):
+            session.watch(stream(name))  # pending output is sent when the reader takes it
+        if command:
+            from .command import Command, CommandError
+
+            try:
+                child = Command(command)
+            except CommandError as problem:
+                error(str(problem))
+                return problem.status
+            session.add_pid(child.pid)
+        if args.verbose:
+            _report(session.attempts)
+        if session.mode is Mode.DISPLAY and not screen_blocked(session.attempts):
+            error("warning: nothing held keeps the screen on; only sleep is blocked")
+        if human and session.active:
+            out(_announce(session, tomorrow, command))
+        from .terminal import interactive
+
+        live = human and interactive()
+        if live and not command:
+            from .terminal import Keys
+
+            keys = Keys(session)
+            session.watch(keys)
+        ended = _wait(session, live, started, _until_text(session, tomorrow))
+    finally:
+        if keys is not None:
+            keys.close()
+        session.stop()
+        if child is not None:
+            status = child.finish()
+    for problem in session.problems:
+        error(problem)
+    if human:
+        elapsed = format_duration(time.monotonic() - started)
+        out(f"{PROG}: released after {elapsed} ({ended})")
+    if ended is not None and ended.reason is EndReason.LOST:
+        error("nothing holds any more: every mechanism was lost and none came back")
+        return status or EXIT_LOST
+    return status
+
+
+def _until_text(session: Session, tomorrow: bool) -> str:
+    if session.until is None:
+        return ""
+    at = time.strftime("%H:%M:%S", time.localtime(session.until))
+    return f"{at}{' tomorrow' if tomorrow else ''}"
+
+
+def _json_event(event: Event) -> None:
+    import json
+
+    out(json.dumps(event.as_dict()))
+
+
+def _say_event(event: Event) -> None:
+    """A mechanism lost or regained while holding: always worth a line on stderr."""
+    if event.kind == "lost":
+        error(f"lost {event.mechanisms[0]}: {event.error or 'no reason given'}")
+    elif event.kind == "reacquired":
+        error(f"re-acquired {event.mechanisms[0]}")
+
+
+def _wait(session: Session, live: bool, started: float, until: str) -> Ended | None:
+    """Wait for the end; at a terminal with a time limit, redraw the progress line each
+    second meanwhile. Otherwise nothing wakes the process until the session ends."""
+    if not live or session.remaining is None:
+        return session.wait()
+    from .terminal import Line, progress_line
+
+    from .say import stream
+
+    line = Line(stream("stdout"))
+    total = session.remaining
+    try:
+        while True:
+            line.draw(progress_line(session, time.monotonic() - started, total, until))
+            ended = session.wait(timeout=1.0)
+            if ended is not None:
+                return ended
+    finally:
+        line.clear()
+
+
+def _report(attempts: Sequence[Attempt]) -> None:
+    for attempt in attempts:
+        if attempt.held:
+            what = " and ".join(sorted(b.value for b in attempt.blocks))
+            err(f"{PROG}: {attempt.name} [{attempt.title}]: held, blocks {what}")
+        else:
+            err(f"{PROG}: {attempt.name} [{attempt.title}]: not held: {attempt.error}")
+
+
+def _announce(session: Session, tomorrow: bool, command: list[str]) -> str:
+    held = ", ".join(session.holding)
+    until = []
+    if command:
+        until.append(f"{command[0]} exits")
+    if session.duration is not None:
+        until.append(f"{format_duration(session.duration)} pass")
+    if session.until is not None:
+        until.append(_until_text(session, tomorrow))
+    pids = session.pids[:-1] if command else session.pids
+    if len(pids) == 1:
+        until.append(f"process {pids[0]} exits")
+    elif pids:
+        until.append(f"processes {', '.join(str(p) for p in pids)} exit")
+    until.append("Ctrl-C")
+    what = session.mode.value
+    return (
+        f"{PROG}: keeping the {what} awake ({held}) until {' or '.join(until)} [pid {os.getpid()}]"
+    )

@@ -1,0 +1,58 @@
+"""What the command line says, on stdout and stderr, without ever blocking on them.
+
+Both streams go through :class:`~cocainate.bindings.output.Output`: a reader that does not
+read never holds up the session; the session's reactor sends what is pending when the
+stream turns writable, and at exit a slow reader gets :data:`DRAIN_SECONDS` to catch up.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from .options import PROG
+
+if TYPE_CHECKING:
+    from ..bindings.output import Output
+
+DRAIN_SECONDS = 1.0
+_streams: dict[str, Output] = {}
+
+
+def stream(name: str) -> Output:
+    """The non-blocking writer of ``"stdout"`` or ``"stderr"``, made on first use."""
+    found = _streams.get(name)
+    current = getattr(sys, name)
+    if found is None or found.stream is not current:
+        from ..bindings.output import Output
+
+        if found is not None:
+            found.close()
+        found = _streams[name] = Output(current)
+    return found
+
+
+def out(text: str) -> None:
+    stream("stdout").write(text + "\n")
+
+
+def err(text: str) -> None:
+    stream("stderr").write(text + "\n")
+
+
+def error(text: str) -> None:
+    """One line on stderr: what a user typed, or a service said, may hold newlines and
+    escapes, which are shown, not obeyed."""
+    err(f"{PROG}: {printable(text)}")
+
+
+def printable(text: str) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def finish() -> None:
+    """At exit: give slow readers a moment, then close what was opened."""
+    for output in _streams.values():
+        output.drain(DRAIN_SECONDS)
+        output.close()
+    _streams.clear()

@@ -1,0 +1,179 @@
+"""What a session holds: the acquisition policy, lost and re-acquired, the grace period.
+
+Policy: try every mechanism that serves the mode (or those named), in the platform's
+order, and hold every one that can be acquired; fail only when none can. While holding,
+a mechanism may lose its hold (its service left, its display server went away) and get
+it back (healing); when every one has been lost and none comes back within
+:data:`LOST_GRACE` seconds, the session ends rather than pretend to hold.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Callable
+
+from ..errors import MechanismError, NoMechanismError
+from ..mechanisms import Attempt
+from .reactor import Source, Timer
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ..bindings.buses import Resources
+    from ..mechanisms import Entry, Mechanism, Mode
+    from .reactor import Reactor
+
+LOST_GRACE = 5.0
+"""Seconds a session goes on holding nothing (every mechanism lost, none re-acquired)
+before it ends with :attr:`EndReason.LOST`."""
+
+Emit = Callable[..., None]
+
+
+class _MechanismSource(Source):
+    """A held mechanism's connection (an X server, a compositor): read what arrives; its
+    end is the hold's end."""
+
+    def __init__(self, holdings: Holdings, mechanism: Mechanism) -> None:
+        self._holdings, self.mechanism = holdings, mechanism
+
+    def waitable(self) -> int | None:
+        fds = self.mechanism.fds()
+        return fds[0] if fds else None
+
+    def fire(self) -> bool:
+        if self.mechanism.on_readable(self.waitable() or -1):
+            return True
+        problems = self.mechanism.problems
+        self._holdings.report(self.mechanism, "lost", problems[-1] if problems else None)
+        return False
+
+
+class _BusSource(Source):
+    """One bus connection shared by the D-Bus mechanisms: name changes, and reconnecting."""
+
+    def __init__(self, resources: Resources, kind: str) -> None:
+        self._resources, self._kind = resources, kind
+
+    def waitable(self) -> int | None:
+        return self._resources.fd(self._kind)
+
+    def when(self) -> float | None:
+        return self._resources.retry_at(self._kind)
+
+    def fire(self) -> bool:
+        self._resources.service(self._kind)
+        return True
+
+
+class Holdings:
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        named: Sequence[str],
+        mode: Mode,
+        reason: str,
+        emit: Emit,
+        on_all_lost: Callable[[], None],
+    ) -> None:
+        self._entries, self._named = entries, named
+        self.mode, self.reason = mode, reason
+        self._emit = emit
+        self._on_all_lost = on_all_lost
+        self.attempts: tuple[Attempt, ...] = ()
+        self.held: list[Mechanism] = []
+        self.lost: set[str] = set()
+        self.problems: list[str] = []
+        self._resources: Resources | None = None
+        self._grace = Timer(None, on_all_lost)
+
+    @property
+    def holding(self) -> tuple[str, ...]:
+        return tuple(m.name for m in self.held if m.name not in self.lost)
+
+    def acquire(self, stopping: Callable[[], bool]) -> None:
+        """Acquire what can be; raise NoMechanismError holding nothing when nothing can.
+        Stops early (holding what it has) once ``stopping()`` says so."""
+        from ..bindings.buses import Resources
+
+        self._resources = resources = Resources()
+        attempts: list[Attempt] = []
+        for entry in self._entries:
+            if stopping():
+                break
+            try:
+                cls = entry.load()
+            except MechanismError as err:
+                attempts.append(Attempt(entry.name, entry.name, False, error=str(err)))
+                continue
+            blocks = cls.blocks.get(self.mode)
+            if blocks is None:
+                if entry.name in self._named:
+                    error = f"does not serve --mode {self.mode.value}"
+                    attempts.append(Attempt(cls.name, cls.title, False, error=error))
+                continue
+            mechanism = cls(resources)
+            mechanism.report = self._reporter(mechanism)
+            try:
+                mechanism.acquire(self.mode, self.reason)
+            except MechanismError as err:
+                mechanism.release()
+                attempts.append(Attempt(cls.name, cls.title, False, error=str(err)))
+                continue
+            except Exception as err:  # a mechanism's bug: reported, and the others still run
+                mechanism.release()
+                error = f"unexpected {type(err).__name__}: {err} (a bug in cocainate)"
+                attempts.append(Attempt(cls.name, cls.title, False, error=error))
+                continue
+            except BaseException:
+                mechanism.release()
+                raise
+            self.held.append(mechanism)
+            attempts.append(Attempt(cls.name, cls.title, True, blocks=blocks))
+        self.attempts = tuple(attempts)
+        if not self.held and not stopping():
+            raise NoMechanismError(attempts)
+
+    def sources(self) -> list[Source]:
+        """What the reactor must watch for the holdings."""
+        out: list[Source] = [_MechanismSource(self, m) for m in self.held]
+        if self._resources is not None:
+            out += [_BusSource(self._resources, kind) for kind in ("session", "system")]
+        out.append(self._grace)
+        return out
+
+    def attach(self, reactor: Reactor) -> None:
+        for source in self.sources():
+            reactor.add(source)
+
+    def _reporter(self, mechanism: Mechanism) -> Callable[[str, str | None], None]:
+        return lambda kind, error: self.report(mechanism, kind, error)
+
+    def report(self, mechanism: Mechanism, kind: str, error: str | None) -> None:
+        """A mechanism lost its hold ("lost") or got it back ("reacquired")."""
+        if kind == "lost":
+            self.lost.add(mechanism.name)
+            if not self.holding and self._grace.at is None:
+                self._grace.at = time.monotonic() + LOST_GRACE
+        else:
+            self.lost.discard(mechanism.name)
+            self._grace.at = None
+        self._emit(kind, (mechanism.name,), error=error)
+
+    def release(self) -> None:
+        """Let go of everything, in reverse order; then close the bus connections (which
+        drops, on every real daemon, whatever a failed UnInhibit left)."""
+        held, self.held = self.held, []
+        for mechanism in reversed(held):
+            mechanism.release()
+            self.problems.extend(mechanism.problems)
+        if self._resources is not None:
+            self._resources.close()
+
+    def abandon(self) -> None:
+        """In a child made by fork(): forget everything without a word (the parent holds)."""
+        held, self.held = self.held, []
+        for mechanism in held:
+            mechanism.abandon()
+        if self._resources is not None:
+            self._resources.close()  # closes this process's copies of the sockets only

@@ -1,0 +1,608 @@
+"""A session: hold every usable mechanism until a duration, a time, a signal, process exits
+or stop(), then let go, always.
+
+The session is a small state machine, NEW -> STARTING -> HOLDING -> RELEASING -> RELEASED
+(or NEW -> RELEASED when stopped before it started), and :meth:`Session._move` is the only
+place its state changes. What it waits for lives in its reactor (:mod:`.reactor`); what it
+holds, in its holdings (:mod:`.holdings`); its signal handlers, in :mod:`.signals`. Every
+resource is owned by one of those and released once, by :meth:`Session._release`, on
+every path out. User code (``on_event``, watched sources) never runs under a lock: events
+are queued and delivered once the locks are released.
+"""
+
+from __future__ import annotations
+
+import _thread
+import enum
+import os
+import time
+from typing import TYPE_CHECKING, Any, overload
+
+from .. import mechanisms
+from ..errors import SessionError, UsageError
+from ..mechanisms import Attempt, Blocks, Mode
+from .arguments import DurationLike, default_reason, seconds, timestamp
+from .arguments import pids as pids_of
+from .ending import Ended, EndReason
+from .reactor import Source, Timer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from datetime import datetime
+    from types import TracebackType
+
+    from ..bindings.waiting import Flag, Waker
+    from .events import Event
+    from .holdings import Holdings
+    from .reactor import Reactor, Wakeup
+    from .signals import Signals
+
+RELEASE_WAIT = 10.0
+"""Seconds a caller waits for a release another thread is doing; each call a release makes
+is bounded (1-2 s), so this is never reached unless something is very wrong."""
+
+
+class State(str, enum.Enum):
+    NEW = "new"
+    STARTING = "starting"
+    HOLDING = "holding"
+    RELEASING = "releasing"
+    RELEASED = "released"
+
+
+_NEXT = {
+    State.NEW: (State.STARTING, State.RELEASED),
+    State.STARTING: (State.HOLDING, State.RELEASING),
+    State.HOLDING: (State.RELEASING,),
+    State.RELEASING: (State.RELEASED,),
+    State.RELEASED: (),
+}
+
+
+class Session:
+    """Keep this machine awake from :meth:`start` until the session ends, then let go.
+
+    It ends when ``duration`` (seconds or a :class:`~datetime.timedelta`, counted from
+    the moment the hold is in place) has passed, at the wall-clock time ``until``, when
+    every process in ``pids`` has exited, on SIGINT/SIGTERM/SIGQUIT/SIGHUP if
+    ``handle_signals`` is true, or at :meth:`stop`, whichever comes first. ``mode`` is
+    ``"display"`` (the screen stays on) or ``"system"`` (only the system stays awake).
+    ``methods`` names the mechanisms to use; by default every one this platform has is
+    tried and every one that can be acquired is held. ``on_event`` is called with each
+    :class:`~cocainate.Event`, never under a lock, and may call any method.
+
+    :meth:`stop` may be called from any thread, from a signal handler, and more than once.
+    As a context manager, the session starts on entry and is released on exit.
+    """
+
+    def __init__(
+        self,
+        duration: DurationLike = None,
+        pids: Iterable[int] = (),
+        reason: str | None = None,
+        mode: Mode | str = Mode.DISPLAY,
+        methods: Iterable[str] | None = None,
+        handle_signals: bool = False,
+        until: datetime | float | None = None,
+        on_event: Callable[[Event], None] | None = None,
+    ) -> None:
+        try:
+            self.mode = Mode(mode)
+        except ValueError:
+            raise UsageError(f"unknown mode {mode!r} (use display or system)") from None
+        self.duration = seconds(duration)
+        self.pids = pids_of(pids)
+        if reason is not None and not isinstance(reason, str):
+            raise UsageError(f"reason must be a string, not {reason!r}")
+        self.reason = reason if reason else default_reason(self.mode)
+        self._methods = tuple(methods) if methods is not None else ()
+        self._entries = mechanisms.select(self._methods)
+        self.handle_signals = handle_signals
+        self.until = timestamp(until)
+        self.on_event = on_event
+
+        self.problems: list[str] = []
+        """Problems met while holding or releasing (the release still completed)."""
+        self._state = State.NEW
+        self._lock = _thread.allocate_lock()  # guards _state and the event queue only
+        self._end: Ended | None = None
+        self._events: list[Event] = []
+        self._delivering = False
+        self._interrupt: BaseException | None = None  # a callback's, raised once released
+        self._busy: dict[int, int] = {}  # threads inside start/wait/stop, with depth
+        self._async_wakers: list[Callable[[], None]] = []
+        self._watches: list[Source] = []
+        self._exited: set[int] = set()
+        self._pid = 0
+        self._deadline: Timer | None = None
+        self._reactor: Reactor | None = None
+        self._waker: Waker | None = None
+        self._holdings: Holdings | None = None
+        self._signals: Signals | None = None
+        self._flags: tuple[Flag, Flag] | None = None  # started, released
+
+    # -- what it is ------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        """``"new"``, ``"starting"``, ``"holding"``, ``"releasing"`` or ``"released"``."""
+        return self._state.value
+
+    @property
+    def attempts(self) -> tuple[Attempt, ...]:
+        """What was tried at start, in order, and what came of it."""
+        return self._holdings.attempts if self._holdings is not None else ()
+
+    @property
+    def acquired(self) -> tuple[Attempt, ...]:
+        """The mechanisms acquired at start (they may have been lost or released since)."""
+        return tuple(a for a in self.attempts if a.held)
+
+    @property
+    def holding(self) -> tuple[str, ...]:
+        """The mechanisms holding now: none unless the session is holding, and none lost."""
+        if self._state is not State.HOLDING or self._holdings is None:
+            return ()
+        return self._holdings.holding
+
+    @property
+    def active(self) -> bool:
+        """True from a successful start until the release begins."""
+        return self._state is State.HOLDING
+
+    @property
+    def ended(self) -> Ended | None:
+        """Why the session ended (or is ending), once it has."""
+        return self._end
+
+    @property
+    def remaining(self) -> float | None:
+        """Seconds until the duration or the ``until`` time ends it, or None without either."""
+        left = []
+        if self._deadline is not None and self._deadline.at is not None:
+            left.append(self._deadline.at - time.monotonic())
+        elif self.duration is not None and self._state in (State.NEW, State.STARTING):
+            left.append(self.duration)
+        if self.until is not None:
+            left.append(self.until - time.time())
+        return max(0.0, min(left)) if left else None
+
+    def __repr__(self) -> str:
+        holding = ", ".join(self.holding) or "nothing"
+        return f"<Session {self._state.value} mode={self.mode.value} holding {holding}>"
+
+    # -- the state machine -----------------------------------------------------------
+
+    def _move(self, to: State) -> bool:
+        """The one place the state changes: to ``to`` if that is allowed from here."""
+        with self._lock:
+            if to not in _NEXT[self._state]:
+                return False
+            self._state = to
+            return True
+
+    # -- start ------------------------------------------------------------------------
+
+    def start(self) -> Session:
+        """Acquire every usable mechanism and return the holding session, or raise (a
+        :class:`NoMechanismError` when nothing could be held; a :class:`SessionError`
+        when it was stopped while starting) having released everything."""
+        if not self._move(State.STARTING):
+            raise SessionError("a session can be started only once")
+        from ..bindings.waiting import Flag
+
+        self._flags = (Flag(), Flag())
+        self._enter()
+        try:
+            try:
+                self._open()
+            except BaseException:
+                self._request_end(Ended(EndReason.STOPPED))
+                self._release()
+                raise
+            with self._lock:
+                if self._end is None:
+                    self._state = State.HOLDING  # the STARTING -> HOLDING transition
+            if self._state is not State.HOLDING:
+                self._release()
+                raise SessionError(f"the session was stopped while starting ({self._end})")
+            assert self._holdings is not None and self._deadline is not None
+            if self.duration is not None:  # counted from the moment the hold is in place
+                self._deadline.at = time.monotonic() + self.duration
+            self._emit("acquired", tuple(a.name for a in self.acquired))
+        finally:
+            self._leave()
+            self._flags[0].set()
+        self._settle()
+        if self._state is not State.HOLDING:
+            raise SessionError(f"the session was stopped while starting ({self._end})")
+        return self
+
+    def _open(self) -> None:
+        from ..bindings.waiting import Waker
+        from .holdings import Holdings
+        from .reactor import Reactor
+        from .signals import Signals
+
+        self._pid = os.getpid()
+        self._reactor = reactor = Reactor()
+        self._waker = waker = Waker()
+        reactor.add(_WakeSource(waker))
+        if self.handle_signals or os.name == "nt":
+            self._signals = Signals(
+                self._on_signal, self._is_released, self._wait_released, self.handle_signals
+            )
+            self._signals.install()
+        for pid in self.pids:
+            reactor.add(_ProcessSource(self, pid))
+        self._deadline = Timer(None, lambda: self._request_end(Ended(EndReason.DURATION)))
+        reactor.add(self._deadline)
+        if self.until is not None:
+            reactor.add(_WallClockSource(self))
+        for source in self._watches:
+            reactor.add(source)
+        self._holdings = Holdings(
+            self._entries,
+            self._methods,
+            self.mode,
+            self.reason,
+            self._emit,
+            lambda: self._request_end(Ended(EndReason.LOST)),
+        )
+        self._holdings.acquire(lambda: self._end is not None)
+        self._holdings.attach(reactor)
+
+    # -- adding to a running session ----------------------------------------------------
+
+    def add_pid(self, pid: int) -> None:
+        """Also wait for process ``pid`` (one started after the session, say): the session
+        then ends when every watched process has exited. A PID already watched changes
+        nothing."""
+        (pid,) = pids_of([pid])
+        if self._state is not State.HOLDING or self._reactor is None:
+            raise SessionError("processes can be added only to a holding session")
+        if pid in self.pids:
+            return
+        source = _ProcessSource(self, pid)  # raises for a PID that is not a process
+        self.pids = (*self.pids, pid)
+        self._reactor.add(source)
+        if self._waker is not None:
+            self._waker.wake()  # sleepers look again, at the new process too
+
+    def watch(self, source: Any) -> None:
+        """Also wake when ``source.fileno()`` turns readable (or writable, if
+        ``source.events`` says WRITE) and call ``source.on_readable(fd)`` then (True to
+        keep watching; no lock is held meanwhile). ``fileno()`` may return None for "not
+        now". For a program's own event source, such as the CLI's keyboard."""
+        user = _UserSource(source)
+        if self._reactor is not None:
+            self._reactor.add(user)
+            if self._waker is not None:
+                self._waker.wake()
+        else:
+            self._watches.append(user)
+
+    # -- waiting ------------------------------------------------------------------------
+
+    @overload
+    def wait(self) -> Ended: ...
+
+    @overload
+    def wait(self, timeout: float) -> Ended | None: ...
+
+    def wait(self, timeout: float | None = None) -> Ended | None:
+        """Block until the session ends and is released; return why it ended.
+
+        With ``timeout`` (seconds), return None if the session is still going by then.
+        An exception raised while waiting (KeyboardInterrupt...) ends the session first.
+        """
+        if self._state is State.NEW or self._flags is None:
+            raise SessionError("start the session before waiting for it")
+        self._flags[0].wait()
+        from ..bindings.waiting import sleep
+
+        give_up = None if timeout is None else time.monotonic() + timeout
+        self._enter()
+        try:
+            looked = False
+            while self._state is not State.RELEASED:
+                if self._end is not None or os.getpid() != self._pid:
+                    self._release()
+                    break
+                assert self._reactor is not None
+                wakeup = self._reactor.next_wakeup()
+                limit = wakeup.timeout
+                if give_up is not None:
+                    left = give_up - time.monotonic()
+                    if left <= 0 and looked:
+                        return None
+                    limit = left if limit is None else min(limit, left)
+                looked = True
+                self._turn(wakeup, sleep(wakeup.waitables, limit))
+        except BaseException:
+            self._request_end(Ended(EndReason.STOPPED))
+            self._release()
+            raise
+        finally:
+            self._leave()
+            self._settle()
+        self._wait_released(RELEASE_WAIT)
+        assert self._end is not None
+        return self._end
+
+    def _turn(self, wakeup: Wakeup, ready: dict[int, int]) -> None:
+        """Dispatch what is ready, then run user code with no lock held."""
+        assert self._reactor is not None
+        for call in self._reactor.dispatch(wakeup, ready):
+            call()
+        self._deliver()
+
+    async def wait_async(self) -> Ended:
+        """``await`` the end of the session without blocking the event loop (asyncio or
+        trio); cancelling it leaves the session running."""
+        from .drivers import wait_async
+
+        return await wait_async(self)
+
+    # -- ending -------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """End the session and release everything it holds. Safe anywhere, any number of times.
+
+        From a thread that is inside :meth:`start` or :meth:`wait` (a signal handler, a
+        callback), it only asks: that call releases before it returns. Elsewhere it
+        returns once the session is released.
+        """
+        self._request_end(Ended(EndReason.STOPPED))
+        if _thread.get_ident() in self._busy:
+            return
+        if self._state is State.NEW:
+            self._move(State.RELEASED)
+            return
+        if self._flags is not None:
+            self._flags[0].wait(RELEASE_WAIT)  # a start in another thread finishes first
+        self._enter()
+        try:
+            self._release()
+        finally:
+            self._leave()
+            self._settle()
+
+    def run(self) -> Ended:
+        """Start, wait for the end, release; return why it ended."""
+        with self:
+            return self.wait()
+
+    def __enter__(self) -> Session:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _request_end(self, ended: Ended) -> None:
+        """Record why the session ends (the first reason wins) and wake every sleeper.
+
+        Safe in a signal handler: it takes no lock that could block."""
+        if self._end is None:
+            self._end = ended
+        if self._waker is not None:
+            self._waker.wake(final=True)
+        for wake in list(self._async_wakers):
+            wake()
+
+    def _on_signal(self, signum: int) -> None:
+        if signum:
+            self._request_end(Ended(EndReason.SIGNAL, signal=signum))
+        else:
+            self._request_end(Ended(EndReason.STOPPED))
+
+    def _process_exited(self, pid: int) -> None:
+        self._exited.add(pid)
+        if self._exited.issuperset(self.pids):
+            self._request_end(Ended(EndReason.PROCESS_EXIT, pid=pid))
+
+    def _is_released(self) -> bool:
+        return self._state is State.RELEASED
+
+    def _wait_released(self, timeout: float) -> None:
+        if self._flags is not None:
+            self._flags[1].wait(timeout)
+
+    def _release(self) -> None:
+        """Let go of everything, once; whoever comes second waits for the first. Never
+        raises, and every call it makes is bounded."""
+        with self._lock:
+            state = self._state
+            if state is State.NEW:
+                self._state = State.RELEASED
+                return
+            if state in (State.STARTING, State.HOLDING):
+                self._state = State.RELEASING  # the -> RELEASING transition, claimed here
+        if state in (State.RELEASING, State.RELEASED):
+            self._wait_released(RELEASE_WAIT)
+            return
+        holdings = self._holdings
+        try:
+            if holdings is not None:
+                if os.getpid() == self._pid:
+                    holdings.release()
+                else:
+                    holdings.abandon()  # a fork's child: the parent holds, and releases
+                self.problems.extend(holdings.problems)
+            if self._reactor is not None:
+                self._reactor.close()  # process watches, the wall-clock timer, the waker
+        finally:
+            if self._waker is not None:
+                self._waker.close()
+            self._move(State.RELEASED)
+            assert self._flags is not None
+            self._flags[1].set()
+            for wake in list(self._async_wakers):
+                wake()
+            if self._signals is not None and self._signals.restore():
+                self._signals = None
+        if self.acquired:  # it held something: say how it ended and that it let go
+            self._emit("ended", ended=self._end)
+            names = tuple(a.name for a in self.acquired)
+            self._emit("released", names, problems=tuple(self.problems))
+
+    # -- events -------------------------------------------------------------------------
+
+    def _emit(self, kind: str, mechanisms: tuple[str, ...] = (), **details: Any) -> None:
+        """Queue an event; :meth:`_deliver` calls the listener once no lock is held."""
+        if self.on_event is None:
+            return
+        from .events import Event  # only for a session that has a listener
+
+        with self._lock:
+            self._events.append(Event(kind, time.time(), mechanisms, **details))
+
+    def _deliver(self) -> None:
+        """Call the listener with every queued event, in order, from one thread at a time."""
+        with self._lock:
+            if self._delivering or not self._events:
+                return
+            self._delivering = True
+        try:
+            while True:
+                with self._lock:
+                    if not self._events:
+                        self._delivering = False
+                        return
+                    event = self._events.pop(0)
+                try:
+                    assert self.on_event is not None
+                    self.on_event(event)
+                except Exception as err:  # a callback's bug must not stop anything
+                    self.problems.append(f"on_event raised {err!r}")
+                except BaseException as err:  # KeyboardInterrupt, SystemExit: end first
+                    if self._interrupt is None:
+                        self._interrupt = err
+                    self._request_end(Ended(EndReason.STOPPED))
+        finally:
+            with self._lock:
+                self._delivering = False
+
+    def _settle(self) -> None:
+        """Deliver what is queued; a callback's KeyboardInterrupt (or other BaseException)
+        is raised here, once the session has released everything. Puts the signal handlers
+        back if the release happened where it could not."""
+        self._deliver()
+        signals = self._signals
+        if signals is not None and self._state is State.RELEASED and signals.restore():
+            self._signals = None
+        err, self._interrupt = self._interrupt, None
+        if err is None:
+            return
+        if self._state is not State.RELEASED and _thread.get_ident() not in self._busy:
+            self._release()
+            self._deliver()
+        raise err
+
+    def _enter(self) -> None:
+        me = _thread.get_ident()
+        self._busy[me] = self._busy.get(me, 0) + 1
+
+    def _leave(self) -> None:
+        me = _thread.get_ident()
+        depth = self._busy[me] - 1
+        if depth:
+            self._busy[me] = depth
+        else:
+            del self._busy[me]
+
+
+class _WakeSource(Source):
+    """The waker: a stop, a signal, a new source; cleared unless the session is ending."""
+
+    def __init__(self, waker: Waker) -> None:
+        self._waker = waker
+
+    def waitable(self) -> int | None:
+        handle = self._waker.handle
+        return handle if handle >= 0 else None
+
+    def fire(self) -> bool:
+        self._waker.clear()
+        return True
+
+
+class _ProcessSource(Source):
+    """One watched process: a pidfd, kqueue or process handle, readable once it exits."""
+
+    def __init__(self, session: Session, pid: int) -> None:
+        from ..bindings.process import open_process
+
+        self._session, self.pid = session, pid
+        self._watch: Any = open_process(pid)
+
+    def waitable(self) -> int | None:
+        return self._watch.fileno() if self._watch is not None else None
+
+    def fire(self) -> bool:
+        self._session._process_exited(self.pid)
+        return False
+
+    def close(self) -> None:
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            watch.close()
+
+
+class _WallClockSource(Source):
+    """``until``: a CLOCK_REALTIME timerfd on Linux, else the wall clock read at each wake."""
+
+    def __init__(self, session: Session) -> None:
+        from ..bindings.wallclock import WallClockTimer
+
+        assert session.until is not None
+        self._session = session
+        self._timer: Any = WallClockTimer(session.until)
+
+    def waitable(self) -> int | None:
+        return self._timer.fileno() if self._timer is not None else None
+
+    def when(self) -> float | None:
+        if self._timer is None or self._timer.fileno() is not None:
+            return None
+        return time.monotonic() + max(0.0, self._timer.timestamp - time.time())
+
+    def fire(self) -> bool:
+        if self._timer is not None and self._timer.fired():
+            self._session._request_end(Ended(EndReason.UNTIL))
+        return True
+
+    def close(self) -> None:
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.close()
+
+
+class _UserSource(Source):
+    """A program's own source (:meth:`Session.watch`): its code runs with no lock held."""
+
+    runs_user_code = True
+
+    def __init__(self, source: Any) -> None:
+        from ..bindings.waiting import READ
+
+        self._source = source
+        self.events = getattr(source, "events", READ)
+
+    def waitable(self) -> int | None:
+        fd: int | None = self._source.fileno()
+        return fd
+
+    def fire(self) -> bool:
+        fd = self._source.fileno()
+        return fd is not None and bool(self._source.on_readable(fd))
+
+
+def screen_blocked(attempts: Iterable[Attempt]) -> bool:
+    """Whether any held mechanism keeps the screen from idling."""
+    return any(a.held and Blocks.SCREEN_IDLE in a.blocks for a in attempts)
