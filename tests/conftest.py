@@ -108,6 +108,15 @@ def fresh_bus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bus]:
 @pytest.fixture(scope="session")
 def x_display() -> Iterator[str]:
     """A real Xvfb on a display number it picks itself; -noreset keeps xset settings."""
+    xvfb, display = start_xvfb()
+    try:
+        yield display
+    finally:
+        stop(xvfb)
+
+
+def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
+    """A real Xvfb of the caller's own, and its DISPLAY; the caller stops it."""
     read, write = os.pipe()
     xvfb = subprocess.Popen(
         [
@@ -125,13 +134,10 @@ def x_display() -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     os.close(write)
-    try:
-        with os.fdopen(read) as lines:
-            number = lines.readline().strip()
-        assert number, "Xvfb did not report a display"
-        yield f":{number}"
-    finally:
-        stop(xvfb)
+    with os.fdopen(read) as lines:
+        number = lines.readline().strip()
+    assert number, "Xvfb did not report a display"
+    return xvfb, f":{number}"
 
 
 def spawn_cli(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:

@@ -194,3 +194,69 @@ def test_without_pywayland_methods_says_how_to_get_it(sway: Sway) -> None:
     assert line.endswith(
         "not usable: pywayland is not installed (pip install 'cocainate[wayland]')"
     )
+
+
+def test_a_compositor_that_never_answers_fails_wayland_on_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A socket that accepts and never replies: the registry round trip gives up at 2 s."""
+    import socket
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(tmp_path / "wayland-mute"))
+    listener.listen(1)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-mute")
+    begin = time.monotonic()
+    with pytest.raises(cocainate.NoMechanismError, match="did not answer within 2 s"):
+        cocainate.Session(methods=["wayland"]).start()
+    assert 2.0 <= time.monotonic() - begin < 3.0
+    listener.close()
+
+
+def test_a_frozen_compositor_never_holds_the_session_hostage() -> None:
+    """sway stopped (SIGSTOP) while cocainate holds an inhibitor on it: SIGTERM still ends
+    the session at once; stopped before cocainate starts, the mechanism fails in 2 s."""
+    own = Sway()
+    try:
+        process = spawn_cli("--method", "wayland", env=own.env)
+        assert process.stdout is not None
+        assert "(wayland)" in process.stdout.readline()
+        own.process.send_signal(signal.SIGSTOP)
+        begin = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=10)
+        assert time.monotonic() - begin < 1.0, err
+        assert process.returncode == 0, err
+        begin = time.monotonic()
+        late = subprocess.run(
+            [sys.executable, "-m", "cocainate", "--method", "wayland", "-d", "100ms"],
+            env=own.env,
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+        assert late.returncode == 3, late.stderr
+        assert "the Wayland compositor did not answer within 2 s" in late.stderr
+        assert time.monotonic() - begin < 4.0
+    finally:
+        own.process.send_signal(signal.SIGCONT)
+        own.close()
+
+
+def test_a_compositor_that_goes_away_is_a_lost_event_and_exit_4() -> None:
+    own = Sway()
+    try:
+        process = spawn_cli("--json", "--method", "wayland", env=own.env)
+        assert process.stdout is not None
+        assert json.loads(process.stdout.readline())["event"] == "acquired"
+        stop(own.process)
+        lost = json.loads(process.stdout.readline())
+        assert lost["event"] == "lost" and lost["mechanisms"] == ["wayland"]
+        out, err = process.communicate(timeout=15)
+        assert process.returncode == 4, err
+        assert "Traceback" not in err
+        ended = json.loads(out.splitlines()[0])
+        assert ended["event"] == "ended" and ended["reason"] == "lost"
+    finally:
+        own.close()

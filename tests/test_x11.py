@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 import cocainate
-from buses import have, wait_until
+from buses import have, stop, wait_until
 from cocainate.bindings.buses import Resources
 from cocainate.mechanisms import x11
+from conftest import Desktop, run_cli, spawn_cli, start_xvfb
+from xserver import FakeXServer
 
 pytestmark = pytest.mark.skipif(not have("Xvfb", "xset"), reason="needs Xvfb and xset")
 
@@ -123,53 +127,32 @@ def test_probe_reasons(monkeypatch: pytest.MonkeyPatch, display: str) -> None:
     monkeypatch.setenv("DISPLAY", display)
     assert mechanism.probe() is None
     monkeypatch.setenv("DISPLAY", ":4242")
-    assert mechanism.probe() == "cannot open X display :4242"
+    assert mechanism.probe() == "cannot connect to X display :4242: Connection refused"
+    monkeypatch.setenv("DISPLAY", "nonsense")
+    assert mechanism.probe() == (
+        "DISPLAY 'nonsense' is not of the form [host]:number[.screen]"
+    )
     monkeypatch.delenv("DISPLAY")
     assert mechanism.probe() == "DISPLAY is not set (not an X11 session)"
 
 
-class FakeXLib:
-    """A fake of the Xlib/DPMS call layer: Xvfb has no DPMS extension, so the DPMS path is
-    checked against recorded calls instead of a real server."""
+# -- against the stand-in server: DPMS, old servers, hung servers -------------------------
 
-    def __init__(self, dpms: bool | None, version: tuple[int, int] | None = (1, 1)) -> None:
-        self.dpms, self.version, self.calls = dpms, version, []  # type: ignore[var-annotated]
 
-    def open(self, name: str) -> int:
-        self.calls.append(("open", name))
-        return 7
-
-    def close(self, display: int) -> None:
-        self.calls.append(("close",))
-
-    def flush(self, display: int) -> None:
-        self.calls.append(("flush",))
-
-    def saver_version(self, display: int) -> tuple[int, int] | None:
-        return self.version
-
-    def suspend(self, display: int, suspend: bool) -> None:
-        self.calls.append(("suspend", suspend))
-
-    def dpms_enabled(self, display: int) -> bool | None:
-        return self.dpms
-
-    def dpms_set(self, display: int, enabled: bool) -> None:
-        self.calls.append(("dpms", enabled))
-        self.dpms = enabled
+@pytest.fixture
+def fake_x(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeXServer]:
+    server = FakeXServer(tmp_path)
+    monkeypatch.setenv("DISPLAY", server.display)
+    yield server
+    server.close()
 
 
 @pytest.mark.parametrize("ending", ["stop", "exception", "signal"])
-def test_dpms_is_disabled_and_restored_on_every_path(
-    monkeypatch: pytest.MonkeyPatch, ending: str
-) -> None:
-    fake = FakeXLib(dpms=True)
-    monkeypatch.setattr(x11, "_xlib", fake)
-    monkeypatch.setenv("DISPLAY", ":0")
+def test_dpms_is_disabled_and_restored_on_every_path(fake_x: FakeXServer, ending: str) -> None:
     session = cocainate.Session(methods=["x11"], handle_signals=ending == "signal")
     if ending == "exception":
         with pytest.raises(RuntimeError), session:
-            assert fake.dpms is False
+            wait_until(lambda: fake_x.dpms is False, 2, "DPMS to be disabled")
             raise RuntimeError
     elif ending == "signal":
         session.start()
@@ -178,44 +161,164 @@ def test_dpms_is_disabled_and_restored_on_every_path(
     else:
         session.start()
         session.stop()
-    assert fake.calls == [
-        ("open", ":0"),
-        ("suspend", True),
-        ("dpms", False),
-        ("flush",),
-        ("dpms", True),
-        ("suspend", False),
-        ("close",),
+    wait_until(lambda: fake_x.open == 0, 2, "the connection to close")
+    assert fake_x.calls == [
+        ("QueryExtension", "MIT-SCREEN-SAVER"),
+        ("QueryExtension", "DPMS"),
+        ("Suspend", 1),
+        ("DPMS", False),
+        ("DPMS", True),
+        ("Suspend", 0),
     ]
-    assert fake.dpms is True
+    assert fake_x.dpms is True
 
 
-def test_dpms_left_alone_when_the_user_disabled_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = FakeXLib(dpms=False)
-    monkeypatch.setattr(x11, "_xlib", fake)
-    monkeypatch.setenv("DISPLAY", ":0")
+def test_dpms_left_alone_when_the_user_disabled_it(fake_x: FakeXServer) -> None:
+    fake_x.dpms = False
     with cocainate.inhibit(methods=["x11"]):
         pass
-    assert ("dpms", True) not in fake.calls and ("dpms", False) not in fake.calls
+    wait_until(lambda: fake_x.open == 0, 2, "the connection to close")
+    assert not [c for c in fake_x.calls if c[0] == "DPMS"]
 
 
-def test_an_old_extension_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(x11, "_xlib", FakeXLib(dpms=None, version=(1, 0)))
-    monkeypatch.setenv("DISPLAY", ":0")
+@pytest.mark.parametrize(
+    ("saver", "found"), [((1, 0), "version 1.0"), (None, "absent")]
+)
+def test_an_old_or_absent_extension_is_refused(
+    fake_x: FakeXServer, saver: tuple[int, int] | None, found: str
+) -> None:
+    fake_x.saver = saver
     reason = x11.X11ScreenSaver(Resources()).probe()
-    assert reason == "the X server's MIT-SCREEN-SAVER is version 1.0; 1.1 is needed"
-    with pytest.raises(cocainate.NoMechanismError, match=r"version 1\.0"):
+    assert reason == f"the X server's MIT-SCREEN-SAVER is {found}; 1.1 is needed"
+    with pytest.raises(cocainate.NoMechanismError, match=found.replace(".", r"\.")):
         cocainate.Session(methods=["x11"]).start()
 
 
-def test_a_missing_library_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
-    import ctypes.util
+def test_an_x_server_that_never_answers_fails_x11_alone_and_on_time(
+    bus_env: Desktop, fake_x: FakeXServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that accepts and never replies: x11 fails after its 2 s limit, the D-Bus
+    mechanisms hold, and the duration still ends the session on time, every one released."""
+    fake_x.answer = False
+    monkeypatch.setenv("DISPLAY", fake_x.display)
+    begin = time.monotonic()
+    session = cocainate.Session(duration=0.3).start()
+    started = time.monotonic() - begin
+    assert 2.0 <= started < 3.0
+    (failed,) = [a for a in session.attempts if a.name == "x11"]
+    assert not failed.held and failed.error == "the X server at " + fake_x.display + (
+        " did not answer within 2 s"
+    )
+    assert set(session.holding) == {"screensaver", "gnome-session", "power-management", "logind"}
+    assert session.wait().reason is cocainate.EndReason.DURATION
+    assert time.monotonic() - begin - started < 1.0
+    assert bus_env.nothing_held()
+    assert fake_x.open == 0, "the hung connection was left open"
 
-    from cocainate.mechanisms import _xlib
 
-    monkeypatch.setitem(_xlib._SONAMES, "Xss", ("libXss-not-here.so.1",))
-    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
-    monkeypatch.setattr(x11, "_xlib", None)
-    monkeypatch.setenv("DISPLAY", ":0")
-    reason = x11.X11ScreenSaver(Resources()).probe()
-    assert reason == "libXss is not installed (Debian/Ubuntu: libxss1)"
+def test_a_server_that_goes_away_is_lost_not_fatal(
+    fake_x: FakeXServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cocainate.core import holdings
+
+    monkeypatch.setattr(holdings, "LOST_GRACE", 0.3)
+    events: list[cocainate.Event] = []
+    with cocainate.Session(methods=["x11"], on_event=events.append) as session:
+        fake_x.close()
+        ended = session.wait(timeout=5)
+    assert ended is not None and ended.reason is cocainate.EndReason.LOST
+    assert [e.kind for e in events] == ["acquired", "lost", "ended", "released"]
+    assert events[1].error == "x11: lost the connection to the X server"
+
+
+# -- a real X server that freezes or dies ---------------------------------------------------
+
+
+def accepts(display: str) -> bool:
+    from cocainate.bindings.x11 import XConnection
+    from cocainate.errors import MechanismError
+
+    try:
+        XConnection(display).close()
+    except MechanismError:
+        return False
+    return True
+
+
+@pytest.fixture
+def own_xvfb() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    xvfb, display = start_xvfb()
+    wait_until(lambda: accepts(display), 5, "Xvfb to accept clients")
+    yield xvfb, display
+    if xvfb.poll() is None:
+        xvfb.send_signal(signal.SIGCONT)
+    stop(xvfb)
+
+
+def test_a_frozen_x_server_never_holds_the_session_hostage(
+    bus_env: Desktop, own_xvfb: tuple[subprocess.Popen[bytes], str]
+) -> None:
+    """Xvfb stopped (SIGSTOP) while cocainate holds it: SIGTERM still ends the session at
+    once, every D-Bus inhibit released with its UnInhibit."""
+    xvfb, display = own_xvfb
+    process = spawn_cli(env=dict(bus_env.env, DISPLAY=display))
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert "x11" in line, line
+    xvfb.send_signal(signal.SIGSTOP)
+    begin = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=10)
+    assert time.monotonic() - begin < 1.0, err
+    assert process.returncode == 0, err
+    assert bus_env.nothing_held()
+    assert all(len(s.calls("UnInhibit" if s.kind != "gnome" else "Uninhibit")) == 1
+               for s in bus_env.services)
+
+
+def test_a_frozen_x_server_at_start_fails_x11_alone(
+    bus_env: Desktop, own_xvfb: tuple[subprocess.Popen[bytes], str]
+) -> None:
+    xvfb, display = own_xvfb
+    xvfb.send_signal(signal.SIGSTOP)
+    begin = time.monotonic()
+    result = run_cli("-v", "-d", "500ms", env=dict(bus_env.env, DISPLAY=display))
+    took = time.monotonic() - begin
+    assert result.returncode == 0, result.stderr
+    assert "x11 [X11 MIT-SCREEN-SAVER]: not held: the X server at" in result.stderr
+    assert "did not answer within 2 s" in result.stderr
+    assert "logind [org.freedesktop.login1]: held" in result.stderr
+    assert took < 4.0  # 2 s for the X server, 0.5 s of holding, start-up
+
+
+def test_an_x_server_that_dies_is_a_lost_event_and_dbus_still_releases(
+    bus_env: Desktop, own_xvfb: tuple[subprocess.Popen[bytes], str]
+) -> None:
+    xvfb, display = own_xvfb
+    process = spawn_cli("--json", env=dict(bus_env.env, DISPLAY=display))
+    assert process.stdout is not None
+    acquired = json.loads(process.stdout.readline())
+    assert "x11" in acquired["mechanisms"]
+    xvfb.kill()
+    xvfb.wait()
+    lost = json.loads(process.stdout.readline())
+    assert lost["event"] == "lost" and lost["mechanisms"] == ["x11"]
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err and "XIO" not in err
+    assert [json.loads(x)["event"] for x in out.splitlines()] == ["ended", "released"]
+    assert len(bus_env.screensaver.calls("UnInhibit")) == 1
+    assert bus_env.nothing_held()
+
+
+def test_only_x11_and_the_server_dies_exits_4(
+    own_xvfb: tuple[subprocess.Popen[bytes], str],
+) -> None:
+    xvfb, display = own_xvfb
+    process = cocainate_on(display)
+    xvfb.kill()
+    xvfb.wait()
+    _, err = process.communicate(timeout=15)
+    assert process.returncode == 4, err
+    assert "lost x11" in err
