@@ -160,10 +160,13 @@ class StandIn:
         "screensaver": "org.freedesktop.ScreenSaver",
         "gnome": "org.gnome.SessionManager",
         "power": "org.freedesktop.PowerManagement",
+        "logind": "org.freedesktop.login1",
     }
 
     def __init__(self, bus: Bus, kind: str, *options: str) -> None:
         self.bus, self.kind, self.name = bus, kind, self.NAMES[kind]
+        if bus.kind == "system":
+            options = (*options, "--system")
         self.process = bus.spawn(
             [sys.executable, str(SERVICE), kind, *options],
             name=None,

@@ -11,8 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cocainate.cli.parsing import parse
-from cocainate.cli.parsing import fast_parse
+from cocainate.cli.parsing import fast_parse, parse
 
 TOKENS = [
     "-d",

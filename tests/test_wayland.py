@@ -4,18 +4,14 @@ directory of its own; the clients (cocainate, swayidle) connect to its socket as
 
 from __future__ import annotations
 
-import glob
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,85 +20,10 @@ from buses import have, stop, wait_until
 from cocainate.bindings.buses import Resources
 from cocainate.mechanisms.wayland import WaylandIdleInhibitor
 from conftest import spawn_cli
+from sway import Sway
 
 pytest.importorskip("pywayland")
 pytestmark = pytest.mark.skipif(not have("sway", "swayidle", "swaymsg"), reason="needs sway")
-
-NOBODY = 65534
-
-
-class Sway:
-    def __init__(self) -> None:
-        self.runtime = Path(tempfile.mkdtemp(prefix="cocainate-sway-"))
-        config = self.runtime / "config"
-        config.write_text("output HEADLESS-1 resolution 640x480\n")
-        as_nobody: list[str] = []
-        if os.geteuid() == 0:
-            os.chown(self.runtime, NOBODY, NOBODY)
-            os.chown(config, NOBODY, NOBODY)
-            as_nobody = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "XDG_RUNTIME_DIR": str(self.runtime),
-            "WLR_BACKENDS": "headless",
-            "WLR_LIBINPUT_NO_DEVICES": "1",
-            "WLR_RENDERER": "pixman",
-        }
-        self.process = subprocess.Popen(
-            [*as_nobody, "sway", "-c", str(config)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        sockets = wait_until(lambda: self._sockets(), 10, "sway's sockets")
-        self.display, self.ipc = sockets
-        self.env = dict(os.environ, XDG_RUNTIME_DIR=str(self.runtime), WAYLAND_DISPLAY=self.display)
-        self.env.pop("DISPLAY", None)
-        self.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent"
-
-    def _sockets(self) -> tuple[str, str] | None:
-        displays = [
-            p for p in glob.glob(str(self.runtime / "wayland-*")) if not p.endswith(".lock")
-        ]
-        ipc = glob.glob(str(self.runtime / "sway-ipc.*.sock"))
-        if displays and ipc:
-            return os.path.basename(displays[0]), ipc[0]
-        return None
-
-    def views(self) -> list[dict[str, Any]]:
-        tree = json.loads(
-            subprocess.run(
-                ["swaymsg", "-s", self.ipc, "-r", "-t", "get_tree"],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-        )
-        found: list[dict[str, Any]] = []
-
-        def walk(node: dict[str, Any]) -> None:
-            if node.get("app_id") is not None or node.get("pid"):
-                found.append(node)
-            for child in node.get("nodes", []) + node.get("floating_nodes", []):
-                walk(child)
-
-        walk(tree)
-        return found
-
-    def idle_watch(self, log: Path) -> subprocess.Popen[bytes]:
-        """swayidle printing IDLE after 2 s without input, unless idling is inhibited."""
-        with log.open("w") as out:
-            return subprocess.Popen(
-                ["swayidle", "-w", "timeout", "2", "echo IDLE"],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.DEVNULL,
-            )
-
-    def close(self) -> None:
-        stop(self.process)
-        shutil.rmtree(self.runtime, ignore_errors=True)
-
 
 @pytest.fixture(scope="module")
 def sway() -> Iterator[Sway]:

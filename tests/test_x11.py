@@ -129,9 +129,7 @@ def test_probe_reasons(monkeypatch: pytest.MonkeyPatch, display: str) -> None:
     monkeypatch.setenv("DISPLAY", ":4242")
     assert mechanism.probe() == "cannot connect to X display :4242: Connection refused"
     monkeypatch.setenv("DISPLAY", "nonsense")
-    assert mechanism.probe() == (
-        "DISPLAY 'nonsense' is not of the form [host]:number[.screen]"
-    )
+    assert mechanism.probe() == ("DISPLAY 'nonsense' is not of the form [host]:number[.screen]")
     monkeypatch.delenv("DISPLAY")
     assert mechanism.probe() == "DISPLAY is not set (not an X11 session)"
 
@@ -181,9 +179,7 @@ def test_dpms_left_alone_when_the_user_disabled_it(fake_x: FakeXServer) -> None:
     assert not [c for c in fake_x.calls if c[0] == "DPMS"]
 
 
-@pytest.mark.parametrize(
-    ("saver", "found"), [((1, 0), "version 1.0"), (None, "absent")]
-)
+@pytest.mark.parametrize(("saver", "found"), [((1, 0), "version 1.0"), (None, "absent")])
 def test_an_old_or_absent_extension_is_refused(
     fake_x: FakeXServer, saver: tuple[int, int] | None, found: str
 ) -> None:
@@ -272,8 +268,10 @@ def test_a_frozen_x_server_never_holds_the_session_hostage(
     assert time.monotonic() - begin < 1.0, err
     assert process.returncode == 0, err
     assert bus_env.nothing_held()
-    assert all(len(s.calls("UnInhibit" if s.kind != "gnome" else "Uninhibit")) == 1
-               for s in bus_env.services)
+    assert all(
+        len(s.calls("UnInhibit" if s.kind != "gnome" else "Uninhibit")) == 1
+        for s in bus_env.services
+    )
 
 
 def test_a_frozen_x_server_at_start_fails_x11_alone(

@@ -51,6 +51,14 @@ KINDS = {
         "susu",
         "Uninhibit",
     ),
+    # logind's Inhibit, for replies of the wrong type only (python-dbusmock's is the real one)
+    "logind": (
+        "org.freedesktop.login1",
+        ("/org/freedesktop/login1",),
+        "org.freedesktop.login1.Manager",
+        "ssss",
+        "",
+    ),
     "power": (
         "org.freedesktop.PowerManagement",
         ("/org/freedesktop/PowerManagement/Inhibit",),
@@ -73,12 +81,14 @@ def main() -> None:
     parser.add_argument("--hang-release", action="store_true", help="never answer UnInhibit")
     parser.add_argument("--fail-release", action="store_true", help="refuse every UnInhibit")
     parser.add_argument("--malformed", action="store_true", help="a string for a cookie")
+    parser.add_argument("--reply-type", help="answer Inhibit with a value of this type (u, t, s)")
+    parser.add_argument("--system", action="store_true", help="serve on the system bus")
     args = parser.parse_args()
     name, paths, interface, signature, uninhibit = KINDS[args.kind]
     if args.paths:
         paths = tuple(args.paths.split(","))
 
-    conn = open_dbus_connection("SESSION")
+    conn = open_dbus_connection("SYSTEM" if args.system else "SESSION")
     bus = Proxy(message_bus, conn)
     bus.AddMatch(MatchRule(type="signal", sender="org.freedesktop.DBus", member="NameOwnerChanged"))
     if bus.RequestName(name, 4)[0] != 1:  # DO_NOT_QUEUE; 1 = primary owner
@@ -175,13 +185,15 @@ def main() -> None:
                 continue
             cookie = next_cookie
             next_cookie += 1
-            reason = msg.body[2] if args.kind == "gnome" else msg.body[1]
+            reason = msg.body[2] if args.kind in ("gnome", "logind") else msg.body[1]
             flags = msg.body[3] if args.kind == "gnome" else 0
             held[cookie] = (sender, reason, flags)
             apps[cookie] = msg.body[0]
             calls.append(("Inhibit", time.time(), sender, cookie))
-            if args.malformed:
+            if args.malformed or args.reply_type == "s":
                 reply(msg, "s", (str(cookie),))
+            elif args.reply_type:
+                reply(msg, args.reply_type, (cookie,))
             else:
                 reply(msg, "u", (cookie,))
         else:

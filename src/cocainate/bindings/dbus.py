@@ -8,7 +8,7 @@ with the original chained.
 from __future__ import annotations
 
 import os
-from typing import Any, ClassVar
+from typing import Any
 
 from jeepney import (
     DBusAddress,

@@ -159,7 +159,7 @@ class Poller:
 
         self._select: Any = select
         self._kqueue = not hasattr(select, "epoll")
-        self._poller: Any = select.kqueue() if self._kqueue else select.epoll()
+        self._poller: Any = self._select.kqueue() if self._kqueue else select.epoll()
         self._registered: dict[int, int] = {}
 
     def fileno(self) -> int:
@@ -180,7 +180,9 @@ class Poller:
         try:
             if not self._kqueue:
                 if add:
-                    mask = (s.EPOLLIN if events & READ else 0) | (s.EPOLLOUT if events & WRITE else 0)
+                    mask = (s.EPOLLIN if events & READ else 0) | (
+                        s.EPOLLOUT if events & WRITE else 0
+                    )
                     self._poller.register(fd, mask)
                 else:
                     self._poller.unregister(fd)
@@ -201,8 +203,10 @@ class Poller:
         out: dict[int, int] = {}
         if not self._kqueue:
             for fd, mask in self._poller.poll(0):
-                out[fd] = out.get(fd, 0) | (READ if mask & ~s.EPOLLOUT else 0) | (
-                    WRITE if mask & s.EPOLLOUT else 0
+                out[fd] = (
+                    out.get(fd, 0)
+                    | (READ if mask & ~s.EPOLLOUT else 0)
+                    | (WRITE if mask & s.EPOLLOUT else 0)
                 )
             return out
         for event in self._poller.control(None, 64, 0):

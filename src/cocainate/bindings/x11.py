@@ -223,7 +223,9 @@ class XConnection:
     def extension(self, name: str) -> int | None:
         """The major opcode of extension ``name``, or None if the server lacks it."""
         raw = name.encode()
-        request = struct.pack("<BxHH2x", _QUERY_EXTENSION, 2 + (len(raw) + _pad(len(raw))) // 4, len(raw))
+        request = struct.pack(
+            "<BxHH2x", _QUERY_EXTENSION, 2 + (len(raw) + _pad(len(raw))) // 4, len(raw)
+        )
         reply = self.call(request + raw + b"\0" * _pad(len(raw)))
         present, major = struct.unpack_from("<BB", reply, 8)
         return major if present else None
@@ -270,7 +272,9 @@ class ScreenSaver:
         (capable,) = struct.unpack_from("<B", self.x.call(struct.pack("<BBH", self.dpms, 1, 1)), 8)
         if not capable:
             return None
-        _level, state = struct.unpack_from("<HB", self.x.call(struct.pack("<BBH", self.dpms, 7, 1)), 8)
+        _level, state = struct.unpack_from(
+            "<HB", self.x.call(struct.pack("<BBH", self.dpms, 7, 1)), 8
+        )
         return bool(state)
 
     def dpms_set(self, enabled: bool) -> None:

@@ -173,7 +173,9 @@ EPILOG = (
 
 def defaults() -> dict[str, Any]:
     """Every option's dest with its default: what a command line without options means."""
-    out: dict[str, Any] = {o.dest: (list(o.default or ()) if o.repeat else o.default) for o in OPTIONS}
+    out: dict[str, Any] = {
+        o.dest: (list(o.default or ()) if o.repeat else o.default) for o in OPTIONS
+    }
     for option in OPTIONS:
         if not option.takes_value:
             out[option.dest] = False

@@ -24,6 +24,7 @@ from .options import (
     Option,
     defaults,
 )
+from .say import error
 
 if TYPE_CHECKING:
     import argparse
@@ -51,9 +52,9 @@ def fast_parse(argv: Sequence[str]) -> SimpleNamespace | None:
                 text = next(rest, "-")
                 if text.startswith("-"):
                     return None  # a missing value, or one argparse reads differently
-        if option.exclusive is not None:
-            if given.setdefault(option.exclusive, option.dest) != option.dest:
-                return None
+        exclusive = option.exclusive
+        if exclusive is not None and given.setdefault(exclusive, option.dest) != option.dest:
+            return None
         if not option.takes_value:
             found[option.dest] = True
             continue
@@ -68,19 +69,13 @@ def fast_parse(argv: Sequence[str]) -> SimpleNamespace | None:
     return SimpleNamespace(**found)
 
 
-def _error(message: str) -> None:
-    from .run import error
-
-    error(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser: the reference for help, errors, completions and the man page."""
     import argparse
 
     class Parser(argparse.ArgumentParser):
         def error(self, message: str) -> NoReturn:
-            _error(f"{message} (see '{self.prog} --help')")
+            error(f"{message} (see '{self.prog} --help')")
             sys.exit(EXIT_USAGE)
 
     parser = Parser(
@@ -95,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", metavar="SUBCOMMAND", parser_class=Parser, prog=PROG
     )
     for sub in SUBCOMMANDS:
-        _add(commands.add_parser(sub.name, help=sub.help, formatter_class=_formatter()), sub.options)
+        _add(
+            commands.add_parser(sub.name, help=sub.help, formatter_class=_formatter()), sub.options
+        )
     return parser
 
 
@@ -108,7 +105,9 @@ def _add(parser: argparse.ArgumentParser, options: Sequence[Option]) -> None:
         if option.exclusive is not None:
             target = groups.setdefault(option.exclusive, parser.add_mutually_exclusive_group())
         if not option.takes_value:
-            target.add_argument(*option.flags, dest=option.dest, action="store_true", help=option.help)
+            target.add_argument(
+                *option.flags, dest=option.dest, action="store_true", help=option.help
+            )
             continue
 
         def convert(text: str, option: Option = option) -> Any:
@@ -122,7 +121,9 @@ def _add(parser: argparse.ArgumentParser, options: Sequence[Option]) -> None:
             *option.flags,
             dest=option.dest,
             type=convert,
-            metavar=option.metavar if option.choices is None else "{" + ",".join(option.choices) + "}",
+            metavar=option.metavar
+            if option.choices is None
+            else "{" + ",".join(option.choices) + "}",
             action="append" if option.repeat else "store",
             default=list(option.default or ()) if option.repeat else option.default,
             help=option.help,

@@ -15,10 +15,10 @@ from ..mechanisms import Mode
 from .options import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
+    EXIT_LOST,
     EXIT_NO_MECHANISM,
     EXIT_OK,
     EXIT_USAGE,
-    EXIT_LOST,
     PROG,
 )
 from .say import err, error, out, printable
@@ -204,8 +204,8 @@ def _hold(args: Any, command: list[str]) -> int:
         session.stop()
         if child is not None:
             status = child.finish()
-    for problem in session.problems:
-        error(problem)
+    for text in session.problems:
+        error(text)
     if human:
         elapsed = format_duration(time.monotonic() - started)
         out(f"{PROG}: released after {elapsed} ({ended})")
@@ -241,9 +241,8 @@ def _wait(session: Session, live: bool, started: float, until: str) -> Ended | N
     second meanwhile. Otherwise nothing wakes the process until the session ends."""
     if not live or session.remaining is None:
         return session.wait()
-    from .terminal import Line, progress_line
-
     from .say import stream
+    from .terminal import Line, progress_line
 
     line = Line(stream("stdout"))
     total = session.remaining

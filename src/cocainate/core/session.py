@@ -570,7 +570,8 @@ class _WallClockSource(Source):
     def when(self) -> float | None:
         if self._timer is None or self._timer.fileno() is not None:
             return None
-        return time.monotonic() + max(0.0, self._timer.timestamp - time.time())
+        left: float = self._timer.timestamp - time.time()
+        return time.monotonic() + max(0.0, left)
 
     def fire(self) -> bool:
         if self._timer is not None and self._timer.fired():
