@@ -25,6 +25,7 @@ from sway import Sway
 pytest.importorskip("pywayland")
 pytestmark = pytest.mark.skipif(not have("sway", "swayidle", "swaymsg"), reason="needs sway")
 
+
 @pytest.fixture(scope="module")
 def sway() -> Iterator[Sway]:
     s = Sway()

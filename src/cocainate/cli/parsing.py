@@ -28,7 +28,7 @@ from .say import error
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
 _BY_FLAG = {flag: option for option in OPTIONS for flag in option.flags}
 
@@ -39,34 +39,56 @@ def fast_parse(argv: Sequence[str]) -> SimpleNamespace | None:
     given: dict[str, str] = {}  # exclusive group -> the flag that took it
     rest = iter(argv)
     for arg in rest:
-        if arg.startswith("--") and "=" in arg:
-            flag, _, text = arg.partition("=")
-            option = _BY_FLAG.get(flag)
-            if option is None or not option.takes_value:
-                return None
-        else:
-            option = _BY_FLAG.get(arg)
+        for option, text in _split(arg, rest):
             if option is None:
                 return None
-            if option.takes_value:
-                text = next(rest, "-")
-                if text.startswith("-"):
-                    return None  # a missing value, or one argparse reads differently
-        exclusive = option.exclusive
-        if exclusive is not None and given.setdefault(exclusive, option.dest) != option.dest:
-            return None
-        if not option.takes_value:
-            found[option.dest] = True
-            continue
-        try:
-            value = option.value(text)
-        except UsageError:
-            return None
-        if option.repeat:
-            found[option.dest].append(value)
-        else:
-            found[option.dest] = value
+            exclusive = option.exclusive
+            if exclusive is not None and given.setdefault(exclusive, option.dest) != option.dest:
+                return None
+            if text is None:
+                found[option.dest] = True
+                continue
+            try:
+                value = option.value(text)
+            except UsageError:
+                return None
+            if option.repeat:
+                found[option.dest].append(value)
+            else:
+                found[option.dest] = value
     return SimpleNamespace(**found)
+
+
+def _split(arg: str, rest: Iterator[str]) -> list[tuple[Option | None, str | None]]:
+    """The options in ``arg`` (a flag, ``--flag=value``, ``-dVALUE``, a cluster such as
+    ``-qd1h``), with their values (None for a flag); (None, None) for what is not ours."""
+    if "=" in arg and arg.startswith("-"):
+        flag, _, text = arg.partition("=")
+        option = _BY_FLAG.get(flag)
+        if option is not None and option.takes_value:
+            return [(option, text) if text != "--" else (None, None)]
+        if arg.startswith("--"):
+            return [(None, None)]
+    option = _BY_FLAG.get(arg)
+    if option is not None:
+        if not option.takes_value:
+            return [(option, None)]
+        following = next(rest, None)
+        if following is None or not _is_value(following):
+            return [(None, None)]  # a missing value: argparse says so
+        return [(option, following)]
+    if arg.startswith("--") or not arg.startswith("-") or len(arg) < 3:
+        return [(None, None)]
+    out: list[tuple[Option | None, str | None]] = []
+    for at in range(1, len(arg)):  # a cluster of short options, as argparse reads it
+        option = _BY_FLAG.get("-" + arg[at])
+        if option is None:
+            return [(None, None)]
+        if option.takes_value:
+            text = arg[at + 1 :]
+            return [*out, (option, text) if text != "--" else (None, None)]
+        out.append((option, None))
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,11 +186,22 @@ def _formatter() -> Any:
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     """Parse ``argv``; on bad usage print one line and exit with status 2."""
     parser = build_parser()
+    for arg in argv:
+        flag, equals, text = arg.partition("=")
+        if equals and text == "--" and flag in _BY_FLAG:
+            parser.error(f"argument {flag}: '--' cannot be its value")
     args = parser.parse_args(_attach_values(argv))
     for option in OPTIONS:  # options a subcommand does not take are absent: give defaults
         if not hasattr(args, option.dest):
             setattr(args, option.dest, defaults()[option.dest])
     return args
+
+
+def _is_value(text: str) -> bool:
+    """Whether ``text``, after an option that takes a value, is that value: anything but
+    another option (``--reason -x`` gives the reason "-x"; ``-d -q`` lacks a duration) or
+    "--", which argparse drops from values (so it is refused as one, both ways)."""
+    return text not in _BY_FLAG and text not in ("-h", "--help", "--")
 
 
 def _attach_values(argv: Sequence[str]) -> list[str]:
@@ -182,7 +215,7 @@ def _attach_values(argv: Sequence[str]) -> list[str]:
             value = next(rest, None)
             if value is None:
                 out.append(arg)
-            elif value.startswith("-") and value not in _BY_FLAG and value not in ("-h", "--help"):
+            elif value.startswith("-") and _is_value(value):
                 out.append(f"{arg}={value}")
             else:
                 out += [arg, value]

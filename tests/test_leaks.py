@@ -1,0 +1,81 @@
+"""The seed's own bug, and its kin: a session stopped early must leave nothing behind, with
+every kind of source (a duration, a watched PID, an ``until`` time) and every Linux
+mechanism held: no timer, pidfd, timerfd, pipe, bus or display connection, thread, memory,
+or inhibit."""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import threading
+import time
+import tracemalloc
+from collections.abc import Iterator
+
+import pytest
+
+from buses import have, stop
+from cocainate import Session
+from conftest import Desktop
+
+EVERY = {"screensaver", "gnome-session", "power-management", "x11", "wayland", "logind"}
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.fixture(scope="module")
+def compositor() -> Iterator[object]:
+    if not have("sway"):
+        pytest.skip("needs sway for the Wayland mechanism")
+    pytest.importorskip("pywayland")
+    from sway import Sway
+
+    sway = Sway()
+    try:
+        yield sway
+    finally:
+        sway.close()
+
+
+def test_a_thousand_early_stopped_hour_long_sessions_leave_nothing(
+    bus_env: Desktop, x_display: str, compositor: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISPLAY", x_display)
+    monkeypatch.setenv("WAYLAND_DISPLAY", compositor.display)  # type: ignore[attr-defined]
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(compositor.runtime))  # type: ignore[attr-defined]
+    child = subprocess.Popen(["sleep", "600"])
+    until = time.time() + 3600
+
+    def one() -> None:
+        session = Session(duration=3600, pids=[child.pid], until=until).start()
+        assert set(session.holding) == EVERY
+        session.stop()
+
+    try:
+        for _ in range(20):  # warm caches and imports
+            one()
+        gc.collect()
+        threads, fds = threading.active_count(), open_fds()
+        tracemalloc.start()
+        try:
+            baseline = tracemalloc.take_snapshot()
+            for _ in range(1000):
+                one()
+            gc.collect()
+            grown = sum(
+                s.size_diff for s in tracemalloc.take_snapshot().compare_to(baseline, "filename")
+            )
+        finally:
+            tracemalloc.stop()
+    finally:
+        stop(child)  # type: ignore[arg-type]
+    assert threading.active_count() == threads
+    assert open_fds() == fds
+    assert grown < 64 * 1024, f"retained {grown} bytes after 1000 sessions"
+    assert bus_env.nothing_held()
+    assert len(bus_env.screensaver.calls("UnInhibit")) == 1020
+    views = compositor.views()  # type: ignore[attr-defined]
+    assert not [v for v in views if v.get("app_id") == "cocainate"]
