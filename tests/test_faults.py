@@ -196,6 +196,49 @@ def test_stdout_closed_and_broken_pipe_and_stdin_closed_and_no_term(bus_env: Des
     assert len(bus_env.screensaver.calls("UnInhibit")) == 3
 
 
+def full_pipe() -> tuple[int, int]:
+    """A pipe already full, which nobody will read."""
+    read, write = os.pipe()
+    os.set_blocking(write, False)
+    try:
+        while True:
+            os.write(write, b"x" * 65536)
+    except BlockingIOError:
+        pass
+    os.set_blocking(write, True)  # as a shell hands it over: blocking
+    return read, write
+
+
+@pytest.mark.parametrize("how", ["duration", "signal"])
+def test_output_nobody_reads_never_delays_the_session(bus_env: Desktop, how: str) -> None:
+    """stdout and stderr are full pipes: the session still holds, ends on time (its duration
+    or SIGTERM) and releases on time; the lines it could not write are dropped."""
+    read_out, write_out = full_pipe()
+    read_err, write_err = full_pipe()
+    try:
+        args = ["-v", "-d", "500ms"] if how == "duration" else ["-v"]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cocainate", *args],
+            env=bus_env.env,
+            stdout=write_out,
+            stderr=write_err,
+        )
+        wait_until(lambda: bus_env.screensaver.inhibitors(), 10, "the session to hold")
+        (_, began, _, _) = bus_env.screensaver.calls("Inhibit")[-1]
+        if how == "signal":
+            process.send_signal(signal.SIGTERM)
+            began = time.time()
+        else:
+            began += 0.5
+        assert process.wait(timeout=10) == 0
+        (_, released, _, _) = bus_env.screensaver.calls("UnInhibit")[-1]
+        assert released - began < 0.3, f"released {released - began:.3f} s late"
+        assert bus_env.nothing_held()
+    finally:
+        for fd in (read_out, write_out, read_err, write_err):
+            os.close(fd)
+
+
 # -- signals at bad moments -----------------------------------------------------------------
 
 
