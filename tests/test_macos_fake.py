@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 import cocainate
-from cocainate import EndReason, ProcessNotFoundError, _iokit, mechanisms
+from cocainate import EndReason, ProcessNotFoundError, mechanisms
+from cocainate.bindings import iokit as _iokit
 
 
 class FakeIOKit:

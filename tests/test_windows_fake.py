@@ -1,5 +1,5 @@
 """The Windows backend (power requests, process handles, WaitForMultipleObjects, console
-control) against a fake of the kernel32 call layer (cocainate._win32.Kernel32): Windows
+control) against a fake of the kernel32 call layer (cocainate.bindings.win32.Kernel32): Windows
 cannot run here. The fake keeps real waiting semantics (a wait blocks until a handle is
 signalled or the timeout passes), so the session's logic runs as it would on Windows; the
 workflow in .github/workflows runs the real calls on windows-latest."""
@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator, Sequence
 import pytest
 
 import cocainate
-from cocainate import EndReason, ProcessNotFoundError, _waiting, _win32, mechanisms
+from cocainate import EndReason, ProcessNotFoundError, mechanisms
+from cocainate.bindings import waiting, win32
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the real calls run here")
 
@@ -50,6 +51,10 @@ class FakeKernel32:
         with self._cond:
             self.signalled.add(event)
             self._cond.notify_all()
+
+    def reset_event(self, event: int) -> None:
+        with self._cond:
+            self.signalled.discard(event)
 
     def wait_any(self, handles: Sequence[int], ms: int | None) -> int | None:
         assert all(h in self.open for h in handles)
@@ -96,9 +101,9 @@ class FakeKernel32:
 @pytest.fixture
 def k32(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeKernel32]:
     fake = FakeKernel32()
-    monkeypatch.setattr(_win32, "_kernel32", fake)
+    monkeypatch.setattr(win32, "_kernel32", fake)
     monkeypatch.setattr(mechanisms, "platform_key", lambda platform=None: "win32")
-    monkeypatch.setattr(_waiting, "make_waiter", lambda: _waiting.WindowsWaiter(fake))
+    monkeypatch.setattr(waiting, "WINDOWS", True)
     yield fake
     assert fake.open == set(), "a handle was left open"
     assert fake.handler is None, "the console handler was left installed"
@@ -172,9 +177,9 @@ def test_a_missing_process_holds_nothing(k32: FakeKernel32) -> None:
 @pytest.mark.parametrize(
     ("event", "signum"),
     [
-        (_win32.CTRL_C_EVENT, signal.SIGINT),
-        (_win32.CTRL_BREAK_EVENT, None),
-        (_win32.CTRL_CLOSE_EVENT, signal.SIGTERM),
+        (win32.CTRL_C_EVENT, signal.SIGINT),
+        (win32.CTRL_BREAK_EVENT, None),
+        (win32.CTRL_CLOSE_EVENT, signal.SIGTERM),
     ],
 )
 def test_console_events_end_a_signal_handling_session(
@@ -198,7 +203,7 @@ def test_ctrl_c_without_signal_handling_is_keyboard_interrupt(k32: FakeKernel32)
     session = cocainate.Session().start()
     handler = k32.handler
     assert handler is not None
-    threading.Timer(0.05, handler, (_win32.CTRL_C_EVENT,)).start()
+    threading.Timer(0.05, handler, (win32.CTRL_C_EVENT,)).start()
     with pytest.raises(KeyboardInterrupt):
         session.wait()
         time.sleep(1)  # the interrupt lands at the next bytecode if not inside wait

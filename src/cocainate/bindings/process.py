@@ -44,7 +44,9 @@ class _Handle:
 
 def open_process(pid: int) -> Any:
     """Return a watch on process ``pid``; raise ProcessNotFoundError if there is none."""
-    if os.name == "nt":
+    from . import waiting
+
+    if waiting.WINDOWS:
         return _Handle(pid)
     if hasattr(os, "pidfd_open"):
         return _PidFd(_pidfd(pid))

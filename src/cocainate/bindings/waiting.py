@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 READ, WRITE = 0x001, 0x004  # POLLIN and POLLOUT's values on every POSIX system we run on
 MAX_WAIT_MS = 2**31 - 1  # poll() and WaitForMultipleObjects take 32-bit milliseconds
 WINDOWS = sys.platform == "win32"
+"""Whether the Windows ways are used (tests of the Windows logic on Linux set it)."""
 
 
 class Flag:
@@ -68,7 +69,8 @@ class Waker:
 
         self._lock = _thread.allocate_lock()  # a write never meets a close
         self.final = False
-        if WINDOWS:
+        self._windows = WINDOWS
+        if self._windows:
             from .win32 import kernel32
 
             self._k32 = kernel32()
@@ -88,7 +90,7 @@ class Waker:
         try:
             if self.handle < 0:
                 return
-            if WINDOWS:
+            if self._windows:
                 self._k32.set_event(self.handle)
             else:
                 os.write(self._write, b"!")
@@ -102,8 +104,10 @@ class Waker:
         if self.final or self.handle < 0:
             return
         with self._lock:
-            if WINDOWS:
+            if self._windows:
                 self._k32.reset_event(self.handle)
+                if self.final:  # a final wake came meanwhile: stay set
+                    self._k32.set_event(self.handle)
                 return
             try:
                 while os.read(self._read, 512):
@@ -117,7 +121,7 @@ class Waker:
         with self._lock:
             if self.handle < 0:
                 return
-            if WINDOWS:
+            if self._windows:
                 self._k32.close_handle(self.handle)
             else:
                 os.close(self._read)
@@ -132,7 +136,7 @@ def sleep(
     ``timeout`` seconds pass; return the ready ones with their events. ``extra``: one
     more handle (Windows), for a caller's own cancellation."""
     ms = milliseconds(timeout)
-    if WINDOWS:
+    if sys.modules[__name__].WINDOWS:
         from .win32 import kernel32
 
         handles = [w for w, _ in waitables]

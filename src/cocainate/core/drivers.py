@@ -62,10 +62,10 @@ class _Sleeper:
     def __init__(self) -> None:
         self._poller: Poller | None = None
         self._cancel: int | None = None
-        if sys.platform != "win32":
-            from ..bindings.waiting import Poller
+        from ..bindings import waiting
 
-            self._poller = Poller()
+        if not waiting.WINDOWS:
+            self._poller = waiting.Poller()
 
     async def sleep(self, wakeup: Wakeup) -> dict[int, int]:
         if self._poller is None:

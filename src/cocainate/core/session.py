@@ -219,6 +219,7 @@ class Session:
         return self
 
     def _open(self) -> None:
+        from ..bindings import waiting
         from ..bindings.waiting import Waker
         from .holdings import Holdings
         from .reactor import Reactor
@@ -228,7 +229,7 @@ class Session:
         self._reactor = reactor = Reactor()
         self._waker = waker = Waker()
         reactor.add(_WakeSource(waker))
-        if self.handle_signals or os.name == "nt":
+        if self.handle_signals or waiting.WINDOWS:
             self._signals = Signals(
                 self._on_signal, self._is_released, self._wait_released, self.handle_signals
             )

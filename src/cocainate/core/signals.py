@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import SessionError
@@ -69,7 +68,9 @@ class Signals:
                     raise SessionError(
                         "signals can be handled only by a session started in the main thread"
                     ) from None
-        if sys.platform == "win32":
+        from ..bindings import waiting
+
+        if waiting.WINDOWS:
             from ..bindings.win32 import kernel32
 
             self._remove_console = kernel32().console_handler(self._console)
