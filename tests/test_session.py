@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import signal
 import subprocess
 import threading
 import time
-import tracemalloc
 from datetime import timedelta
 
 import pytest
@@ -207,5 +205,3 @@ def test_methods_choose_the_mechanisms(bus_env: Desktop) -> None:
     with Session(methods=["logind"]) as session:
         assert [a.name for a in session.acquired] == ["logind"]
         assert bus_env.screensaver.inhibitors() == []
-
-

@@ -24,9 +24,7 @@ if TYPE_CHECKING:
 
 
 async def wait_async(session: Session) -> Ended:
-    from .session import State
-
-    if session._state is State.NEW or session._flags is None:
+    if session.state == "new" or session._flags is None:
         raise SessionError("start the session before waiting for it")
     library = _running_library()
     sleeper = _Trio() if library == "trio" else _Asyncio()
