@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from .errors import UsageError
 
 _NANOSECONDS = {
@@ -18,7 +16,26 @@ _NANOSECONDS = {
 }
 # Go's durations are int64 nanoseconds: about 292 years.
 MAX_NANOSECONDS = 2**63 - 1
-_TERM = re.compile(r"(\d*)(?:\.(\d*))?([^\d.]*)")
+
+
+def _term(text: str, at: int) -> tuple[str, str | None, str, int]:
+    """One term from ``at``: digits, an optional "." and digits, then the unit (what is
+    neither a digit nor a "."); and where it ends. A scanner rather than a regular
+    expression, whose compilation would cost start-up."""
+    end = len(text)
+    i = at
+    while i < end and text[i].isdecimal():
+        i += 1
+    whole, fraction = text[at:i], None
+    if i < end and text[i] == ".":
+        j = i + 1
+        while j < end and text[j].isdecimal():
+            j += 1
+        fraction, i = text[i + 1 : j], j
+    k = i
+    while k < end and text[k] != "." and not text[k].isdecimal():
+        k += 1
+    return whole, fraction, text[i:k], k
 
 
 def parse_duration(text: str) -> float:
@@ -44,16 +61,14 @@ def nanoseconds(text: str) -> int:
     total = 0
     position = 0
     while position < len(text):
-        match = _TERM.match(text, position)
-        assert match is not None  # the pattern matches the empty string
-        whole, fraction, unit = match.groups()
+        whole, fraction, unit, end = _term(text, position)
         if not whole and not fraction:
             raise UsageError(
                 f"invalid duration {original!r}: expected a number at {text[position:]!r}"
             )
         if not unit:
             raise UsageError(
-                f"invalid duration {original!r}: missing unit after {match.group(0)!r}"
+                f"invalid duration {original!r}: missing unit after {text[position:end]!r}"
                 " (use ns, us, ms, s, m or h)"
             )
         scale = _NANOSECONDS.get(unit)
@@ -66,7 +81,7 @@ def nanoseconds(text: str) -> int:
         total += int(whole or "0") * scale + int(digits or "0") * scale // 10 ** len(digits)
         if total > MAX_NANOSECONDS:
             raise UsageError(f"invalid duration {original!r}: longer than Go's limit of ~292 years")
-        position = match.end()
+        position = end
     return total
 
 
@@ -95,6 +110,8 @@ def parse_until(text: str, now: float | None = None) -> tuple[float, bool]:
     from datetime import datetime, timedelta
 
     now = _time.time() if now is None else now
+    import re
+
     clock = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", text)
     if clock:
         hour, minute, second = (int(g or 0) for g in clock.groups())

@@ -7,7 +7,7 @@ is checked by the one function its option names, so they cannot disagree.
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable
 
 from ..errors import UsageError
 
@@ -50,17 +50,48 @@ def check_until(text: str) -> str:
     return text
 
 
-class Option(NamedTuple):
-    flags: tuple[str, ...]
-    dest: str
-    help: str
-    metavar: str | None = None  # None: a flag, which takes no value
-    check: Callable[[str], Any] | None = None  # turns the text into the value, or raises
-    choices: tuple[str, ...] | None = None
-    repeat: bool = False  # may be given more than once; the value is a list
-    default: Any = None
-    exclusive: str | None = None  # options sharing this name exclude each other
-    complete: str | None = None  # what a shell completes: "pid", "method", "choices"
+class Option:
+    """One option. (A plain class: a NamedTuple's creation costs start-up.)"""
+
+    __slots__ = (
+        "check",
+        "choices",
+        "complete",
+        "default",
+        "dest",
+        "exclusive",
+        "flags",
+        "help",
+        "metavar",
+        "repeat",
+    )
+
+    def __init__(
+        self,
+        flags: tuple[str, ...],
+        dest: str,
+        help: str,
+        metavar: str | None = None,
+        check: Callable[[str], Any] | None = None,
+        choices: tuple[str, ...] | None = None,
+        repeat: bool = False,
+        default: Any = None,
+        exclusive: str | None = None,
+        complete: str | None = None,
+    ) -> None:
+        self.flags = flags
+        self.dest = dest
+        self.help = help
+        self.metavar = metavar  # None: a flag, which takes no value
+        self.check = check  # turns the text into the value, or raises UsageError
+        self.choices = choices
+        self.repeat = repeat  # may be given more than once; the value is a list
+        self.default = default
+        self.exclusive = exclusive  # options sharing this name exclude each other
+        self.complete = complete  # what a shell completes: "pid", "method", "choices"
+
+    def __repr__(self) -> str:
+        return f"Option({self.flags[-1]})"
 
     @property
     def takes_value(self) -> bool:
@@ -75,10 +106,11 @@ class Option(NamedTuple):
         return self.check(text) if self.check is not None else text
 
 
-class Subcommand(NamedTuple):
-    name: str
-    help: str
-    options: tuple[Option, ...] = ()
+class Subcommand:
+    __slots__ = ("help", "name", "options")
+
+    def __init__(self, name: str, help: str, options: tuple[Option, ...] = ()) -> None:
+        self.name, self.help, self.options = name, help, options
 
 
 MODES = ("display", "system")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import _thread
 import time
-from typing import TYPE_CHECKING, Callable, NamedTuple
+from typing import TYPE_CHECKING, Callable
 
 from ..bindings.waiting import READ
 
@@ -63,12 +63,17 @@ class Timer(Source):
         return True
 
 
-class Wakeup(NamedTuple):
+class Wakeup:
     """What to sleep on, and for how long (None: until something happens)."""
 
-    waitables: list[tuple[int, int]]
-    timeout: float | None
-    sources: dict[int, Source]  # this snapshot's waitable -> source, for dispatch
+    __slots__ = ("sources", "timeout", "waitables")
+
+    def __init__(
+        self, waitables: list[tuple[int, int]], timeout: float | None, sources: dict[int, Source]
+    ) -> None:
+        self.waitables = waitables
+        self.timeout = timeout
+        self.sources = sources  # this snapshot's waitable -> source, for dispatch
 
 
 class Reactor:

@@ -13,7 +13,6 @@ are queued and delivered once the locks are released.
 from __future__ import annotations
 
 import _thread
-import enum
 import os
 import time
 from typing import TYPE_CHECKING, Any, overload
@@ -42,7 +41,9 @@ RELEASE_WAIT = 10.0
 is bounded (1-2 s), so this is never reached unless something is very wrong."""
 
 
-class State(str, enum.Enum):
+class State:
+    """The session's states. (Strings, not an enum: an enum's creation costs start-up.)"""
+
     NEW = "new"
     STARTING = "starting"
     HOLDING = "holding"
@@ -103,7 +104,7 @@ class Session:
 
         self.problems: list[str] = []
         """Problems met while holding or releasing (the release still completed)."""
-        self._state = State.NEW
+        self._state: str = State.NEW
         self._lock = _thread.allocate_lock()  # guards _state and the event queue only
         self._end: Ended | None = None
         self._events: list[Event] = []
@@ -126,7 +127,7 @@ class Session:
     @property
     def state(self) -> str:
         """``"new"``, ``"starting"``, ``"holding"``, ``"releasing"`` or ``"released"``."""
-        return self._state.value
+        return self._state
 
     @property
     def attempts(self) -> tuple[Attempt, ...]:
@@ -141,14 +142,14 @@ class Session:
     @property
     def holding(self) -> tuple[str, ...]:
         """The mechanisms holding now: none unless the session is holding, and none lost."""
-        if self._state is not State.HOLDING or self._holdings is None:
+        if self._state != State.HOLDING or self._holdings is None:
             return ()
         return self._holdings.holding
 
     @property
     def active(self) -> bool:
         """True from a successful start until the release begins."""
-        return self._state is State.HOLDING
+        return self._state == State.HOLDING
 
     @property
     def ended(self) -> Ended | None:
@@ -169,11 +170,11 @@ class Session:
 
     def __repr__(self) -> str:
         holding = ", ".join(self.holding) or "nothing"
-        return f"<Session {self._state.value} mode={self.mode.value} holding {holding}>"
+        return f"<Session {self._state} mode={self.mode.value} holding {holding}>"
 
     # -- the state machine -----------------------------------------------------------
 
-    def _move(self, to: State) -> bool:
+    def _move(self, to: str) -> bool:
         """The one place the state changes: to ``to`` if that is allowed from here."""
         with self._lock:
             if to not in _NEXT[self._state]:
@@ -203,7 +204,7 @@ class Session:
             with self._lock:
                 if self._end is None:
                     self._state = State.HOLDING  # the STARTING -> HOLDING transition
-            if self._state is not State.HOLDING:
+            if self._state != State.HOLDING:
                 self._release()
                 raise SessionError(f"the session was stopped while starting ({self._end})")
             assert self._holdings is not None and self._deadline is not None
@@ -214,7 +215,7 @@ class Session:
             self._leave()
             self._flags[0].set()
         self._settle()
-        if self._state is not State.HOLDING:
+        if self._state != State.HOLDING:
             raise SessionError(f"the session was stopped while starting ({self._end})")
         return self
 
@@ -260,7 +261,7 @@ class Session:
         then ends when every watched process has exited. A PID already watched changes
         nothing."""
         (pid,) = pids_of([pid])
-        if self._state is not State.HOLDING or self._reactor is None:
+        if self._state != State.HOLDING or self._reactor is None:
             raise SessionError("processes can be added only to a holding session")
         if pid in self.pids:
             return
@@ -297,7 +298,7 @@ class Session:
         With ``timeout`` (seconds), return None if the session is still going by then.
         An exception raised while waiting (KeyboardInterrupt...) ends the session first.
         """
-        if self._state is State.NEW or self._flags is None:
+        if self._state == State.NEW or self._flags is None:
             raise SessionError("start the session before waiting for it")
         self._flags[0].wait()
         from ..bindings.waiting import sleep
@@ -306,7 +307,7 @@ class Session:
         self._enter()
         try:
             looked = False
-            while self._state is not State.RELEASED:
+            while self._state != State.RELEASED:
                 if self._end is not None or os.getpid() != self._pid:
                     self._release()
                     break
@@ -357,7 +358,7 @@ class Session:
         self._request_end(Ended(EndReason.STOPPED))
         if _thread.get_ident() in self._busy:
             return
-        if self._state is State.NEW:
+        if self._state == State.NEW:
             self._move(State.RELEASED)
             return
         if self._flags is not None:
@@ -408,7 +409,7 @@ class Session:
             self._request_end(Ended(EndReason.PROCESS_EXIT, pid=pid))
 
     def _is_released(self) -> bool:
-        return self._state is State.RELEASED
+        return self._state == State.RELEASED
 
     def _wait_released(self, timeout: float) -> None:
         if self._flags is not None:
@@ -419,7 +420,7 @@ class Session:
         raises, and every call it makes is bounded."""
         with self._lock:
             state = self._state
-            if state is State.NEW:
+            if state == State.NEW:
                 self._state = State.RELEASED
                 return
             if state in (State.STARTING, State.HOLDING):
@@ -495,12 +496,12 @@ class Session:
         back if the release happened where it could not."""
         self._deliver()
         signals = self._signals
-        if signals is not None and self._state is State.RELEASED and signals.restore():
+        if signals is not None and self._state == State.RELEASED and signals.restore():
             self._signals = None
         err, self._interrupt = self._interrupt, None
         if err is None:
             return
-        if self._state is not State.RELEASED and _thread.get_ident() not in self._busy:
+        if self._state != State.RELEASED and _thread.get_ident() not in self._busy:
             self._release()
             self._deliver()
         raise err

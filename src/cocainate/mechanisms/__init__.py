@@ -94,11 +94,17 @@ class Attempt(NamedTuple):
     error: str | None = None
 
 
-class Entry(NamedTuple):
+class Entry:
     """A mechanism known on a platform, importable without loading it."""
 
-    name: str
-    target: str  # "module:Class", relative to this package
+    __slots__ = ("name", "target")
+
+    def __init__(self, name: str, target: str) -> None:
+        self.name = name
+        self.target = target  # "module:Class", relative to this package
+
+    def __repr__(self) -> str:
+        return f"Entry({self.name!r}, {self.target!r})"
 
     def load(self) -> type[Mechanism]:
         """Import the mechanism's module; a failure is a MechanismError saying so."""
