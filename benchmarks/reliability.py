@@ -1,5 +1,7 @@
-"""cocainate under fire: signals at random moments, services that restart or die, and
-random command lines; counts what stayed held (must be 0) and tracebacks (must be 0).
+"""cocainate under fire: signals at random moments and during a slow release, services
+that restart (once, or five times in a row), full pipes nobody reads, an X server that
+never answers, and random command lines; counts what stayed held (must be 0), tracebacks
+(must be 0) and runs that ended as documented (exit status, timing, one inhibit).
 
 Starts its own private buses and services, like benchmarks/run.py, and prints a table.
 
@@ -133,9 +135,134 @@ def restarts(rig: Rig, runs: int) -> dict[str, int]:
     return out
 
 
+def slow_release(rig: Rig, runs: int) -> dict[str, int]:
+    """SIGTERM, then SIGINT three times while the release waits for an UnInhibit that never
+    comes (1 s limit): the release must complete and the status stay 0."""
+    rig.screensaver.stop()
+    rig.screensaver = StandIn(rig.session, "screensaver", "--hang-release")
+    out = {"runs": 0, "injected": 0, "held": 0, "tracebacks": 0, "status": 0}
+    try:
+        for _ in range(runs):
+            rig.screensaver.reset()
+            process = subprocess.Popen(
+                [*COCAINATE, "--method", "screensaver"],
+                env=rig.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            wait_until(rig.screensaver.inhibitors, 10)
+            process.send_signal(signal.SIGTERM)
+            wait_until(lambda: rig.screensaver.calls("UnInhibit"), 10)
+            for _ in range(3):
+                process.send_signal(signal.SIGINT)
+                out["injected"] += 1
+            _, err = process.communicate(timeout=30)
+            out["runs"] += 1
+            out["status"] += process.returncode == 0
+            count(out, err)
+            out["held"] += settle(rig)
+    finally:
+        rig.screensaver.stop()
+        rig.screensaver = StandIn(rig.session, "screensaver")
+    return out
+
+
+def full_pipe() -> tuple[int, int]:
+    read, write = os.pipe()
+    os.set_blocking(write, False)
+    try:
+        while True:
+            os.write(write, b"x" * 65536)
+    except BlockingIOError:
+        pass
+    os.set_blocking(write, True)
+    return read, write
+
+
+def full_pipes(rig: Rig, runs: int) -> dict[str, int]:
+    """stdout and stderr full pipes that nobody reads: -d 300ms must still end the session
+    and release within 0.3 s of its time."""
+    out = {"runs": 0, "injected": 0, "held": 0, "tracebacks": 0, "status": 0}
+    for _ in range(runs):
+        read_out, write_out = full_pipe()
+        read_err, write_err = full_pipe()
+        rig.screensaver.reset()
+        try:
+            process = subprocess.Popen(
+                [*COCAINATE, "-v", "-d", "300ms"], env=rig.env, stdout=write_out, stderr=write_err
+            )
+            process.wait(timeout=30)
+            inhibit = rig.screensaver.calls("Inhibit")[-1][1]
+            released = rig.screensaver.calls("UnInhibit")[-1][1]
+        finally:
+            for fd in (read_out, write_out, read_err, write_err):
+                os.close(fd)
+        out["runs"] += 1
+        out["injected"] += 2
+        out["status"] += process.returncode == 0 and released - inhibit - 0.3 < 0.3
+        out["held"] += settle(rig)
+    return out
+
+
+def frozen_x(rig: Rig, runs: int) -> dict[str, int]:
+    """An X server that accepts and never answers: x11 must fail alone (2 s), the D-Bus
+    mechanisms hold, and -d 100ms ends the session."""
+    from xserver import FakeXServer
+
+    server = FakeXServer(Path(tempfile.mkdtemp(prefix="cocainate-x-")), answer=False)
+    out = {"runs": 0, "injected": 0, "held": 0, "tracebacks": 0, "status": 0}
+    try:
+        for _ in range(runs):
+            result = subprocess.run(
+                [*COCAINATE, "-v", "-d", "100ms"],
+                env=dict(rig.env, DISPLAY=server.display),
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+            out["runs"] += 1
+            out["injected"] += 1
+            out["status"] += result.returncode == 0 and "x11 [X11 MIT-SCREEN-SAVER]: not held" in (
+                result.stderr
+            )
+            count(out, result.stderr)
+            out["held"] += settle(rig)
+    finally:
+        server.close()
+    return out
+
+
+def restart_storm(rig: Rig, runs: int) -> dict[str, int]:
+    """The screensaver restarts five times in a row while held: exactly one inhibit must
+    end up on the instance that runs last, and one UnInhibit reach it at the end."""
+    out = {"runs": 0, "injected": 0, "held": 0, "tracebacks": 0, "status": 0}
+    for _ in range(runs):
+        process = subprocess.Popen(
+            [*COCAINATE, "-q"], env=rig.env, stderr=subprocess.PIPE, text=True
+        )
+        wait_until(lambda: rig.screensaver.inhibitors(), 10)
+        for _ in range(5):
+            rig.screensaver.stop()
+            rig.screensaver = StandIn(rig.session, "screensaver")
+            out["injected"] += 1
+        try:
+            wait_until(rig.screensaver.inhibitors, 2.0)
+        except AssertionError:
+            pass
+        one = len(rig.screensaver.calls("Inhibit")) == 1
+        process.terminate()
+        _, err = process.communicate(timeout=30)
+        out["runs"] += 1
+        out["status"] += one and len(rig.screensaver.calls("UnInhibit")) == 1
+        count(out, err)
+        out["held"] += settle(rig)
+    return out
+
+
 def fuzz(rig: Rig, runs: int, rng: random.Random) -> dict[str, int]:
     """Random command lines, in one process; each ends at once (-d 1ms comes last)."""
-    from cocainate import cli
+    from cocainate.cli import run as cli
 
     os.environ.update(
         DBUS_SESSION_BUS_ADDRESS=rig.session.address, DBUS_SYSTEM_BUS_ADDRESS=rig.system.address
@@ -202,6 +329,10 @@ def main() -> None:
             ("bursts of 5 signals (INT, TERM, QUIT, HUP)", bursts(rig, args.runs, rng)),
             ("the screensaver service restarts while held", restarts(rig, args.runs)),
             ("random command lines, in-process", fuzz(rig, args.runs * 50, rng)),
+            ("SIGINT three times during a release that waits 1 s", slow_release(rig, args.runs)),
+            ("stdout and stderr full pipes nobody reads, -d 300ms", full_pipes(rig, args.runs)),
+            ("an X server that accepts and never answers", frozen_x(rig, max(1, args.runs // 4))),
+            ("the screensaver restarts 5 times in a row while held", restart_storm(rig, args.runs)),
         ]
     finally:
         rig.close()
@@ -209,14 +340,15 @@ def main() -> None:
     print()
     print(
         "| campaign | runs | faults, signals or inputs | held after | tracebacks in cocainate"
-        " | tracebacks in the interpreter's start-up | healed |"
+        " | tracebacks in the interpreter's start-up | healed | as documented |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, r in rows:
         healed = f"{r['healed']}/{r['injected']} within 1 s" if "healed" in r else "-"
+        status = f"{r['status']}/{r['runs']}" if "status" in r else "-"
         print(
             f"| {name} | {r['runs']} | {r['injected']} | {r['held']} | {r['tracebacks']}"
-            f" | {r.get('startup', 0)} | {healed} |"
+            f" | {r.get('startup', 0)} | {healed} | {status} |"
         )
     for err in SEEN:
         print("\n" + err)

@@ -208,3 +208,21 @@ def test_ctrl_c_without_signal_handling_is_keyboard_interrupt(k32: FakeKernel32)
         session.wait()
         time.sleep(1)  # the interrupt lands at the next bytecode if not inside wait
     assert cleared(k32)
+
+
+def test_cancelling_wait_async_returns_at_once(k32: FakeKernel32) -> None:
+    """On Windows the async wait sleeps on a worker thread; cancelling it must not wait for
+    the session: the worker's own cancellation event ends its sleep at once."""
+    import asyncio
+
+    async def main() -> float:
+        with cocainate.Session(duration=3600) as session:
+            task = asyncio.ensure_future(session.wait_async())
+            await asyncio.sleep(0.05)
+            begin = time.monotonic()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            return time.monotonic() - begin
+
+    assert asyncio.run(main()) < 0.5

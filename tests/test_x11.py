@@ -320,3 +320,18 @@ def test_only_x11_and_the_server_dies_exits_4(
     _, err = process.communicate(timeout=15)
     assert process.returncode == 4, err
     assert "lost x11" in err
+
+
+def test_methods_is_bounded_by_a_mute_x_server(fake_x: FakeXServer) -> None:
+    """``methods`` probes the X server too: one that never answers costs its 2 s limit."""
+    fake_x.answer = False
+    env = dict(os.environ, DISPLAY=fake_x.display, DBUS_SESSION_BUS_ADDRESS="unix:path=/none")
+    env.pop("WAYLAND_DISPLAY", None)
+    begin = time.monotonic()
+    result = run_cli("methods", env=env)
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - begin < 4.0
+    (line,) = [x for x in result.stdout.splitlines() if x.startswith("x11")]
+    assert line.endswith(
+        "not usable: the X server at " + fake_x.display + " did not answer within 2 s"
+    )
