@@ -261,40 +261,19 @@ def restart_storm(rig: Rig, runs: int) -> dict[str, int]:
 
 
 def fuzz(rig: Rig, runs: int, rng: random.Random) -> dict[str, int]:
-    """Random command lines, in one process; each ends at once (-d 1ms comes last)."""
+    """Random command lines from the option table's flags and subcommands and a few values,
+    in one process; each ends at once (-d 1ms comes last)."""
     from cocainate.cli import run as cli
 
     os.environ.update(
         DBUS_SESSION_BUS_ADDRESS=rig.session.address, DBUS_SYSTEM_BUS_ADDRESS=rig.system.address
     )
-    tokens = [
-        "-d",
-        "-p",
-        "-q",
-        "-v",
-        "--json",
-        "--mode",
-        "--reason",
-        "--method",
-        "version",
-        "methods",
-        "status",
-        "1h",
-        "-5s",
-        "abc",
-        "0",
-        "1",
-        "system",
-        "bright",
-        "logind",
-        "nope",
-        "\n",
-        "é",
-        "--x",
-        "",
-        "25:00",
-        "1e400h",
-    ]
+    from cocainate.cli.options import OPTIONS, SUBCOMMANDS
+
+    tokens = [flag for option in OPTIONS for flag in option.flags]
+    tokens += [sub.name for sub in SUBCOMMANDS]
+    tokens += ["1h", "-5s", "abc", "0", "1", "system", "bright", "logind", "nope"]
+    tokens += ["\n", "é", "--x", "", "25:00", "1e400h"]
     out = {"runs": 0, "injected": 0, "held": 0, "tracebacks": 0}
     for _ in range(runs):
         argv = [rng.choice(tokens) for _ in range(rng.randint(0, 6))] + ["-d", "1ms"]
