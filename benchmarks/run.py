@@ -122,10 +122,14 @@ def pid_exit_release(rig: Rig) -> float:
 
 
 def duration_release(rig: Rig, seconds: float = 0.5) -> float:
-    """How far past the requested duration UnInhibit arrives, counted from the first Inhibit."""
+    """How far past the requested duration UnInhibit arrives, counted from the Inhibit. The
+    duration counts from the moment the hold is in place, so only the screensaver is held
+    here: its Inhibit is that moment."""
     rig.screensaver.reset()
     process = subprocess.Popen(
-        [*COCAINATE, "-d", f"{int(seconds * 1000)}ms"], env=rig.env, stdin=subprocess.DEVNULL
+        [*COCAINATE, "--method", "screensaver", "-d", f"{int(seconds * 1000)}ms"],
+        env=rig.env,
+        stdin=subprocess.DEVNULL,
     )
     (acquired,) = wait_until(lambda: calls(rig, "Inhibit"), 10, "Inhibit")
     (released,) = wait_until(lambda: calls(rig, "UnInhibit"), 10, "UnInhibit")
