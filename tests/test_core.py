@@ -264,3 +264,36 @@ def test_wait_async_under_trio(bus_env: Desktop) -> None:
 
     assert trio.run(main) is EndReason.DURATION
     assert bus_env.nothing_held()
+
+
+def test_one_inhibit_object_shared_by_tasks_gives_each_its_own(bus_env: Desktop) -> None:
+    """Two tasks in one ``inhibit`` object: the one that entered first leaves first, and the
+    other's session must still hold (a shared stack would have released it instead)."""
+    shared = cocainate.inhibit(methods=["screensaver"])
+
+    async def main() -> None:
+        first_in, second_in, first_out = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        sessions: dict[str, Session] = {}
+
+        async def first() -> None:
+            async with shared as session:
+                sessions["first"] = session
+                first_in.set()
+                await second_in.wait()
+            assert session.state == "released"
+            first_out.set()
+
+        async def second() -> None:
+            await first_in.wait()
+            async with shared as session:
+                sessions["second"] = session
+                second_in.set()
+                await first_out.wait()
+                assert session.state == "holding"  # the first task's exit left it alone
+            assert session.state == "released"
+
+        await asyncio.gather(first(), second())
+        assert sessions["first"] is not sessions["second"]
+
+    asyncio.run(main())
+    assert bus_env.nothing_held()

@@ -50,11 +50,12 @@ def test_the_whole_cli_reaches_sessions_and_subcommands_and_holds_nothing_after(
     after, and most of them really hold or run a subcommand."""
     from collections import Counter
 
-    from argv import valid_argv
+    from argv import OTHERS, valid_argv
 
     outcomes: Counter[str] = Counter()
     commands = st.sampled_from(["version", "methods", "status"]).map(lambda c: [c])
     options = tuple(o for o in OPTIONS if o.dest != "duration")
+    others = tuple(o for o in OTHERS if not o.startswith("-d"))  # no duration but -d 1ms
 
     @settings(
         max_examples=400,
@@ -65,7 +66,7 @@ def test_the_whole_cli_reaches_sessions_and_subcommands_and_holds_nothing_after(
     @given(
         valid_argv(options)
         | st.tuples(valid_argv(options), commands).map(lambda lc: lc[0] + lc[1])
-        | argv(options)
+        | argv(options, others)
     )
     def one(generated: list[str]) -> None:
         line = ["-d", "1ms", *generated]

@@ -147,7 +147,12 @@ def _hold(args: Any, command: list[str]) -> int:
             handle_signals=not command,  # with a command, signals go to the command
             on_event=_json_event if args.json else _say_event,
         )
-        session.start()
+        try:
+            session.start()
+        finally:
+            import gc
+
+            gc.enable()  # paused by the entry point for start-up
         started = time.monotonic()
     except UsageError as problem:
         error(str(problem))
