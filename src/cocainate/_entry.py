@@ -7,11 +7,15 @@ The cyclic garbage collector is paused until the hold is in place (the CLI resum
 start-up allocates much and frees little, and collections of the growing heap during the
 imports cost several milliseconds before the first Inhibit."""
 
+paused_gc = False
+
 
 def main() -> int:
+    global paused_gc
     try:
         import gc
 
+        paused_gc = gc.isenabled()
         gc.disable()
         from .cli import main as run
     except KeyboardInterrupt:

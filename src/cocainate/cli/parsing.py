@@ -24,7 +24,6 @@ from .options import (
     Option,
     defaults,
 )
-from .say import error
 
 if TYPE_CHECKING:
     import argparse
@@ -97,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     class Parser(argparse.ArgumentParser):
         def error(self, message: str) -> NoReturn:
+            from .say import error
+
             error(f"{message} (see '{self.prog} --help')")
             sys.exit(EXIT_USAGE)
 

@@ -8,7 +8,6 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__, mechanisms
-from ..core.ending import EndReason
 from ..duration import format_duration, parse_until
 from ..errors import CocainateError, MechanismError, NoMechanismError, SessionError, UsageError
 from ..mechanisms import Mode
@@ -150,9 +149,7 @@ def _hold(args: Any, command: list[str]) -> int:
         try:
             session.start()
         finally:
-            import gc
-
-            gc.enable()  # paused by the entry point for start-up
+            _resume_gc()
         started = time.monotonic()
     except UsageError as problem:
         error(str(problem))
@@ -165,7 +162,7 @@ def _hold(args: Any, command: list[str]) -> int:
         return EXIT_NO_MECHANISM
     except SessionError as problem:
         ended = session.ended if session is not None else None
-        if ended is not None and ended.reason is EndReason.SIGNAL and ended.signal:
+        if ended is not None and ended.reason == "signal" and ended.signal:
             return 128 + ended.signal  # a signal during start-up: everything is let go
         error(str(problem))
         return EXIT_FAILURE
@@ -214,10 +211,20 @@ def _hold(args: Any, command: list[str]) -> int:
     if human:
         elapsed = format_duration(time.monotonic() - started)
         out(f"{PROG}: released after {elapsed} ({ended})")
-    if ended is not None and ended.reason is EndReason.LOST:
+    if ended is not None and ended.reason == "lost":
         error("nothing holds any more: every mechanism was lost and none came back")
         return status or EXIT_LOST
     return status
+
+
+def _resume_gc() -> None:
+    """Resume the garbage collector if the entry point paused it for start-up."""
+    entry: Any = sys.modules.get("cocainate._entry")
+    if entry is not None and entry.paused_gc:
+        import gc
+
+        gc.enable()
+        entry.paused_gc = False
 
 
 def _until_text(session: Session, tomorrow: bool) -> str:

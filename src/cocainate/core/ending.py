@@ -1,10 +1,8 @@
 """How a session ended."""
 
-from __future__ import annotations
-
 import enum
 import signal
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 
 class EndReason(str, enum.Enum):
@@ -22,8 +20,8 @@ class Ended(NamedTuple):
     """How a session ended: the reason, and the signal or process it names."""
 
     reason: EndReason
-    signal: int | None = None
-    pid: int | None = None
+    signal: Optional[int] = None  # real types, not strings: see mechanisms/__init__.py
+    pid: Optional[int] = None
 
     def __str__(self) -> str:
         if self.reason is EndReason.SIGNAL and self.signal is not None:

@@ -1,12 +1,8 @@
 """What a session reports as it goes: the same events the CLI prints with ``--json``."""
 
-from __future__ import annotations
+from typing import Any, NamedTuple, Optional
 
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-if TYPE_CHECKING:
-    from .ending import Ended
-
+from .ending import Ended
 
 KINDS = ("acquired", "lost", "reacquired", "ended", "released")
 
@@ -23,11 +19,11 @@ class Event(NamedTuple):
     kind: str
     time: float
     mechanisms: tuple[str, ...] = ()
-    ended: Ended | None = None
-    error: str | None = None
+    ended: Optional[Ended] = None  # real types, not strings: see mechanisms/__init__.py
+    error: Optional[str] = None
     problems: tuple[str, ...] = ()
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> "dict[str, Any]":
         """A JSON-ready dict: ``{"event": "acquired", "time": ..., "mechanisms": [...]}``."""
         out: dict[str, Any] = {"event": self.kind, "time": round(self.time, 6)}
         if self.mechanisms:

@@ -22,7 +22,6 @@ from ..errors import SessionError, UsageError
 from ..mechanisms import Attempt, Blocks, Mode
 from .arguments import DurationLike, default_reason, seconds, timestamp
 from .arguments import pids as pids_of
-from .ending import Ended, EndReason
 from .reactor import Source, Timer
 
 if TYPE_CHECKING:
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from ..bindings.waiting import Flag, Waker
+    from .ending import Ended
     from .events import Event
     from .holdings import Holdings
     from .reactor import Reactor, Wakeup
@@ -106,7 +106,8 @@ class Session:
         """Problems met while holding or releasing (the release still completed)."""
         self._state: str = State.NEW
         self._lock = _thread.allocate_lock()  # guards _state and the event queue only
-        self._end: Ended | None = None
+        self._why: tuple[str, int | None, int | None] | None = None  # why it ends, raw
+        self._end: Ended | None = None  # the same as an Ended, made when first asked for
         self._events: list[Event] = []
         self._delivering = False
         self._interrupt: BaseException | None = None  # a callback's, raised once released
@@ -154,6 +155,11 @@ class Session:
     @property
     def ended(self) -> Ended | None:
         """Why the session ended (or is ending), once it has."""
+        why = self._why
+        if why is not None and self._end is None:
+            from .ending import Ended, EndReason  # not before it is needed: start-up
+
+            self._end = Ended(EndReason(why[0]), why[1], why[2])
         return self._end
 
     @property
@@ -198,15 +204,15 @@ class Session:
             try:
                 self._open()
             except BaseException:
-                self._request_end(Ended(EndReason.STOPPED))
+                self._request_end("stopped")
                 self._release()
                 raise
             with self._lock:
-                if self._end is None:
+                if self._why is None:
                     self._state = State.HOLDING  # the STARTING -> HOLDING transition
             if self._state != State.HOLDING:
                 self._release()
-                raise SessionError(f"the session was stopped while starting ({self._end})")
+                raise SessionError(f"the session was stopped while starting ({self.ended})")
             assert self._holdings is not None and self._deadline is not None
             if self.duration is not None:  # counted from the moment the hold is in place
                 self._deadline.at = time.monotonic() + self.duration
@@ -216,7 +222,7 @@ class Session:
             self._flags[0].set()
         self._settle()
         if self._state != State.HOLDING:
-            raise SessionError(f"the session was stopped while starting ({self._end})")
+            raise SessionError(f"the session was stopped while starting ({self.ended})")
         return self
 
     def _open(self) -> None:
@@ -237,7 +243,7 @@ class Session:
             self._signals.install()
         for pid in self.pids:
             reactor.add(_ProcessSource(self, pid))
-        self._deadline = Timer(None, lambda: self._request_end(Ended(EndReason.DURATION)))
+        self._deadline = Timer(None, lambda: self._request_end("duration"))
         reactor.add(self._deadline)
         if self.until is not None:
             reactor.add(_WallClockSource(self))
@@ -249,9 +255,9 @@ class Session:
             self.mode,
             self.reason,
             self._emit,
-            lambda: self._request_end(Ended(EndReason.LOST)),
+            lambda: self._request_end("lost"),
         )
-        self._holdings.acquire(lambda: self._end is not None)
+        self._holdings.acquire(lambda: self._why is not None)
         self._holdings.attach(reactor)
 
     # -- adding to a running session ----------------------------------------------------
@@ -308,7 +314,7 @@ class Session:
         try:
             looked = False
             while self._state != State.RELEASED:
-                if self._end is not None or os.getpid() != self._pid:
+                if self._why is not None or os.getpid() != self._pid:
                     self._release()
                     break
                 assert self._reactor is not None
@@ -322,15 +328,16 @@ class Session:
                 looked = True
                 self._turn(wakeup, sleep(wakeup.waitables, limit))
         except BaseException:
-            self._request_end(Ended(EndReason.STOPPED))
+            self._request_end("stopped")
             self._release()
             raise
         finally:
             self._leave()
             self._settle()
         self._wait_released(RELEASE_WAIT)
-        assert self._end is not None
-        return self._end
+        ended = self.ended
+        assert ended is not None
+        return ended
 
     def _turn(self, wakeup: Wakeup, ready: dict[int, int]) -> None:
         """Dispatch what is ready, then run user code with no lock held."""
@@ -355,7 +362,7 @@ class Session:
         callback), it only asks: that call releases before it returns. Elsewhere it
         returns once the session is released.
         """
-        self._request_end(Ended(EndReason.STOPPED))
+        self._request_end("stopped")
         if _thread.get_ident() in self._busy:
             return
         if self._state == State.NEW:
@@ -386,12 +393,11 @@ class Session:
     ) -> None:
         self.stop()
 
-    def _request_end(self, ended: Ended) -> None:
-        """Record why the session ends (the first reason wins) and wake every sleeper.
-
-        Safe in a signal handler: it takes no lock that could block."""
-        if self._end is None:
-            self._end = ended
+    def _request_end(self, reason: str, signal: int | None = None, pid: int | None = None) -> None:
+        """Record why the session ends (an EndReason's value; the first reason wins) and
+        wake every sleeper. Safe in a signal handler: it takes no lock and imports nothing."""
+        if self._why is None:
+            self._why = (reason, signal, pid)
         if self._waker is not None:
             self._waker.wake(final=True)
         for wake in list(self._async_wakers):
@@ -399,14 +405,14 @@ class Session:
 
     def _on_signal(self, signum: int) -> None:
         if signum:
-            self._request_end(Ended(EndReason.SIGNAL, signal=signum))
+            self._request_end("signal", signal=signum)
         else:
-            self._request_end(Ended(EndReason.STOPPED))
+            self._request_end("stopped")
 
     def _process_exited(self, pid: int) -> None:
         self._exited.add(pid)
         if self._exited.issuperset(self.pids):
-            self._request_end(Ended(EndReason.PROCESS_EXIT, pid=pid))
+            self._request_end("process-exit", pid=pid)
 
     def _is_released(self) -> bool:
         return self._state == State.RELEASED
@@ -449,7 +455,7 @@ class Session:
             if self._signals is not None and self._signals.restore():
                 self._signals = None
         if self.acquired:  # it held something: say how it ended and that it let go
-            self._emit("ended", ended=self._end)
+            self._emit("ended", ended=self.ended)
             names = tuple(a.name for a in self.acquired)
             self._emit("released", names, problems=tuple(self.problems))
 
@@ -485,7 +491,7 @@ class Session:
                 except BaseException as err:  # KeyboardInterrupt, SystemExit: end first
                     if self._interrupt is None:
                         self._interrupt = err
-                    self._request_end(Ended(EndReason.STOPPED))
+                    self._request_end("stopped")
         finally:
             with self._lock:
                 self._delivering = False
@@ -577,7 +583,7 @@ class _WallClockSource(Source):
 
     def fire(self) -> bool:
         if self._timer is not None and self._timer.fired():
-            self._session._request_end(Ended(EndReason.UNTIL))
+            self._session._request_end("until")
         return True
 
     def close(self) -> None:

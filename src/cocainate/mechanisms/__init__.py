@@ -1,15 +1,17 @@
 """The contract every inhibit mechanism keeps, and the ordered list of them per platform.
 
+(No ``from __future__ import annotations`` here: a NamedTuple's string annotations are
+each compiled when the class is made, which costs start-up; the few annotations that
+Python 3.9 cannot evaluate are quoted.)
+
 Nothing here imports a mechanism's module: :func:`load` does, when a session or the
 ``methods`` command needs it, so ``import cocainate`` costs no D-Bus or ctypes code.
 """
 
-from __future__ import annotations
-
 import enum
 import importlib
 import sys
-from typing import TYPE_CHECKING, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, ClassVar, NamedTuple, Optional
 
 from ..errors import MechanismError, UsageError
 
@@ -51,14 +53,14 @@ class Mechanism:
     blocks: ClassVar[dict[Mode, frozenset[Blocks]]]
     """For each mode it serves, what it prevents; a mode missing here is not served."""
 
-    def __init__(self, resources: Resources) -> None:
+    def __init__(self, resources: "Resources") -> None:
         self.resources = resources
         self.problems: list[str] = []
         self.report: Callable[[str, str | None], None] = lambda kind, error: None
         """Set by the session: a mechanism calls it with "lost" (and why) when it stops
         holding, and with "reacquired" when it holds again."""
 
-    def probe(self) -> str | None:
+    def probe(self) -> "str | None":
         """Return ``None`` if this mechanism can be used here, else why not."""
         raise NotImplementedError
 
@@ -91,7 +93,7 @@ class Attempt(NamedTuple):
     title: str
     held: bool
     blocks: frozenset[Blocks] = frozenset()
-    error: str | None = None
+    error: Optional[str] = None
 
 
 class Entry:
@@ -106,7 +108,7 @@ class Entry:
     def __repr__(self) -> str:
         return f"Entry({self.name!r}, {self.target!r})"
 
-    def load(self) -> type[Mechanism]:
+    def load(self) -> "type[Mechanism]":
         """Import the mechanism's module; a failure is a MechanismError saying so."""
         module_name, _, class_name = self.target.partition(":")
         try:
@@ -134,19 +136,19 @@ _PLATFORMS: dict[str, tuple[Entry, ...]] = {
 }
 
 
-def platform_key(platform: str | None = None) -> str:
+def platform_key(platform: "str | None" = None) -> str:
     platform = platform or sys.platform
     if platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
         return "linux"
     return platform
 
 
-def entries(platform: str | None = None) -> tuple[Entry, ...]:
+def entries(platform: "str | None" = None) -> "tuple[Entry, ...]":
     """The mechanisms of ``platform`` (default: this one), in the order a session tries them."""
     return _PLATFORMS.get(platform_key(platform), ())
 
 
-def select(names: Sequence[str] | None, platform: str | None = None) -> tuple[Entry, ...]:
+def select(names: "Sequence[str] | None", platform: "str | None" = None) -> "tuple[Entry, ...]":
     """The entries to try: all of this platform's, or the ``names`` given, in that order."""
     known = entries(platform)
     if not names:
