@@ -216,6 +216,23 @@ def test_no_mechanism_is_exit_3_with_a_line_each(tmp_path: object) -> None:
         (["--method", "nope"], "unknown method 'nope'"),
         (["--frobnicate"], "unrecognized arguments: --frobnicate"),
         (["-q", "-v"], "not allowed with argument"),
+        # strict input: ASCII digits only, numbers of any length, dates out of range
+        (["-d", "\uff15s"], "invalid duration '\uff15s'"),
+        (["-p", "٣"], "invalid PID '٣': not a number"),
+        (["-p", " 5"], "invalid PID ' 5': not a number"),
+        (["-p", "+5"], "invalid PID '+5': not a number"),
+        (
+            ["--until", "\uff11\uff17:\uff13\uff10"],
+            "invalid time '\uff11\uff17:\uff13\uff10': use ASCII digits",
+        ),
+        (["-p", "1" * 40], "too large"),
+        (["-p", "4294967296"], "too large (at most 2147483647)"),
+        (["-d", "9" * 4400 + "s"], "longer than Go's limit"),
+        (["-d", "1." + "9" * 4400 + "s", "-p", "0"], "invalid PID '0'"),  # parsed, no traceback
+        (["--until", "0001-01-01T00:00"], "invalid time '0001-01-01T00:00'"),
+        (["-d", "1h-1m"], "a sign may only come first"),
+        (["-d", "5s", "methods"], "'methods' takes no --duration"),
+        (["-q", "status"], "'status' takes no --quiet"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(bus_env: Desktop, args: list[str], message: str) -> None:
@@ -241,9 +258,48 @@ def test_version(bus_env: Desktop) -> None:
 
     result = run_cli("version", env=bus_env.env)
     assert (result.returncode, result.stdout) == (0, f"cocainate {cocainate.__version__}\n")
+    dashed = run_cli("--version", env=bus_env.env)  # what people type first
+    assert (dashed.returncode, dashed.stdout) == (0, result.stdout)
     verbose = run_cli("version", "-v", env=bus_env.env).stdout
     assert "Python 3." in verbose
     assert "Mechanisms usable here: screensaver, gnome-session, power-management, logind" in verbose
+
+
+def test_a_reason_that_is_not_utf8_is_a_usage_error(bus_env: Desktop) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cocainate", "--reason", b"caf\xe9"],  # Latin-1 bytes
+        env=bus_env.env,
+        capture_output=True,
+        timeout=20,
+    )
+    assert result.returncode == 2
+    assert result.stderr == b"cocainate: the reason is not valid UTF-8 (bytes that are no text?)\n"
+    assert bus_env.nothing_held()
+
+
+def test_minus_zero_is_zero_as_in_go() -> None:
+    from cocainate.duration import nanoseconds
+
+    assert nanoseconds("-0") == nanoseconds("+0") == nanoseconds("-0s") == 0
+
+
+def test_a_session_cannot_wait_for_its_own_process() -> None:
+    import os
+
+    import cocainate
+
+    with pytest.raises(cocainate.UsageError, match="is this very process"):
+        cocainate.Session(pids=[os.getpid()])
+    with pytest.raises(cocainate.UsageError, match="NUL character, which D-Bus cannot carry"):
+        cocainate.Session(reason="a\0b")
+
+
+def test_the_release_line_names_the_command(bus_env: Desktop) -> None:
+    result = run_cli("--", "true", env=bus_env.env)
+    assert result.returncode == 0, result.stderr
+    start, release = result.stdout.splitlines()
+    assert "until true exits" in start
+    assert release.endswith("(true exited)"), release
 
 
 def test_methods_lists_each_with_why_not(bus_env: Desktop) -> None:

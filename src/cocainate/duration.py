@@ -24,16 +24,16 @@ def _term(text: str, at: int) -> tuple[str, str | None, str, int]:
     expression, whose compilation would cost start-up."""
     end = len(text)
     i = at
-    while i < end and text[i].isdecimal():
+    while i < end and "0" <= text[i] <= "9":  # ASCII digits only, as Go reads them
         i += 1
     whole, fraction = text[at:i], None
     if i < end and text[i] == ".":
         j = i + 1
-        while j < end and text[j].isdecimal():
+        while j < end and "0" <= text[j] <= "9":
             j += 1
         fraction, i = text[i + 1 : j], j
     k = i
-    while k < end and text[k] != "." and not text[k].isdecimal():
+    while k < end and text[k] != "." and not "0" <= text[k] <= "9":
         k += 1
     return whole, fraction, text[i:k], k
 
@@ -50,12 +50,11 @@ def parse_duration(text: str) -> float:
 def nanoseconds(text: str) -> int:
     """:func:`parse_duration`, exactly: whole nanoseconds, as Go counts them."""
     original = text
-    if text.startswith("-"):
-        raise UsageError(f"invalid duration {original!r}: it must not be negative")
-    if text.startswith("+"):
+    negative = text.startswith("-")
+    if text.startswith(("-", "+")):
         text = text[1:]
     if text == "0":
-        return 0
+        return 0  # "-0" and "+0" too, as in Go
     if not text:
         raise UsageError(f"invalid duration {original!r}: it is empty")
     total = 0
@@ -65,6 +64,11 @@ def nanoseconds(text: str) -> int:
         if not whole and not fraction:
             raise UsageError(
                 f"invalid duration {original!r}: expected a number at {text[position:]!r}"
+            )
+        if "-" in unit or "+" in unit:
+            raise UsageError(
+                f"invalid duration {original!r}: a sign may only come first, once"
+                " (durations cannot be subtracted)"
             )
         if not unit:
             raise UsageError(
@@ -76,12 +80,19 @@ def nanoseconds(text: str) -> int:
             raise UsageError(
                 f"invalid duration {original!r}: unknown unit {unit!r} (use ns, us, ms, s, m or h)"
             )
-        digits = fraction or ""
+        whole = whole.lstrip("0")
+        if len(whole) > 20:  # past int64 nanoseconds whatever the unit; int() of thousands
+            raise UsageError(  # of digits would refuse anyway
+                f"invalid duration {original!r}: longer than Go's limit of ~292 years"
+            )
+        digits = (fraction or "")[:100]  # beyond a nanosecond of an hour long before this
         # Exact integer arithmetic; Go truncates sub-nanosecond fractions too.
         total += int(whole or "0") * scale + int(digits or "0") * scale // 10 ** len(digits)
         if total > MAX_NANOSECONDS:
             raise UsageError(f"invalid duration {original!r}: longer than Go's limit of ~292 years")
         position = end
+    if negative and total:
+        raise UsageError(f"invalid duration {original!r}: it must not be negative")
     return total
 
 
@@ -112,7 +123,9 @@ def parse_until(text: str, now: float | None = None) -> tuple[float, bool]:
     now = _time.time() if now is None else now
     import re
 
-    clock = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", text)
+    if not text.isascii():
+        raise UsageError(f"invalid time {text!r}: use ASCII digits")
+    clock = re.fullmatch(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?", text)
     if clock:
         hour, minute, second = (int(g or 0) for g in clock.groups())
         if hour > 23 or minute > 59 or second > 59:
@@ -129,7 +142,10 @@ def parse_until(text: str, now: float | None = None) -> tuple[float, bool]:
         raise UsageError(
             f"invalid time {text!r}: use HH:MM, HH:MM:SS or an ISO 8601 date-time"
         ) from None
-    stamp = moment.timestamp()  # a naive date-time is local time
+    try:
+        stamp = moment.timestamp()  # a naive date-time is local time
+    except (OverflowError, ValueError, OSError):
+        raise UsageError(f"invalid time {text!r}: out of range") from None
     if stamp <= now:
         raise UsageError(f"invalid time {text!r}: it is in the past")
     return stamp, False

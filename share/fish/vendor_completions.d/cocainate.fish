@@ -12,6 +12,7 @@ complete -c cocainate -n 'not __fish_seen_subcommand_from version status methods
 complete -c cocainate -n 'not __fish_seen_subcommand_from version status methods' -l json -d 'print one JSON object per event on stdout (acquired, lost, reacquired, ended, released)'
 complete -c cocainate -n 'not __fish_seen_subcommand_from version status methods' -l mode -x -d 'display: the screen stays on (default); system: only the system stays awake'
 complete -c cocainate -n 'not __fish_seen_subcommand_from version status methods' -l reason -x -d 'the reason given to the services'
+complete -c cocainate -n 'not __fish_seen_subcommand_from version status methods' -l version -d 'print the version and exit (as \'cocainate version\')'
 complete -c cocainate -n 'not __fish_seen_subcommand_from version status methods' -l method -x -d 'use only this mechanism (repeatable); see \'cocainate methods\''
 complete -c cocainate -n '__fish_seen_subcommand_from version' -s h -l help -d 'show this help message and exit'
 complete -c cocainate -n '__fish_seen_subcommand_from version' -s v -l verbose -d 'also print Python, the platform and the mechanisms usable here'

@@ -28,6 +28,10 @@ EXIT_INTERRUPTED = 130
 """Interrupted before the session began (Ctrl-C during start-up)."""
 
 
+MAX_PID = 2**31 - 1
+"""The largest PID any system we run on hands out fits a signed 32-bit integer."""
+
+
 def check_duration(text: str) -> float:
     from ..duration import parse_duration
 
@@ -37,9 +41,13 @@ def check_duration(text: str) -> float:
 def check_pid(text: str) -> int:
     if not (text.isascii() and text.isdigit()):
         raise UsageError(f"invalid PID {text!r}: not a number")
+    if len(text.lstrip("0")) > 10:  # no int() of thousands of digits
+        raise UsageError(f"invalid PID {text[:20]!r}...: too large")
     pid = int(text)
     if pid <= 0:
         raise UsageError(f"invalid PID {text!r}: it must be positive")
+    if pid > MAX_PID:
+        raise UsageError(f"invalid PID {text!r}: too large (at most {MAX_PID})")
     return pid
 
 
@@ -163,6 +171,7 @@ OPTIONS: tuple[Option, ...] = (
         complete="choices",
     ),
     Option(("--reason",), "reason", "the reason given to the services", metavar="TEXT"),
+    Option(("--version",), "version", "print the version and exit (as 'cocainate version')"),
     Option(
         ("--method",),
         "method",

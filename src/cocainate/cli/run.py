@@ -59,7 +59,12 @@ def _main(argv: Sequence[str] | None) -> int:
         from .parsing import parse
 
         args = parse(argv)
-    if args.command == "version":
+    if args.command is not None:
+        ignored = _ignored_by(args)
+        if ignored:
+            error(f"'{args.command}' takes no {ignored} (see 'cocainate {args.command} --help')")
+            return EXIT_USAGE
+    if args.command == "version" or args.version:
         return _version(args.verbose)
     if args.command == "methods":
         return _methods()
@@ -69,6 +74,19 @@ def _main(argv: Sequence[str] | None) -> int:
         error(f"'{args.command}' takes no command after '--'")
         return EXIT_USAGE
     return _hold(args, command)
+
+
+def _ignored_by(args: Any) -> str | None:
+    """The first option given that the chosen subcommand does not take, or None."""
+    from .options import OPTIONS, SUBCOMMANDS, defaults
+
+    (sub,) = [s for s in SUBCOMMANDS if s.name == args.command]
+    own = {o.dest for o in sub.options}
+    unset = defaults()
+    for option in OPTIONS:
+        if option.dest not in own and getattr(args, option.dest) != unset[option.dest]:
+            return option.flags[-1]
+    return None
 
 
 def _version(verbose: bool) -> int:
@@ -210,7 +228,10 @@ def _hold(args: Any, command: list[str]) -> int:
         error(text)
     if human:
         elapsed = format_duration(time.monotonic() - started)
-        out(f"{PROG}: released after {elapsed} ({ended})")
+        why = str(ended)
+        if child is not None and ended is not None and ended.pid == child.pid:
+            why = f"{command[0]} exited"  # what the start line named, not a PID never shown
+        out(f"{PROG}: released after {elapsed} ({printable(why)})")
     if ended is not None and ended.reason == "lost":
         error("nothing holds any more: every mechanism was lost and none came back")
         return status or EXIT_LOST

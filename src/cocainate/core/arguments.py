@@ -20,6 +20,21 @@ def default_reason(mode: Mode) -> str:
     return f"cocainate is keeping the {what} awake"
 
 
+def reason(text: object) -> str | None:
+    """A reason the services can carry: a string, UTF-8, with no NUL (D-Bus forbids it)."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise UsageError(f"reason must be a string, not {text!r}")
+    if "\0" in text:
+        raise UsageError("the reason contains a NUL character, which D-Bus cannot carry")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError("the reason is not valid UTF-8 (bytes that are no text?)") from None
+    return text
+
+
 def seconds(duration: DurationLike) -> float | None:
     if duration is None:
         return None
@@ -46,10 +61,14 @@ def timestamp(until: datetime | float | None) -> float | None:
 
 
 def pids(pids: Iterable[int]) -> tuple[int, ...]:
+    import os
+
     out: list[int] = []
     for pid in pids:
-        if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
-            raise UsageError(f"a PID must be a positive integer, not {pid!r}")
+        if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid < 2**31:
+            raise UsageError(f"a PID must be a positive 32-bit integer, not {pid!r}")
+        if pid == os.getpid():
+            raise UsageError(f"PID {pid} is this very process: it cannot wait for its own exit")
         if pid not in out:
             out.append(pid)
     return tuple(out)

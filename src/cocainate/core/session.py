@@ -22,6 +22,7 @@ from ..errors import SessionError, UsageError
 from ..mechanisms import Attempt, Blocks, Mode
 from .arguments import DurationLike, default_reason, seconds, timestamp
 from .arguments import pids as pids_of
+from .arguments import reason as check_reason
 from .reactor import Source, Timer
 
 if TYPE_CHECKING:
@@ -93,9 +94,7 @@ class Session:
             raise UsageError(f"unknown mode {mode!r} (use display or system)") from None
         self.duration = seconds(duration)
         self.pids = pids_of(pids)
-        if reason is not None and not isinstance(reason, str):
-            raise UsageError(f"reason must be a string, not {reason!r}")
-        self.reason = reason if reason else default_reason(self.mode)
+        self.reason = check_reason(reason) or default_reason(self.mode)
         self._methods = tuple(methods) if methods is not None else ()
         self._entries = mechanisms.select(self._methods)
         self.handle_signals = handle_signals
