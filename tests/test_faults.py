@@ -23,6 +23,17 @@ from conftest import Desktop, run_cli, spawn_cli
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 
+def skip_unless_nobody_can_run_python() -> None:
+    """Tests that run the interpreter as nobody skip, saying why, where nobody cannot (an
+    interpreter under /root, say) instead of failing."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root to drop to nobody")
+    python = os.path.realpath(sys.executable)
+    probe = subprocess.run([*NOBODY, python, "-c", "pass"], capture_output=True, cwd="/")
+    if probe.returncode != 0:
+        pytest.skip(f"nobody cannot run {python}: {probe.stderr.decode(errors='replace')[:200]}")
+
+
 def socket_of(bus: Bus) -> Path:
     return Path(bus.address.split("=", 1)[1].split(",")[0])
 
@@ -97,8 +108,7 @@ def test_a_malformed_reply_is_a_failed_mechanism(fresh_bus: Bus) -> None:
 
 def test_an_unreadable_bus_socket(fresh_bus: Bus, tmp_path: Path) -> None:
     """As nobody, with the bus socket in a directory only root may enter."""
-    if os.geteuid() != 0 or not shutil.which("setpriv"):
-        pytest.skip("needs root to drop to nobody")
+    skip_unless_nobody_can_run_python()
     StandIn(fresh_bus, "screensaver")
     os.chmod(socket_of(fresh_bus).parent, 0o700)
     import tempfile
@@ -239,6 +249,20 @@ def test_output_nobody_reads_never_delays_the_session(bus_env: Desktop, how: str
     finally:
         for fd in (read_out, write_out, read_err, write_err):
             os.close(fd)
+
+
+def test_a_services_words_reach_the_terminal_safely(fresh_bus: Bus) -> None:
+    """An error text with an escape sequence, newlines and 5,000 characters: shown, not
+    obeyed, one line each, cut short."""
+    hostile = "\x1b[2J\x1b[31mred\nsecond line\r" + "x" * 5000
+    StandIn(fresh_bus, "screensaver", "--fail", "org.example.Error.Nope", "--fail-text", hostile)
+    for args in (["-v", "-d", "100ms"], ["-d", "100ms"]):
+        result = run_cli(*args, "--method", "screensaver", env=dict(os.environ))
+        assert result.returncode == 3, result.stderr
+        assert "\x1b" not in result.stderr and "\r" not in result.stderr
+        lines = result.stderr.splitlines()
+        assert len(lines) == 2 and all(len(line) < 500 for line in lines), lines
+        assert "\\x1b[2J" in lines[1] and "more characters)" in lines[1]
 
 
 # -- signals at bad moments -----------------------------------------------------------------

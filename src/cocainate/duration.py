@@ -50,49 +50,50 @@ def parse_duration(text: str) -> float:
 def nanoseconds(text: str) -> int:
     """:func:`parse_duration`, exactly: whole nanoseconds, as Go counts them."""
     original = text
+    shown = repr(text) if len(text) <= 40 else repr(text[:40]) + "..."  # errors stay short
     negative = text.startswith("-")
     if text.startswith(("-", "+")):
         text = text[1:]
     if text == "0":
         return 0  # "-0" and "+0" too, as in Go
     if not text:
-        raise UsageError(f"invalid duration {original!r}: it is empty")
+        raise UsageError(f"invalid duration {shown}: it is empty")
     total = 0
     position = 0
     while position < len(text):
         whole, fraction, unit, end = _term(text, position)
         if not whole and not fraction:
             raise UsageError(
-                f"invalid duration {original!r}: expected a number at {text[position:]!r}"
+                f"invalid duration {shown}: expected a number at {text[position:]!r}"
             )
         if "-" in unit or "+" in unit:
             raise UsageError(
-                f"invalid duration {original!r}: a sign may only come first, once"
+                f"invalid duration {shown}: a sign may only come first, once"
                 " (durations cannot be subtracted)"
             )
         if not unit:
             raise UsageError(
-                f"invalid duration {original!r}: missing unit after {text[position:end]!r}"
+                f"invalid duration {shown}: missing unit after {text[position:end]!r}"
                 " (use ns, us, ms, s, m or h)"
             )
         scale = _NANOSECONDS.get(unit)
         if scale is None:
             raise UsageError(
-                f"invalid duration {original!r}: unknown unit {unit!r} (use ns, us, ms, s, m or h)"
+                f"invalid duration {shown}: unknown unit {unit!r} (use ns, us, ms, s, m or h)"
             )
         whole = whole.lstrip("0")
         if len(whole) > 20:  # past int64 nanoseconds whatever the unit; int() of thousands
             raise UsageError(  # of digits would refuse anyway
-                f"invalid duration {original!r}: longer than Go's limit of ~292 years"
+                f"invalid duration {shown}: longer than Go's limit of ~292 years"
             )
         digits = (fraction or "")[:100]  # beyond a nanosecond of an hour long before this
         # Exact integer arithmetic; Go truncates sub-nanosecond fractions too.
         total += int(whole or "0") * scale + int(digits or "0") * scale // 10 ** len(digits)
         if total > MAX_NANOSECONDS:
-            raise UsageError(f"invalid duration {original!r}: longer than Go's limit of ~292 years")
+            raise UsageError(f"invalid duration {shown}: longer than Go's limit of ~292 years")
         position = end
     if negative and total:
-        raise UsageError(f"invalid duration {original!r}: it must not be negative")
+        raise UsageError(f"invalid duration {shown}: it must not be negative")
     return total
 
 

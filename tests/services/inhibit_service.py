@@ -78,6 +78,7 @@ def main() -> None:
     parser.add_argument("--first-cookie", type=int, default=1)
     parser.add_argument("--hang", action="store_true", help="never answer Inhibit")
     parser.add_argument("--fail", help="answer Inhibit with this D-Bus error name")
+    parser.add_argument("--fail-text", default="refused by the test service")
     parser.add_argument("--hang-release", action="store_true", help="never answer UnInhibit")
     parser.add_argument("--fail-release", action="store_true", help="refuse every UnInhibit")
     parser.add_argument("--malformed", action="store_true", help="a string for a cookie")
@@ -181,7 +182,7 @@ def main() -> None:
             if args.hang:
                 continue
             if args.fail:
-                conn.send(new_error(msg, args.fail, "s", ("refused by the test service",)))
+                conn.send(new_error(msg, args.fail, "s", (args.fail_text,)))
                 continue
             cookie = next_cookie
             next_cookie += 1

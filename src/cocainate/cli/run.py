@@ -128,7 +128,7 @@ def _status() -> int:
     from .status import report
 
     for line in report():
-        out(line)
+        out(printable(line))
     return EXIT_OK
 
 
@@ -140,7 +140,7 @@ def _methods() -> int:
     width = max(len(name) for name, *_ in rows)
     for name, title, modes, why in rows:
         state = "usable" if why is None else f"not usable: {why}"
-        out(f"{name:<{width}}  {title} [{modes}]  {state}")
+        out(printable(f"{name:<{width}}  {title} [{modes}]  {state}"))
     return EXIT_OK
 
 
@@ -173,10 +173,10 @@ def _hold(args: Any, command: list[str]) -> int:
         error(str(problem))
         return EXIT_USAGE
     except NoMechanismError as problem:
-        first, *rest = str(problem).split("\n")  # a line per mechanism tried, with its reason
-        error(first)
-        for line in rest:
-            err(printable(line))
+        # a line per mechanism tried, with its reason (which may hold newlines of its own)
+        error(str(problem).split("\n", 1)[0])
+        for attempt in problem.attempts:
+            err(printable(f"  {attempt.name}: {attempt.error}"))
         return EXIT_NO_MECHANISM
     except SessionError as problem:
         ended = session.ended if session is not None else None
@@ -293,9 +293,9 @@ def _report(attempts: Sequence[Attempt]) -> None:
     for attempt in attempts:
         if attempt.held:
             what = " and ".join(sorted(b.value for b in attempt.blocks))
-            err(f"{PROG}: {attempt.name} [{attempt.title}]: held, blocks {what}")
+            err(printable(f"{PROG}: {attempt.name} [{attempt.title}]: held, blocks {what}"))
         else:
-            err(f"{PROG}: {attempt.name} [{attempt.title}]: not held: {attempt.error}")
+            err(printable(f"{PROG}: {attempt.name} [{attempt.title}]: not held: {attempt.error}"))
 
 
 def _announce(session: Session, tomorrow: bool, command: list[str]) -> str:

@@ -46,7 +46,15 @@ def error(text: str) -> None:
     err(f"{PROG}: {printable(text)}")
 
 
+LONGEST = 300
+"""Characters of a message from outside (a service's error, an address) shown at most."""
+
+
 def printable(text: str) -> str:
+    """``text`` safe for a terminal: control characters and escapes shown, not obeyed, and
+    cut to :data:`LONGEST` characters."""
+    if len(text) > LONGEST:
+        text = text[:LONGEST] + f"... ({len(text) - LONGEST} more characters)"
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
