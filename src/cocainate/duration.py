@@ -49,7 +49,6 @@ def parse_duration(text: str) -> float:
 
 def nanoseconds(text: str) -> int:
     """:func:`parse_duration`, exactly: whole nanoseconds, as Go counts them."""
-    original = text
     shown = repr(text) if len(text) <= 40 else repr(text[:40]) + "..."  # errors stay short
     negative = text.startswith("-")
     if text.startswith(("-", "+")):
@@ -63,9 +62,7 @@ def nanoseconds(text: str) -> int:
     while position < len(text):
         whole, fraction, unit, end = _term(text, position)
         if not whole and not fraction:
-            raise UsageError(
-                f"invalid duration {shown}: expected a number at {text[position:]!r}"
-            )
+            raise UsageError(f"invalid duration {shown}: expected a number at {text[position:]!r}")
         if "-" in unit or "+" in unit:
             raise UsageError(
                 f"invalid duration {shown}: a sign may only come first, once"
