@@ -166,8 +166,8 @@ def at_terminal(
     env: dict[str, str], *args: str
 ) -> Iterator[tuple[subprocess.Popen[bytes], int, list[Any]]]:
     """cocainate with a pseudo-terminal for stdin, stdout and stderr: the process, the
-    terminal's master fd, and a function reading the terminal's modes now, plus the modes
-    it had before cocainate started (last item)."""
+    terminal's master fd, and [a function reading the terminal's modes now, the modes it
+    had before cocainate started, a function setting its modes (as a shell does)]."""
     master, slave = pty.openpty()
     initial = termios.tcgetattr(slave)
     process = subprocess.Popen(
@@ -179,7 +179,8 @@ def at_terminal(
         start_new_session=True,
     )
     try:
-        yield process, master, [lambda: termios.tcgetattr(slave), initial]
+        set_modes = lambda attrs: termios.tcsetattr(slave, termios.TCSANOW, attrs)  # noqa: E731
+        yield process, master, [lambda: termios.tcgetattr(slave), initial, set_modes]
     finally:
         if process.poll() is None:
             process.kill()
@@ -190,7 +191,7 @@ def at_terminal(
 
 def test_progress_line_at_a_terminal_and_q_stops(bus_env: Desktop) -> None:
     with at_terminal(dict(bus_env.env, TERM="xterm"), "-d", "1h") as (process, master, modes):
-        now, initial = modes
+        now, initial, *_ = modes
         screen = _read_for(master, 2.5).decode()
         assert "keeping the display awake" in screen
         assert "elapsed, 0:59:5" in screen and "left [" in screen and "q to stop" in screen
@@ -201,9 +202,87 @@ def test_progress_line_at_a_terminal_and_q_stops(bus_env: Desktop) -> None:
         assert now()[3] & termios.ECHO == initial[3] & termios.ECHO  # terminal restored
 
 
+def set_columns(fd: int, columns: int) -> None:
+    import fcntl
+    import struct
+
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+
+
+def drawn_lines(screen: str) -> list[str]:
+    """What each redraw left on the line: the text after each erase, to the next one."""
+    return [part.split("\r")[0].split("\n")[0] for part in screen.split("\r\x1b[2K")[1:]]
+
+
+@pytest.mark.parametrize("columns", [40, 80, 200])
+def test_the_progress_line_fits_the_terminal(bus_env: Desktop, columns: int) -> None:
+    """Four mechanisms held: the line is shortened, never wrapped, at every width."""
+    with at_terminal(dict(bus_env.env, TERM="xterm"), "-d", "1h") as (process, master, _):
+        set_columns(master, columns)
+        process.send_signal(signal.SIGWINCH)
+        screen = _read_for(master, 2.2).decode()
+        lines = [line for line in drawn_lines(screen) if line]
+        assert len(lines) >= 2, screen
+        assert all(len(line) < columns for line in lines), lines
+        last = lines[-1]
+        if columns >= 200:  # room for everything
+            assert "screensaver, gnome-session, power-management, logind" in last
+            assert "[" in last and "q to stop" in last
+        elif columns == 80:
+            assert "4 held" in last and "q to stop" in last
+        os.write(master, b"q")
+        assert process.wait(10) == 0
+
+
+def test_a_resize_redraws_at_once(bus_env: Desktop) -> None:
+    with at_terminal(dict(bus_env.env, TERM="xterm"), "-d", "1h") as (process, master, _):
+        set_columns(master, 200)
+        process.send_signal(signal.SIGWINCH)
+        _read_for(master, 1.2)
+        set_columns(master, 40)
+        began = time.monotonic()
+        process.send_signal(signal.SIGWINCH)
+        screen = _read_for(master, 0.3).decode()  # well before the next second's redraw
+        lines = [line for line in drawn_lines(screen) if line]
+        assert lines and all(len(line) < 40 for line in lines), screen
+        assert time.monotonic() - began < 1.0
+        os.write(master, b"q")
+        assert process.wait(10) == 0
+
+
+def test_q_works_after_ctrl_z_and_fg(bus_env: Desktop) -> None:
+    """Stopped and continued (what Ctrl-Z and fg do), with the terminal put back to line
+    mode meanwhile, as a shell does: q still stops it, as a single key."""
+    with at_terminal(bus_env.env, "-d", "1h") as (process, master, modes):
+        now, initial, set_modes = modes
+        _read_for(master, 1.0)
+        process.send_signal(signal.SIGSTOP)
+        set_modes(initial)  # the shell's own modes, while cocainate is stopped
+        process.send_signal(signal.SIGCONT)
+        wait_until(lambda: not now()[3] & termios.ICANON, 5, "cbreak mode set again")
+        os.write(master, b"q")
+        assert process.wait(10) == 0
+        assert now()[3] & termios.ICANON == initial[3] & termios.ICANON  # restored at exit
+
+
+def test_a_command_owns_the_terminal(bus_env: Desktop) -> None:
+    """With -- COMMAND at a terminal: no progress line over its output, no 'q to stop'."""
+    with at_terminal(bus_env.env, "-d", "1h", "--", "sh", "-c", "sleep 1.5; echo done") as (
+        process,
+        master,
+        _,
+    ):
+        screen = _read_for(master, 3.0).decode()
+        assert process.wait(10) == 0
+        assert "\x1b[2K" not in screen and "q to stop" not in screen
+        assert "done" in screen
+
+
 def test_progress_line_names_an_until_time_tomorrow(bus_env: Desktop) -> None:
     past = (datetime.now() - timedelta(minutes=1)).strftime("%H:%M")
     with at_terminal(bus_env.env, "--until", past) as (process, master, _):
+        set_columns(master, 200)
+        process.send_signal(signal.SIGWINCH)
         screen = _read_for(master, 1.5).decode()
         assert "left [" in screen and f"until {past}:00 tomorrow |" in screen
         os.write(master, b"q")
@@ -250,7 +329,7 @@ def test_status_without_the_services(fresh_bus: object) -> None:
 def test_the_terminal_is_restored_on_every_way_out(bus_env: Desktop, how: str) -> None:
     args = ["-d", "1s"] if how == "duration" else ["-d", "1h"]
     with at_terminal(bus_env.env, *args) as (process, master, modes):
-        now, initial = modes
+        now, initial, *_ = modes
         assert "left [" in _read_for(master, 0.8).decode()
         assert now()[3] & termios.ICANON == 0  # cbreak while held
         if how != "duration":

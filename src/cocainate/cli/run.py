@@ -211,13 +211,14 @@ def _hold(args: Any, command: list[str]) -> int:
             out(_announce(session, tomorrow, command))
         from .terminal import interactive
 
-        live = human and interactive()
-        if live and not command:
+        # With a command at the terminal, the command owns it: no line drawn, no keys read.
+        live = human and interactive() and not command
+        if live:
             from .terminal import Keys
 
             keys = Keys(session)
             session.watch(keys)
-        ended = _wait(session, live, started, _until_text(session, tomorrow))
+        ended = _wait(session, live, started, _until_text(session, tomorrow), keys)
     finally:
         if keys is not None:
             keys.close()
@@ -269,24 +270,43 @@ def _say_event(event: Event) -> None:
         error(f"re-acquired {event.mechanisms[0]}")
 
 
-def _wait(session: Session, live: bool, started: float, until: str) -> Ended | None:
+def _wait(
+    session: Session, live: bool, started: float, until: str, keys: Any = None
+) -> Ended | None:
     """Wait for the end; at a terminal with a time limit, redraw the progress line each
-    second meanwhile. Otherwise nothing wakes the process until the session ends."""
+    second meanwhile, and at once after a resize. Otherwise nothing wakes the process until
+    the session ends."""
     if not live or session.remaining is None:
         return session.wait()
+    import signal
+
     from .say import stream
-    from .terminal import Line, progress_line
+    from .terminal import Line, TerminalSignals, columns, progress_line
 
     line = Line(stream("stdout"))
     total = session.remaining
+    fd = sys.stdout.fileno()
+
+    def draw() -> None:
+        elapsed = time.monotonic() - started
+        line.draw(progress_line(session, elapsed, total, until, columns(fd)))
+
+    def on_signal(signum: int) -> None:
+        if signum == getattr(signal, "SIGCONT", None) and keys is not None:
+            keys.apply()
+        draw()
+
+    signals = TerminalSignals(on_signal)
+    session.watch(signals)
     try:
         while True:
-            line.draw(progress_line(session, time.monotonic() - started, total, until))
+            draw()
             ended = session.wait(timeout=1.0)
             if ended is not None:
                 return ended
     finally:
         line.clear()
+        signals.close()
 
 
 def _report(attempts: Sequence[Attempt]) -> None:

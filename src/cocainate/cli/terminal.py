@@ -16,25 +16,47 @@ if TYPE_CHECKING:
 BAR = 20
 
 
-def progress_line(session: Session, elapsed: float, total: float | None, until: str = "") -> str:
+def progress_line(
+    session: Session, elapsed: float, total: float | None, until: str = "", width: int = 80
+) -> str:
+    """The progress line, shortened to fit ``width`` columns (never wrapped): first the
+    mechanisms become a count, then the bar goes, then the rest is cut."""
     from ..duration import format_duration
 
-    held = ", ".join(session.holding)
+    names = session.holding
+    held = [", ".join(names), f"{len(names)} held"]
     left = session.remaining
     if total and left is not None:
         done = min(1.0, max(0.0, 1 - left / total))
         filled = int(done * BAR)
         bar = "#" * filled + "." * (BAR - filled)
-        timing = f"{_clock(elapsed)} elapsed, {_clock(left)} left [{bar}] {int(done * 100):3d}%"
+        clocks = f"{_clock(elapsed)} elapsed, {_clock(left)} left"
+        timings = [f"{clocks} [{bar}] {int(done * 100):3d}%", f"{clocks} {int(done * 100)}%"]
     else:
-        timing = f"{format_duration(round(elapsed))} elapsed"
-    return f"{timing}{' until ' + until if until else ''} | {held} | q to stop"
+        timings = [f"{format_duration(round(elapsed))} elapsed"]
+    until_text = f" until {until}" if until else ""
+    room = max(1, width - 1)  # the last column would make some terminals wrap
+    text = ""
+    for timing in timings:
+        for holding in held:
+            text = f"{timing}{until_text} | {holding} | q to stop"
+            if len(text) <= room:
+                return text
+    return text[: room - 1] + "…" if room > 1 else text[:room]
 
 
 def _clock(seconds: float) -> str:
     whole = int(seconds + 0.5)
     hours, rest = divmod(whole, 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def columns(fd: int) -> int:
+    """The terminal's width now (80 where it cannot say)."""
+    try:
+        return os.get_terminal_size(fd).columns or 80
+    except OSError:
+        return 80
 
 
 class Line:
@@ -58,6 +80,53 @@ class Line:
             self.drawn = False
 
 
+class TerminalSignals:
+    """SIGWINCH (a resize) and SIGCONT (back from Ctrl-Z) through the session's reactor:
+    the handlers only write the signal's number to a pipe the session watches, and
+    :meth:`on_readable` calls ``on_signal(signum)`` from the session's wait, where drawing
+    and setting the terminal's mode are safe. :meth:`close` puts the handlers back."""
+
+    def __init__(self, on_signal: Any) -> None:
+        import signal
+
+        self._on_signal = on_signal
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.set_blocking(self._write, False)
+        self._previous: dict[int, Any] = {}
+        for name in ("SIGWINCH", "SIGCONT"):
+            signum = getattr(signal, name, None)
+            if signum is not None:
+                self._previous[signum] = signal.signal(signum, self._handler)
+
+    def _handler(self, signum: int, frame: object) -> None:
+        try:
+            os.write(self._write, bytes([signum]))
+        except OSError:
+            pass  # full: a redraw is coming anyway
+
+    def fileno(self) -> int:
+        return self._read
+
+    def on_readable(self, fd: int) -> bool:
+        try:
+            got = os.read(fd, 64)
+        except OSError:
+            return True
+        for signum in dict.fromkeys(got):
+            self._on_signal(signum)
+        return True
+
+    def close(self) -> None:
+        import signal
+
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        self._previous.clear()
+        os.close(self._read)
+        os.close(self._write)
+
+
 class Keys:
     """Read single keys from the terminal while a session runs: ``q`` stops it.
 
@@ -67,15 +136,25 @@ class Keys:
 
     def __init__(self, session: Session) -> None:
         import termios
-        import tty
 
         self._session = session
         self._fd = sys.stdin.fileno()
         self._saved = termios.tcgetattr(self._fd)
-        tty.setcbreak(self._fd)
-        attrs = termios.tcgetattr(self._fd)
-        attrs[3] &= ~termios.ECHO
-        termios.tcsetattr(self._fd, termios.TCSANOW, attrs)
+        self.apply()
+
+    def apply(self) -> None:
+        """Single keys, no echo: at start, and again after Ctrl-Z and fg (the shell puts the
+        terminal back to its own modes while we are stopped)."""
+        import termios
+        import tty
+
+        try:
+            tty.setcbreak(self._fd)
+            attrs = termios.tcgetattr(self._fd)
+            attrs[3] &= ~termios.ECHO
+            termios.tcsetattr(self._fd, termios.TCSANOW, attrs)
+        except (OSError, termios.error):
+            pass
 
     def fileno(self) -> int:
         return self._fd
