@@ -297,9 +297,30 @@ def test_a_session_cannot_wait_for_its_own_process() -> None:
 def test_the_release_line_names_the_command(bus_env: Desktop) -> None:
     result = run_cli("--", "true", env=bus_env.env)
     assert result.returncode == 0, result.stderr
-    start, release = result.stdout.splitlines()
+    assert result.stdout == ""  # the command's output alone: cocainate speaks on stderr
+    start, release = result.stderr.splitlines()
     assert "until true exits" in start
     assert release.endswith("(true exited)"), release
+
+
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ("garbage", "'garbage' has no 'transport:' in front"),
+        ("unix:nonsense=1", "a unix address needs path= or abstract="),
+        ("unix:path", "'path' in 'unix:path' is not key=value"),
+        ("tcp:host=localhost,port=1", "only unix:path= and unix:abstract= can be used"),
+    ],
+)
+def test_a_bad_bus_address_says_what_is_wrong(address: str, problem: str) -> None:
+    import os
+
+    env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=address)
+    result = run_cli("--method", "screensaver", env=env)
+    assert result.returncode == 3
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("  screensaver:")]
+    assert line.startswith(f"  screensaver: cannot use the session bus address {address!r}: ")
+    assert problem in line
 
 
 def test_methods_lists_each_with_why_not(bus_env: Desktop) -> None:

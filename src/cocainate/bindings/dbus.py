@@ -65,6 +65,31 @@ def bus_address(kind: str) -> str:
     raise MechanismError("no session bus: DBUS_SESSION_BUS_ADDRESS is not set")
 
 
+def address_problem(address: str) -> str | None:
+    """What is wrong with a bus address (D-Bus's ``transport:key=value,...;...``), or None.
+    Only unix addresses can be used, with path= or abstract=."""
+    usable = False
+    for entry in address.split(";"):
+        if not entry:
+            continue
+        transport, colon, params = entry.partition(":")
+        if not colon or not transport:
+            return f"{entry!r} has no 'transport:' in front (such as unix:path=/run/user/1000/bus)"
+        keys = {}
+        for pair in params.split(",") if params else ():
+            key, equals, value = pair.partition("=")
+            if not equals or not key:
+                return f"{pair!r} in {entry!r} is not key=value"
+            keys[key] = value
+        if transport == "unix" and ("path" in keys or "abstract" in keys):
+            usable = True
+        elif transport == "unix":
+            return f"{entry!r} names no socket (a unix address needs path= or abstract=)"
+    if not usable:
+        return "it names no unix socket (only unix:path= and unix:abstract= can be used)"
+    return None
+
+
 class _Connection(DBusConnection):  # type: ignore[misc]
     """jeepney's blocking connection, with a time limit on the bus's Hello reply too."""
 
@@ -81,6 +106,9 @@ def connect(kind: str) -> DBusConnection:
     from jeepney.bus import get_connectable_addresses
 
     address = bus_address(kind)
+    problem = address_problem(address)
+    if problem is not None:
+        raise MechanismError(f"cannot use the {kind} bus address {address!r}: {problem}")
     try:
         path = next(get_connectable_addresses(address))
     except (RuntimeError, ValueError, StopIteration) as err:

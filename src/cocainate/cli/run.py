@@ -208,7 +208,8 @@ def _hold(args: Any, command: list[str]) -> int:
         if session.mode is Mode.DISPLAY and not screen_blocked(session.attempts):
             error("warning: nothing held keeps the screen on; only sleep is blocked")
         if human and session.active:
-            out(_announce(session, tomorrow, command))
+            # with a command, its output owns stdout: say it once on stderr instead
+            (err if command else out)(_announce(session, tomorrow, command))
         from .terminal import interactive
 
         # With a command at the terminal, the command owns it: no line drawn, no keys read.
@@ -232,7 +233,7 @@ def _hold(args: Any, command: list[str]) -> int:
         why = str(ended)
         if child is not None and ended is not None and ended.pid == child.pid:
             why = f"{command[0]} exited"  # what the start line named, not a PID never shown
-        out(f"{PROG}: released after {elapsed} ({printable(why)})")
+        (err if command else out)(f"{PROG}: released after {elapsed} ({printable(why)})")
     if ended is not None and ended.reason == "lost":
         error("nothing holds any more: every mechanism was lost and none came back")
         return status or EXIT_LOST
