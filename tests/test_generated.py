@@ -42,3 +42,32 @@ def test_the_man_page_renders() -> None:
     )
     assert "keep the screen or the system awake, then let go" in out.stdout
     assert "--until" in out.stdout and "--json" in out.stdout
+
+
+@pytest.mark.skipif(shutil.which("man") is None, reason="needs man")
+def test_the_man_page_has_a_synopsis_per_form_and_the_usual_sections() -> None:
+    from cocainate.cli.options import SYNOPSIS
+
+    out = subprocess.run(
+        ["man", "-l", str(ROOT / "share" / FILES["man"])],
+        capture_output=True,
+        text=True,
+        env={"MANWIDTH": "200", "PATH": "/usr/bin:/bin"},
+    ).stdout
+    for section in ("SYNOPSIS", "EXIT STATUS", "ENVIRONMENT", "EXAMPLES", "SEE ALSO"):
+        assert f"\n{section}\n" in out, section
+    synopsis = out.split("\nSYNOPSIS\n")[1].split("\n\n")[0].splitlines()
+    assert [" ".join(line.split()) for line in synopsis] == [f"cocainate {f}" for f in SYNOPSIS]
+    assert "systemd-inhibit(1), caffeinate(8), xset(1)" in out
+    assert "DBUS_SESSION_BUS_ADDRESS" in out and "WAYLAND_DISPLAY" in out
+
+
+@pytest.mark.skipif(shutil.which("groff") is None, reason="needs groff")
+def test_the_man_page_lints_clean() -> None:
+    """groff with every warning on: no complaint about the page's roff."""
+    out = subprocess.run(
+        ["groff", "-man", "-ww", "-z", str(ROOT / "share" / FILES["man"])],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0 and out.stderr == "", out.stderr

@@ -72,6 +72,36 @@ def _quote(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def _roff(text: str) -> str:
+    return text.replace("\\", "\\e").replace("-", "\\-")
+
+
+def man_sections(page: str) -> str:
+    """argparse-manpage's page with a SYNOPSIS of one line per form, and the sections
+    argparse has no place for: EXIT STATUS, ENVIRONMENT, EXAMPLES, SEE ALSO."""
+    from cocainate.cli import options
+
+    head, _, rest = page.partition(".SH SYNOPSIS\n")
+    _, _, rest = rest.partition(".SH DESCRIPTION")
+    synopsis = "".join(
+        f".br\n.B cocainate\n{_roff(form)}\n" for form in options.SYNOPSIS
+    ).removeprefix(".br\n")
+    out = [head, ".SH SYNOPSIS\n", synopsis, ".SH DESCRIPTION", rest.rstrip("\n"), "\n"]
+    out.append(".SH EXIT STATUS\n")
+    for status, meaning in options.EXIT_STATUS:
+        out.append(f".TP\n.B {status}\n{_roff(meaning)}\n")
+    out.append(".SH ENVIRONMENT\n")
+    for name, meaning in options.ENVIRONMENT:
+        out.append(f".TP\n.B {name}\n{_roff(meaning)}\n")
+    out.append(".SH EXAMPLES\n")
+    for command, meaning in options.EXAMPLES:
+        out.append(f".TP\n.B {_roff(command)}\n{_roff(meaning)}\n")
+    out.append(".SH SEE ALSO\n")
+    out.append(",\n".join(f".BR {name} ({section})" for name, section in options.SEE_ALSO))
+    out.append("\n")
+    return "".join(out)
+
+
 def generate() -> dict[str, str]:
     import shtab
     from argparse_manpage.manpage import Manpage
@@ -81,15 +111,17 @@ def generate() -> dict[str, str]:
         "bash": shtab.complete(parser, shell="bash"),
         "zsh": shtab.complete(parser, shell="zsh"),
         "fish": fish(parser),
-        "man": str(
-            Manpage(
-                parser,
-                _data={
-                    "description": "keep the screen or the system awake, then let go",
-                    "project_name": "cocainate",
-                    "version": __version__,
-                    "manual_title": "User Commands",
-                },
+        "man": man_sections(
+            str(
+                Manpage(
+                    parser,
+                    _data={
+                        "description": "keep the screen or the system awake, then let go",
+                        "project_name": "cocainate",
+                        "version": __version__,
+                        "manual_title": "User Commands",
+                    },
+                )
             )
         ),
     }

@@ -212,6 +212,44 @@ EPILOG = (
 )
 
 
+# For the man page (tools/generate.py): one line per form, and the sections argparse has
+# no place for.
+SYNOPSIS = (
+    "[-d DURATION] [-p PID]... [--until TIME] [-q | -v | --json] [--mode MODE]"
+    " [--reason TEXT] [--method NAME]...",
+    "[options] -- COMMAND [ARG...]",
+    "version [-v]",
+    "status",
+    "methods",
+    "--version",
+)
+EXIT_STATUS = (
+    (EXIT_OK, "the session ended as asked: duration, time, process exit, signal, q"),
+    ("N", "with -- COMMAND: the command's status, 128+N if signal N killed it"),
+    (EXIT_FAILURE, "an unexpected error, named in one line"),
+    (EXIT_USAGE, "bad usage: an unknown option, a bad duration, PID, time, mode or method"),
+    (EXIT_NO_MECHANISM, "no mechanism could be acquired; a line per mechanism says why"),
+    (EXIT_LOST, "every mechanism was lost while holding and none came back within 5 s"),
+    (EXIT_INTERRUPTED, "Ctrl-C before the hold was in place (128+N for another signal N)"),
+)
+ENVIRONMENT = (
+    ("DBUS_SESSION_BUS_ADDRESS", "the session bus (else $XDG_RUNTIME_DIR/bus)"),
+    ("DBUS_SYSTEM_BUS_ADDRESS", "the system bus, for logind (else /run/dbus/system_bus_socket)"),
+    ("DISPLAY", "the X server, for the x11 mechanism"),
+    ("XAUTHORITY", "the X server's cookie file (else ~/.Xauthority)"),
+    ("WAYLAND_DISPLAY", "the Wayland compositor, for the wayland mechanism"),
+    ("XDG_RUNTIME_DIR", "where the Wayland socket and the session bus are found"),
+)
+EXAMPLES = (
+    ("cocainate -d 1h", "keep the screen on for an hour"),
+    ("cocainate -p 4242", "until process 4242 exits"),
+    ("cocainate --until 17:30", "until 17:30 (tomorrow if it has passed)"),
+    ("cocainate -d 2h -- ./train.py", "while a command runs, at most two hours"),
+    ("cocainate --mode system -q", "keep only the system awake, silently, until Ctrl-C"),
+)
+SEE_ALSO = (("systemd-inhibit", 1), ("caffeinate", 8), ("xset", 1))
+
+
 def defaults() -> dict[str, Any]:
     """Every option's dest with its default: what a command line without options means."""
     out: dict[str, Any] = {
