@@ -29,6 +29,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from run import Rig  # noqa: E402
 
 from buses import StandIn, wait_until  # noqa: E402
+from streams import full_pipe  # noqa: E402
 
 COCAINATE = [sys.executable, "-m", "cocainate"]
 SEEN: list[str] = []  # tracebacks in cocainate's code, printed after the table
@@ -166,18 +167,6 @@ def slow_release(rig: Rig, runs: int) -> dict[str, int]:
         rig.screensaver.stop()
         rig.screensaver = StandIn(rig.session, "screensaver")
     return out
-
-
-def full_pipe() -> tuple[int, int]:
-    read, write = os.pipe()
-    os.set_blocking(write, False)
-    try:
-        while True:
-            os.write(write, b"x" * 65536)
-    except BlockingIOError:
-        pass
-    os.set_blocking(write, True)
-    return read, write
 
 
 def full_pipes(rig: Rig, runs: int) -> dict[str, int]:

@@ -1,8 +1,8 @@
 """Start-up of two cocainate builds against the floor, interleaved in one run.
 
 Each round starts the floor, then each build, in turn, against the same private buses, and
-times exec -> the first Inhibit seen by the screensaver stand-in (as benchmarks/run.py
-does). Medians, and each one's ratio to the floor's. For a before/after comparison:
+times exec -> the first Inhibit seen by the screensaver stand-in (benchmarks/run.py's
+``hold``). Medians, and each one's ratio to the floor's. For a before/after comparison:
 
     python3 -m venv --system-site-packages /tmp/old && /tmp/old/bin/pip install OLD_CHECKOUT
     python3 -m venv --system-site-packages /tmp/new && /tmp/new/bin/pip install . python-dbusmock
@@ -13,19 +13,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from run import Rig, calls  # noqa: E402
-
-from buses import wait_until  # noqa: E402
+from run import Rig, hold  # noqa: E402
 
 
 def main() -> None:
@@ -40,20 +36,7 @@ def main() -> None:
     try:
         for _ in range(args.runs):
             for name, argv in commands.items():
-                rig.screensaver.reset()
-                begin = time.time()
-                process = subprocess.Popen(
-                    argv,
-                    env=rig.env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-                (seen,) = wait_until(lambda: calls(rig, "Inhibit"), 10, "Inhibit")
-                times[name].append((seen - begin) * 1000)
-                time.sleep(0.15)  # let it finish acquiring before it is stopped
-                process.terminate()
-                process.wait()
+                times[name].append(hold(rig, argv)["start"] * 1000)
     finally:
         rig.close()
     floor = statistics.median(times["floor"])

@@ -19,6 +19,7 @@ import cocainate
 from buses import Bus, StandIn, wait_until
 from cocainate import EndReason
 from conftest import Desktop, run_cli, spawn_cli
+from streams import full_pipe
 
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
@@ -204,19 +205,6 @@ def test_stdout_closed_and_broken_pipe_and_stdin_closed_and_no_term(bus_env: Des
     )
     assert no_stdin.returncode == 0 and no_stdin.stderr == ""
     assert len(bus_env.screensaver.calls("UnInhibit")) == 3
-
-
-def full_pipe() -> tuple[int, int]:
-    """A pipe already full, which nobody will read."""
-    read, write = os.pipe()
-    os.set_blocking(write, False)
-    try:
-        while True:
-            os.write(write, b"x" * 65536)
-    except BlockingIOError:
-        pass
-    os.set_blocking(write, True)  # as a shell hands it over: blocking
-    return read, write
 
 
 @pytest.mark.parametrize("how", ["duration", "signal"])
