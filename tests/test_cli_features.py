@@ -294,10 +294,25 @@ def test_no_progress_without_a_terminal(bus_env: Desktop) -> None:
     assert "\r" not in result.stdout and "left [" not in result.stdout
 
 
+ORDER = ["screensaver", "gnome-session", "power-management", "x11", "wayland", "logind"]
+
+
+def table_rows(out: str, last_header: str) -> dict[str, str]:
+    """The rows of an aligned table by their first cell; asserts the alignment and order."""
+    header, *lines = out.splitlines()
+    rows = [line for line in lines if not line.startswith(" ")]  # detail lines are indented
+    assert [row.split()[0] for row in rows] == ORDER  # the platform's order, as methods
+    column = header.index(last_header)
+    for row in rows:  # the last column starts at the same place in every row
+        assert row[column - 2 : column] == "  " and row[column] != " ", (row, column)
+    return {row.split()[0]: row for row in rows}
+
+
 def test_status_lists_what_the_services_hold(bus_env: Desktop) -> None:
-    before = run_cli("status", env=bus_env.env).stdout
-    assert "logind (org.freedesktop.login1): 0 held" in before
-    assert "power-management (org.freedesktop.PowerManagement): not inhibited" in before
+    before = table_rows(run_cli("status", env=bus_env.env).stdout, "inhibitors")
+    assert before["logind"].endswith("none held")
+    assert before["power-management"].endswith("not inhibited (it cannot say by whom)")
+    assert before["screensaver"].endswith("running; it cannot list its inhibitors")
     holder = spawn_cli("--reason", "status check", env=bus_env.env)
     assert holder.stdout is not None
     holder.stdout.readline()
@@ -306,23 +321,29 @@ def test_status_lists_what_the_services_hold(bus_env: Desktop) -> None:
     finally:
         holder.terminate()
         holder.communicate(timeout=10)
+    rows = table_rows(out, "inhibitors")
     lines = out.splitlines()
-    assert "logind (org.freedesktop.login1): 1 held" in lines
+    assert rows["logind"].endswith("1 held")
     # python-dbusmock's logind template reports every inhibitor with pid 123456
-    assert "  idle:sleep (block) by cocainate, pid 123456: 'status check'  [cocainate]" in lines
-    assert "gnome-session (org.gnome.SessionManager): 1 held" in lines
-    assert "  suspend+idle by cocainate: 'status check'  [cocainate]" in lines
-    assert "power-management (org.freedesktop.PowerManagement): inhibited" in out
+    assert "    idle:sleep (block) by cocainate, pid 123456: 'status check'  [cocainate]" in lines
+    assert rows["gnome-session"].endswith("1 held")
+    assert "    suspend+idle by cocainate: 'status check'  [cocainate]" in lines
+    assert rows["power-management"].endswith("inhibited (it cannot say by whom)")
 
 
 def test_status_without_the_services(fresh_bus: object) -> None:
     import os as _os
 
-    out = run_cli("status", env=dict(_os.environ)).stdout
-    assert (
-        "gnome-session (org.gnome.SessionManager): org.gnome.SessionManager is not running" in out
-    )
-    assert "logind (org.freedesktop.login1): cannot connect to the system bus" in out
+    rows = table_rows(run_cli("status", env=dict(_os.environ)).stdout, "inhibitors")
+    for name in ("screensaver", "gnome-session", "power-management"):
+        assert rows[name].endswith("not running"), rows[name]
+    assert "cannot connect to the system bus" in rows["logind"]
+
+
+def test_methods_is_the_same_kind_of_table(bus_env: Desktop) -> None:
+    rows = table_rows(run_cli("methods", env=bus_env.env).stdout, "state")
+    assert rows["screensaver"].endswith("usable")
+    assert rows["x11"].endswith("not usable: DISPLAY is not set (not an X11 session)")
 
 
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP", "duration"])

@@ -125,10 +125,16 @@ def _status() -> int:
     if mechanisms.platform_key() != "linux":
         out(f"status lists D-Bus services' inhibitors; {sys.platform} has none")
         return EXIT_OK
+    from .say import table
     from .status import report
 
-    for line in report():
-        out(printable(line))
+    rows = report()
+    lines = table(("mechanism", "service", "inhibitors"), [row[:3] for row in rows])
+    out(lines[0])
+    for line, (*_, details) in zip(lines[1:], rows):
+        out(line)
+        for detail in details:
+            out(printable(f"    {detail}"))
     return EXIT_OK
 
 
@@ -137,10 +143,14 @@ def _methods() -> int:
     if not rows:
         out(f"no mechanism is known on {sys.platform}")
         return EXIT_OK
-    width = max(len(name) for name, *_ in rows)
-    for name, title, modes, why in rows:
-        state = "usable" if why is None else f"not usable: {why}"
-        out(printable(f"{name:<{width}}  {title} [{modes}]  {state}"))
+    from .say import table
+
+    cells = [
+        (name, title, modes, "usable" if why is None else f"not usable: {why}")
+        for name, title, modes, why in rows
+    ]
+    for line in table(("mechanism", "interface", "modes", "state"), cells):
+        out(line)
     return EXIT_OK
 
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from .options import PROG
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ..bindings.output import Output
 
 DRAIN_SECONDS = 1.0
@@ -64,3 +66,13 @@ def finish() -> None:
         output.drain(DRAIN_SECONDS)
         output.close()
     _streams.clear()
+
+
+def table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
+    """Aligned columns, the header first; every cell made safe with :func:`printable`, and
+    the last column left free to run on."""
+    cells = [tuple(printable(str(c)) for c in row) for row in [header, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header) - 1)]
+    return [
+        "  ".join([*(c.ljust(w) for c, w in zip(row, widths)), row[-1]]).rstrip() for row in cells
+    ]

@@ -1,5 +1,6 @@
 """``cocainate status``: the inhibitors held on this machine, from the services that can
-list them, with cocainate's own marked."""
+list them, with cocainate's own marked; one row per mechanism, in the order ``methods``
+lists them."""
 
 from __future__ import annotations
 
@@ -13,11 +14,23 @@ from ..errors import MechanismError
 
 _FLAGS = {1: "logout", 2: "user-switch", 4: "suspend", 8: "idle", 16: "automount"}
 
+Row = tuple[str, str, str, list[str]]  # mechanism, service, what it holds, one line each
 
-def report() -> list[str]:
+
+def report() -> list[Row]:
+    from .. import mechanisms
+
     resources = Resources()
     try:
-        return [*_logind(resources), *_gnome(resources), *_power(resources), *_screensaver()]
+        readers = {
+            "screensaver": _screensaver,
+            "gnome-session": _gnome,
+            "power-management": _power,
+            "x11": _x11,
+            "wayland": _wayland,
+            "logind": _logind,
+        }
+        return [readers[e.name](resources) for e in mechanisms.entries() if e.name in readers]
     finally:
         resources.close()
 
@@ -31,29 +44,33 @@ def _mine(who: str) -> str:
     return "  [cocainate]" if who == "cocainate" else ""
 
 
-def _logind(resources: Resources) -> list[str]:
-    head = "logind (org.freedesktop.login1):"
+def _held(lines: list[str]) -> str:
+    return f"{len(lines)} held" if lines else "none held"
+
+
+def _logind(resources: Resources) -> Row:
+    name, service = "logind", "org.freedesktop.login1"
     try:
         (rows,) = _call(
             resources,
             "system",
-            "org.freedesktop.login1",
+            service,
             "/org/freedesktop/login1",
             "org.freedesktop.login1.Manager",
             "ListInhibitors",
         )
     except MechanismError as err:
-        return [f"{head} {err}"]
+        return name, service, str(err), []
     lines = [
-        f"  {what} ({mode}) by {who}, pid {pid}: {why!r}{_mine(who)}"
+        f"{what} ({mode}) by {who}, pid {pid}: {why!r}{_mine(who)}"
         for what, who, why, mode, _uid, pid in rows
     ]
-    return [f"{head} {len(lines)} held", *lines]
+    return name, service, _held(lines), lines
 
 
-def _gnome(resources: Resources) -> list[str]:
-    head = "gnome-session (org.gnome.SessionManager):"
-    service, iface = "org.gnome.SessionManager", "org.gnome.SessionManager.Inhibitor"
+def _gnome(resources: Resources) -> Row:
+    name, service = "gnome-session", "org.gnome.SessionManager"
+    iface = "org.gnome.SessionManager.Inhibitor"
     try:
         (paths,) = _call(
             resources, "session", service, "/org/gnome/SessionManager", service, "GetInhibitors"
@@ -63,29 +80,47 @@ def _gnome(resources: Resources) -> list[str]:
             (app,) = _call(resources, "session", service, path, iface, "GetAppId")
             (why,) = _call(resources, "session", service, path, iface, "GetReason")
             (flags,) = _call(resources, "session", service, path, iface, "GetFlags")
-            blocked = "+".join(name for bit, name in _FLAGS.items() if flags & bit) or str(flags)
-            lines.append(f"  {blocked} by {app}: {why!r}{_mine(app)}")
+            blocked = "+".join(n for bit, n in _FLAGS.items() if flags & bit) or str(flags)
+            lines.append(f"{blocked} by {app}: {why!r}{_mine(app)}")
     except MechanismError as err:
-        return [f"{head} {err}"]
-    return [f"{head} {len(lines)} held", *lines]
+        return name, service, _short(err, service), []
+    return name, service, _held(lines), lines
 
 
-def _power(resources: Resources) -> list[str]:
-    head = "power-management (org.freedesktop.PowerManagement):"
+def _power(resources: Resources) -> Row:
+    name, service = "power-management", "org.freedesktop.PowerManagement"
     try:
         (held,) = _call(
             resources,
             "session",
-            "org.freedesktop.PowerManagement",
+            service,
             "/org/freedesktop/PowerManagement/Inhibit",
             "org.freedesktop.PowerManagement.Inhibit",
             "HasInhibit",
         )
     except MechanismError as err:
-        return [f"{head} {err}"]
+        return name, service, _short(err, service), []
     state = "inhibited" if held else "not inhibited"
-    return [f"{head} {state} (the interface cannot list who holds it)"]
+    return name, service, f"{state} (it cannot say by whom)", []
 
 
-def _screensaver() -> list[str]:
-    return ["screensaver (org.freedesktop.ScreenSaver): the interface cannot list its inhibitors"]
+def _screensaver(resources: Resources) -> Row:
+    name, service = "screensaver", "org.freedesktop.ScreenSaver"
+    try:
+        running = _dbus.name_has_owner(resources.bus("session"), service)
+    except MechanismError as err:
+        return name, service, str(err), []
+    return name, service, "running; it cannot list its inhibitors" if running else "not running", []
+
+
+def _x11(resources: Resources) -> Row:
+    return "x11", "X11 MIT-SCREEN-SAVER", "the X server cannot list who suspends its saver", []
+
+
+def _wayland(resources: Resources) -> Row:
+    return "wayland", "Wayland zwp_idle_inhibit", "compositors cannot list their inhibitors", []
+
+
+def _short(err: MechanismError, service: str) -> str:
+    """ "not running" for a service that is not running; else the error."""
+    return "not running" if str(err) == f"{service} is not running" else str(err)
