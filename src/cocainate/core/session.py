@@ -608,7 +608,9 @@ class _UserSource(Source):
 
     def fire(self) -> bool:
         fd = self._source.fileno()
-        return fd is not None and bool(self._source.on_readable(fd))
+        if fd is None:  # nothing to watch any more since the wake-up: keep it for later
+            return True
+        return bool(self._source.on_readable(fd))
 
 
 def screen_blocked(attempts: Iterable[Attempt]) -> bool:
