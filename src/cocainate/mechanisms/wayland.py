@@ -34,7 +34,7 @@ class WaylandIdleInhibitor(Mechanism):
         if not name:
             raise MechanismError("WAYLAND_DISPLAY is not set (not a Wayland session)")
         try:
-            from pywayland.client import Display  # type: ignore[attr-defined]
+            from pywayland.client import Display
             from pywayland.protocol.idle_inhibit_unstable_v1 import ZwpIdleInhibitManagerV1
             from pywayland.protocol.wayland import WlCompositor, WlShm
             from pywayland.protocol.xdg_shell import XdgWmBase
