@@ -112,10 +112,6 @@ class Output:
             del self._pending[:sent]
         return not self._pending
 
-    @property
-    def pending(self) -> bool:
-        return bool(self._pending)
-
     def fileno(self) -> int | None:
         """The fd to wait on while output is pending (None otherwise), for the reactor."""
         return self._fd if self._pending and self._send is not None else None

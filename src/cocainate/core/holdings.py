@@ -79,7 +79,6 @@ class Holdings:
         self._entries, self._named = entries, named
         self.mode, self.reason = mode, reason
         self._emit = emit
-        self._on_all_lost = on_all_lost
         self.attempts: tuple[Attempt, ...] = ()
         self.held: list[Mechanism] = []
         self.lost: set[str] = set()

@@ -90,10 +90,6 @@ class Reactor:
                 return
             self._sources[source] = None
 
-    def remove(self, source: Source) -> None:
-        with self._lock:
-            self._drop(source)
-
     def _drop(self, source: Source) -> None:
         if self._sources.pop(source, False) is None:
             source.close()

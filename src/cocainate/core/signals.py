@@ -56,7 +56,6 @@ class Signals:
         self._handle = handle_signals
         self._previous: dict[int, Any] = {}
         self._remove_console: Callable[[], None] | None = None
-        self._waiting = 0  # threads inside wait(): a Ctrl-C must wake them (Windows)
 
     def install(self) -> None:
         if self._handle:

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..bindings.dbus import NO_OWNER, NOT_HERE, CallError, call, call_reply
+from ..bindings.dbus import NO_OWNER, NOT_HERE, RELEASE_TIMEOUT, CallError, call, call_reply
 from ..errors import MechanismError
 from . import Mechanism, Mode
-
-RELEASE_TIMEOUT = 1.0
-"""Seconds a service has to answer an UnInhibit call; closing the connection drops the
-inhibit anyway, so release need not wait long."""
 
 
 class BusInhibitor(Mechanism):
@@ -116,10 +112,6 @@ class BusInhibitor(Mechanism):
     def take(self, value: Any) -> Any:
         """What to keep from Inhibit's reply until release: by default, the cookie."""
         return value
-
-    @property
-    def held(self) -> bool:
-        return self._owner is not None
 
     def release(self) -> None:
         from jeepney import DBusAddress
