@@ -26,14 +26,14 @@ if TYPE_CHECKING:
 async def wait_async(session: Session) -> Ended:
     if session.state == "new" or session._flags is None:
         raise SessionError("start the session before waiting for it")
+    session._flags[0].wait()  # a start in another thread finishes first (it is bounded)
     library = _running_library()
     sleeper = _Trio() if library == "trio" else _Asyncio()
     session._async_wakers.append(sleeper.wake)
     try:
         while True:
-            ended = session.wait(timeout=0)  # handles whatever is ready; never blocks
-            if ended is not None:
-                return ended
+            if session._ending() or session.state == "released":
+                return session.wait()  # the release, bounded, and why it ended
             assert session._reactor is not None
             wakeup = session._reactor.next_wakeup()
             session._turn(wakeup, await sleeper.sleep(wakeup))

@@ -313,7 +313,7 @@ class Session:
         try:
             looked = False
             while self._state != State.RELEASED:
-                if self._why is not None or os.getpid() != self._pid:
+                if self._ending():
                     self._release()
                     break
                 assert self._reactor is not None
@@ -337,6 +337,10 @@ class Session:
         ended = self.ended
         assert ended is not None
         return ended
+
+    def _ending(self) -> bool:
+        """Whether the session is to end now: asked to, or this is a fork's child."""
+        return self._why is not None or os.getpid() != self._pid
 
     def _turn(self, wakeup: Wakeup, ready: dict[int, int]) -> None:
         """Dispatch what is ready, then run user code with no lock held."""
