@@ -1,5 +1,5 @@
 try:
-    from ._entry import main
+    from .cli import main
 except KeyboardInterrupt:  # Ctrl-C while loading: nothing is held yet
     raise SystemExit(130) from None
 

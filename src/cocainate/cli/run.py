@@ -8,7 +8,6 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__, mechanisms
-from ..duration import format_duration, parse_until
 from ..errors import CocainateError, MechanismError, NoMechanismError, SessionError, UsageError
 from ..mechanisms import Mode
 from .options import (
@@ -40,6 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Only before a session handles signals, or after it let go: nothing is held.
         return EXIT_INTERRUPTED
     finally:
+        _resume_gc()  # if no hold did: a subcommand, an error
         finish()
 
 
@@ -163,6 +163,8 @@ def _hold(args: Any, command: list[str]) -> int:
     try:
         until = None
         if args.until is not None:
+            from ..duration import parse_until
+
             until, tomorrow = parse_until(args.until)
         session = Session(
             duration=args.duration or None,
@@ -239,6 +241,8 @@ def _hold(args: Any, command: list[str]) -> int:
     for text in session.problems:
         error(text)
     if human:
+        from ..duration import format_duration
+
         elapsed = format_duration(time.monotonic() - started)
         why = str(ended)
         if child is not None and ended is not None and ended.pid == child.pid:
@@ -252,8 +256,8 @@ def _hold(args: Any, command: list[str]) -> int:
 
 def _resume_gc() -> None:
     """Resume the garbage collector if the entry point paused it for start-up."""
-    entry: Any = sys.modules.get("cocainate._entry")
-    if entry is not None and entry.paused_gc:
+    entry: Any = sys.modules.get(__package__ or "")  # cocainate.cli, whose main() paused it
+    if getattr(entry, "paused_gc", False):
         import gc
 
         gc.enable()
@@ -330,6 +334,8 @@ def _report(attempts: Sequence[Attempt]) -> None:
 
 
 def _announce(session: Session, tomorrow: bool, command: list[str]) -> str:
+    from ..duration import format_duration
+
     held = ", ".join(session.holding)
     until = []
     if command:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, overload
 from .. import mechanisms
 from ..errors import SessionError, UsageError
 from ..mechanisms import Attempt, Blocks, Mode
-from .arguments import DurationLike, default_reason, seconds, timestamp
+from .arguments import default_reason, seconds, timestamp
 from .arguments import pids as pids_of
 from .arguments import reason as check_reason
 from .reactor import Source, Timer
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from ..bindings.waiting import Flag, Waker
+    from .arguments import DurationLike
     from .ending import Ended
     from .events import Event
     from .holdings import Holdings

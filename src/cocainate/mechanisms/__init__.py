@@ -9,7 +9,6 @@ Nothing here imports a mechanism's module: :func:`load` does, when a session or 
 """
 
 import enum
-import importlib
 import sys
 from typing import TYPE_CHECKING, ClassVar, NamedTuple, Optional
 
@@ -111,10 +110,12 @@ class Entry:
     def load(self) -> "type[Mechanism]":
         """Import the mechanism's module; a failure is a MechanismError saying so."""
         module_name, _, class_name = self.target.partition(":")
+        full_name = f"{__name__}.{module_name}"
         try:
-            module = importlib.import_module(f"{__name__}.{module_name}")
+            __import__(full_name)  # not importlib's import_module: importing importlib costs
         except ImportError as err:
             raise MechanismError(f"cannot load: {err}") from err
+        module = sys.modules[full_name]
         cls: type[Mechanism] = getattr(module, class_name)
         return cls
 
