@@ -1,14 +1,15 @@
-"""Generate the shell completions and the man page from cocainate's argparse parser.
+"""Generate the shell completions and the man page from cocainate's option table.
 
     python tools/generate.py [OUT_DIR]      # default: share/
 
-bash and zsh by shtab, the man page by argparse-manpage, fish by the small generator below
-(shtab has no fish). tests/test_generated.py fails when the committed files are stale.
+The completions are what ``cocainate completion SHELL`` prints (cocainate.cli.completion);
+the man page is argparse-manpage's, from the argparse parser built from the same table,
+with the sections argparse has no place for. tests/test_generated.py fails when the
+committed files are stale.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -21,55 +22,6 @@ FILES = {
     "fish": "fish/vendor_completions.d/cocainate.fish",
     "man": "man/man1/cocainate.1",
 }
-
-
-def fish(parser: argparse.ArgumentParser) -> str:
-    prog = parser.prog
-    out = [
-        f"# fish completion for {prog}, generated from its parser by tools/generate.py",
-        f"complete -c {prog} -f",
-    ]
-    subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    commands = subparsers[0] if subparsers else None
-    if commands is not None:
-        for choice in commands._choices_actions:
-            out.append(
-                f"complete -c {prog} -n __fish_use_subcommand -a {choice.dest} "
-                f"-d {_quote(choice.help or '')}"
-            )
-    out += _options(
-        prog,
-        parser,
-        "not __fish_seen_subcommand_from " + " ".join(commands.choices if commands else []),
-    )
-    if commands is not None:
-        for name, sub in commands.choices.items():
-            out += _options(prog, sub, f"__fish_seen_subcommand_from {name}")
-    return "\n".join(out) + "\n"
-
-
-def _options(prog: str, parser: argparse.ArgumentParser, condition: str) -> list[str]:
-    lines = []
-    for action in parser._actions:
-        if not action.option_strings or action.help == argparse.SUPPRESS:
-            continue
-        parts = [f"complete -c {prog} -n {_quote(condition)}"]
-        for option in action.option_strings:
-            parts.append(f"-l {option[2:]}" if option.startswith("--") else f"-s {option[1:]}")
-        if action.nargs != 0:
-            if action.choices:
-                parts.append(f"-x -a {_quote(' '.join(map(str, action.choices)))}")
-            elif action.dest == "pid":
-                parts.append("-x -a '(__fish_complete_pids)'")
-            else:
-                parts.append("-x")
-        parts.append(f"-d {_quote(action.help or '')}")
-        lines.append(" ".join(parts))
-    return lines
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _roff(text: str) -> str:
@@ -103,14 +55,15 @@ def man_sections(page: str) -> str:
 
 
 def generate() -> dict[str, str]:
-    import shtab
     from argparse_manpage.manpage import Manpage
+
+    from cocainate.cli.completion import script
 
     parser = build_parser()
     return {
-        "bash": shtab.complete(parser, shell="bash"),
-        "zsh": shtab.complete(parser, shell="zsh"),
-        "fish": fish(parser),
+        "bash": script("bash"),
+        "zsh": script("zsh"),
+        "fish": script("fish"),
         "man": man_sections(
             str(
                 Manpage(

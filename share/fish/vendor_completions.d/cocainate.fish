@@ -1,20 +1,72 @@
-# fish completion for cocainate, generated from its parser by tools/generate.py
+# fish completion for cocainate, written from its option table by 'cocainate completion fish'
+
+function __cocainate_after_dashdash
+    contains -- -- (commandline -opc)
+end
+
+function __cocainate_subcommand --description 'the subcommand typed so far, if any'
+    set -l skip 0
+    for token in (commandline -opc)[2..-1]
+        if test $skip = 1
+            set skip 0
+        else if test $token = --
+            return 1
+        else if contains -- $token -d --duration -p --pid --until --mode --reason --method
+            set skip 1
+        else if not string match -q -- '-*' $token
+            echo $token
+            return 0
+        end
+    end
+    return 1
+end
+
+function __cocainate_using --description 'whether the subcommand typed is $argv[1]'
+    set -l sub (__cocainate_subcommand); and test $sub = $argv[1]
+end
+
+function __cocainate_top --description 'neither a subcommand nor -- so far'
+    not __cocainate_after_dashdash; and not __cocainate_subcommand >/dev/null
+end
+
+function __cocainate_command --description 'complete the command after --'
+    set -l tokens (commandline -opc)
+    set -l at (contains -i -- -- $tokens)
+    set -l rest $tokens[(math $at + 1)..-1]
+    complete -C (string join -- ' ' (string escape -- $rest) (commandline -ct))
+end
+
+function __cocainate_methods
+    switch (uname -s 2>/dev/null)
+        case Darwin
+            printf '%s\n' iokit
+        case 'CYGWIN*' 'MINGW*' 'MSYS*'
+            printf '%s\n' power-request
+        case '*'
+            printf '%s\n' screensaver gnome-session power-management x11 wayland logind
+    end
+end
+
 complete -c cocainate -f
-complete -c cocainate -n __fish_use_subcommand -a version -d 'print the version'
-complete -c cocainate -n __fish_use_subcommand -a status -d 'list the inhibitors held on this machine by the services that can tell'
-complete -c cocainate -n __fish_use_subcommand -a methods -d 'list this platform\'s mechanisms and whether each can be used here'
-complete -c cocainate -n 'not __fish_seen_subcommand_from version status methods' -s h -l help -d 'show this help message and exit'
-complete -c cocainate -n 'not __fish_seen_subcommand_from version status methods' -s d -l duration -x -d 'end after DURATION, in Go syntax: 300ms, 1.5h, 1h10m10s (0: no limit)'
-complete -c cocainate -n 'not __fish_seen_subcommand_from version status methods' -s p -l pid -x -a '(__fish_complete_pids)' -d 'end when process PID exits; repeat to wait until all of them have exited'
-complete -c cocainate -n 'not __fish_seen_subcommand_from version status methods' -l until -x -d 'end at TIME: 17:30, 17:30:15 (tomorrow if past) or an ISO 8601 date-time'
-complete -c cocainate -n 'not __fish_seen_subcommand_from version status methods' -s q -l quiet -d 'print nothing on stdout'
-complete -c cocainate -n 'not __fish_seen_subcommand_from version status methods' -s v -l verbose -d 'say on stderr which mechanisms were tried, which hold, and why others could not'
-complete -c cocainate -n 'not __fish_seen_subcommand_from version status methods' -l json -d 'print one JSON object per event on stdout (acquired, lost, reacquired, ended, released)'
-complete -c cocainate -n 'not __fish_seen_subcommand_from version status methods' -l mode -x -d 'display: the screen stays on (default); system: only the system stays awake'
-complete -c cocainate -n 'not __fish_seen_subcommand_from version status methods' -l reason -x -d 'the reason given to the services'
-complete -c cocainate -n 'not __fish_seen_subcommand_from version status methods' -l version -d 'print the version and exit (as \'cocainate version\')'
-complete -c cocainate -n 'not __fish_seen_subcommand_from version status methods' -l method -x -d 'use only this mechanism (repeatable); see \'cocainate methods\''
-complete -c cocainate -n '__fish_seen_subcommand_from version' -s h -l help -d 'show this help message and exit'
-complete -c cocainate -n '__fish_seen_subcommand_from version' -s v -l verbose -d 'also print Python, the platform and the mechanisms usable here'
-complete -c cocainate -n '__fish_seen_subcommand_from status' -s h -l help -d 'show this help message and exit'
-complete -c cocainate -n '__fish_seen_subcommand_from methods' -s h -l help -d 'show this help message and exit'
+complete -c cocainate -n __cocainate_after_dashdash -x -a '(__cocainate_command)'
+complete -c cocainate -n __cocainate_top -a version -d 'print the version'
+complete -c cocainate -n __cocainate_top -a status -d 'list the inhibitors held on this machine by the services that can tell'
+complete -c cocainate -n __cocainate_top -a methods -d 'list this platform\'s mechanisms and whether each can be used here'
+complete -c cocainate -n __cocainate_top -a completion -d 'print the completion script for SHELL (bash, zsh or fish)'
+complete -c cocainate -n __cocainate_top -s h -l help -d 'show the help and exit'
+complete -c cocainate -n __cocainate_top -s d -l duration -x -d 'end after DURATION, in Go syntax: 300ms, 1.5h, 1h10m10s (0: no limit)'
+complete -c cocainate -n __cocainate_top -s p -l pid -x -a '(__fish_complete_pids)' -d 'end when process PID exits; repeat to wait until all of them have exited'
+complete -c cocainate -n __cocainate_top -l until -x -d 'end at TIME: 17:30, 17:30:15 (tomorrow if past) or an ISO 8601 date-time'
+complete -c cocainate -n __cocainate_top -s q -l quiet -d 'print nothing on stdout'
+complete -c cocainate -n __cocainate_top -s v -l verbose -d 'say on stderr which mechanisms were tried, which hold, and why others could not'
+complete -c cocainate -n __cocainate_top -l json -d 'print one JSON object per event on stdout (acquired, lost, reacquired, ended, released)'
+complete -c cocainate -n __cocainate_top -l mode -x -a 'display system' -d 'display: the screen stays on (default); system: only the system stays awake'
+complete -c cocainate -n __cocainate_top -l reason -x -d 'the reason given to the services'
+complete -c cocainate -n __cocainate_top -l version -d 'print the version and exit (as \'cocainate version\')'
+complete -c cocainate -n __cocainate_top -l method -x -a '(__cocainate_methods)' -d 'use only this mechanism (repeatable); see \'cocainate methods\''
+complete -c cocainate -n '__cocainate_using version' -s h -l help -d 'show the help and exit'
+complete -c cocainate -n '__cocainate_using version' -s v -l verbose -d 'also print Python, the platform and the mechanisms usable here'
+complete -c cocainate -n '__cocainate_using status' -s h -l help -d 'show the help and exit'
+complete -c cocainate -n '__cocainate_using methods' -s h -l help -d 'show the help and exit'
+complete -c cocainate -n '__cocainate_using completion' -s h -l help -d 'show the help and exit'
+complete -c cocainate -n '__cocainate_using completion' -x -a 'bash zsh fish'

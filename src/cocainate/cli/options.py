@@ -115,13 +115,21 @@ class Option:
 
 
 class Subcommand:
-    __slots__ = ("help", "name", "options")
+    __slots__ = ("argument", "help", "name", "options")
 
-    def __init__(self, name: str, help: str, options: tuple[Option, ...] = ()) -> None:
+    def __init__(
+        self,
+        name: str,
+        help: str,
+        options: tuple[Option, ...] = (),
+        argument: Option | None = None,
+    ) -> None:
         self.name, self.help, self.options = name, help, options
+        self.argument = argument  # one positional argument (an Option without flags)
 
 
 MODES = ("display", "system")
+SHELLS = ("bash", "zsh", "fish")
 
 OPTIONS: tuple[Option, ...] = (
     Option(
@@ -196,6 +204,18 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand("status", "list the inhibitors held on this machine by the services that can tell"),
     Subcommand("methods", "list this platform's mechanisms and whether each can be used here"),
+    Subcommand(
+        "completion",
+        "print the completion script for SHELL (bash, zsh or fish)",
+        argument=Option(
+            (),
+            "shell",
+            "the shell: bash, zsh or fish",
+            metavar="SHELL",
+            choices=SHELLS,
+            complete="choices",
+        ),
+    ),
 )
 
 USAGE = "%(prog)s [options] [-- COMMAND [ARG...]]\n       %(prog)s SUBCOMMAND ..."
@@ -221,6 +241,7 @@ SYNOPSIS = (
     "version [-v]",
     "status",
     "methods",
+    "completion {bash|zsh|fish}",
     "--version",
 )
 EXIT_STATUS = (
@@ -246,6 +267,7 @@ EXAMPLES = (
     ("cocainate --until 17:30", "until 17:30 (tomorrow if it has passed)"),
     ("cocainate -d 2h -- ./train.py", "while a command runs, at most two hours"),
     ("cocainate --mode system -q", "keep only the system awake, silently, until Ctrl-C"),
+    ('eval "$(cocainate completion bash)"', "complete cocainate's options in this bash"),
 )
 SEE_ALSO = (("systemd-inhibit", 1), ("caffeinate", 8), ("xset", 1))
 

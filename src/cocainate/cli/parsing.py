@@ -113,9 +113,15 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", metavar="SUBCOMMAND", parser_class=Parser, prog=PROG
     )
     for sub in SUBCOMMANDS:
-        _add(
-            commands.add_parser(sub.name, help=sub.help, formatter_class=_formatter()), sub.options
-        )
+        sub_parser = commands.add_parser(sub.name, help=sub.help, formatter_class=_formatter())
+        _add(sub_parser, sub.options)
+        if sub.argument is not None:
+            sub_parser.add_argument(
+                sub.argument.dest,
+                metavar=sub.argument.metavar,
+                choices=sub.argument.choices,
+                help=sub.argument.help,
+            )
     return parser
 
 

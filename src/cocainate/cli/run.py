@@ -70,6 +70,11 @@ def _main(argv: Sequence[str] | None) -> int:
         return _methods()
     if args.command == "status":
         return _status()
+    if args.command == "completion":
+        from .completion import script
+
+        out(script(args.shell).rstrip("\n"))
+        return EXIT_OK
     if command and args.command:
         error(f"'{args.command}' takes no command after '--'")
         return EXIT_USAGE
