@@ -25,7 +25,7 @@ FILES = {
 
 
 def _roff(text: str) -> str:
-    return text.replace("\\", "\\e").replace("-", "\\-")
+    return text.replace("\\", "\\e").replace("-", "\\-").replace('"', "\\(dq")
 
 
 def man_sections(page: str) -> str:
