@@ -4,6 +4,7 @@ lists them."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from jeepney import DBusAddress
@@ -114,11 +115,28 @@ def _screensaver(resources: Resources) -> Row:
 
 
 def _x11(resources: Resources) -> Row:
-    return "x11", "X11 MIT-SCREEN-SAVER", "the X server cannot list who suspends its saver", []
+    return _registered("x11", "X11 MIT-SCREEN-SAVER", "the X server lists no others")
 
 
 def _wayland(resources: Resources) -> Row:
-    return "wayland", "Wayland zwp_idle_inhibit", "compositors cannot list their inhibitors", []
+    return _registered("wayland", "Wayland zwp_idle_inhibit", "the compositor lists no others")
+
+
+def _registered(name: str, service: str, others: str) -> Row:
+    """cocainate's own holds of a mechanism whose server cannot list its holders, from
+    the registry that sessions holding it keep (see :mod:`..bindings.registry`)."""
+    from ..bindings.registry import records
+
+    lines = []
+    for record in records():
+        if name in record.get("holding", ()):
+            since = time.strftime("%H:%M:%S", time.localtime(float(record.get("since", 0))))
+            lines.append(
+                f"by cocainate, pid {record.get('pid')}, since {since}: "
+                f"{str(record.get('reason'))!r} ({record.get('program')})  [cocainate]"
+            )
+    held = f"{len(lines)} held by cocainate" if lines else "none held by cocainate"
+    return name, service, f"{held}; {others}", lines
 
 
 def _short(err: MechanismError, service: str) -> str:

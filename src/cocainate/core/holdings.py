@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ..bindings.buses import Resources
+    from ..bindings.registry import Record
     from ..mechanisms import Entry, Mechanism, Mode
     from .reactor import Reactor
 
@@ -85,6 +86,7 @@ class Holdings:
         self.problems: list[str] = []
         self._resources: Resources | None = None
         self._grace = Timer(None, on_all_lost)
+        self._record: Record | None = None
 
     @property
     def holding(self) -> tuple[str, ...]:
@@ -132,6 +134,10 @@ class Holdings:
         self.attempts = tuple(attempts)
         if not self.held and not stopping():
             raise NoMechanismError(attempts)
+        if any(m.name in ("x11", "wayland") for m in self.held):  # registry.UNLISTED
+            from ..bindings.registry import Record
+
+            self._record = Record.create(self.holding, self.mode.value, self.reason)
 
     def sources(self) -> list[Source]:
         """What the reactor must watch for the holdings."""
@@ -157,6 +163,8 @@ class Holdings:
         else:
             self.lost.discard(mechanism.name)
             self._grace.at = None
+        if self._record is not None:
+            self._record.update(self.holding)
         self._emit(kind, (mechanism.name,), error=error)
 
     def release(self) -> None:
@@ -168,11 +176,15 @@ class Holdings:
             self.problems.extend(mechanism.problems)
         if self._resources is not None:
             self._resources.close()
+        record, self._record = self._record, None
+        if record is not None:
+            record.remove()
 
     def abandon(self) -> None:
         """In a child made by fork(): forget everything without a word (the parent holds)."""
         held, self.held = self.held, []
         for mechanism in held:
             mechanism.abandon()
+        self._record = None  # the parent's file: the parent removes it
         if self._resources is not None:
             self._resources.close()  # closes this process's copies of the sockets only
