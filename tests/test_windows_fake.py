@@ -28,6 +28,9 @@ class FakeKernel32:
         self.signalled: set[int] = set()
         self.processes: dict[int, int] = {}  # pid -> process handle
         self.handler: Callable[[int], bool] | None = None
+        self.power_fails = False  # as under Wine, whose power requests are stubs
+        self.states: dict[int, int] = {}  # thread id -> its execution state
+        self.state_calls: list[tuple[int, int]] = []  # (thread id, flags)
         self._next = 100
         self._cond = threading.Condition()
 
@@ -58,6 +61,8 @@ class FakeKernel32:
 
     def wait_any(self, handles: Sequence[int], ms: int | None) -> int | None:
         assert all(h in self.open for h in handles)
+        if len(handles) > 64:  # MAXIMUM_WAIT_OBJECTS: the real call fails
+            raise cocainate.SessionError("WaitForMultipleObjects failed: invalid parameter")
         deadline = None if ms is None else time.monotonic() + ms / 1000
         with self._cond:
             while True:
@@ -79,6 +84,8 @@ class FakeKernel32:
         self.open.discard(handle)
 
     def power_request(self, reason: str, kinds: Sequence[int]) -> int:
+        if self.power_fails:
+            raise cocainate.MechanismError("PowerCreateRequest failed: Call not implemented.")
         handle = self._handle()
         self.calls.append(("PowerCreateRequest", reason))
         self.calls.extend(("PowerSetRequest", kind) for kind in kinds)
@@ -88,6 +95,13 @@ class FakeKernel32:
         self.calls.extend(("PowerClearRequest", kind) for kind in kinds)
         self.calls.append(("CloseHandle", "request"))
         self.open.discard(request)
+
+    def set_thread_execution_state(self, flags: int) -> int:
+        thread = threading.get_ident()
+        self.state_calls.append((thread, flags))
+        previous = self.states.get(thread, win32.ES_CONTINUOUS)
+        self.states[thread] = flags
+        return previous
 
     def console_handler(self, callback: Callable[[int], bool]) -> Callable[[], None]:
         self.handler = callback
@@ -226,3 +240,60 @@ def test_cancelling_wait_async_returns_at_once(k32: FakeKernel32) -> None:
             return time.monotonic() - begin
 
     assert asyncio.run(main()) < 0.5
+
+
+ES = win32.ES_CONTINUOUS | win32.ES_SYSTEM_REQUIRED
+
+
+@pytest.mark.parametrize(
+    ("mode", "flags"), [("display", ES | win32.ES_DISPLAY_REQUIRED), ("system", ES)]
+)
+def test_without_power_requests_the_execution_state_holds(
+    k32: FakeKernel32, mode: str, flags: int
+) -> None:
+    """The fallback: set by a thread of its own (not the caller's), which clears it and
+    ends when the session lets go, whichever thread stops it."""
+    k32.power_fails = True
+    session = cocainate.Session(mode=mode).start()
+    assert session.holding == ("execution-state",)
+    ((holder, set_flags),) = k32.state_calls
+    assert set_flags == flags and holder != threading.get_ident()
+    stopper = threading.Thread(target=session.stop)
+    stopper.start()
+    stopper.join()
+    assert k32.state_calls[1:] == [(holder, win32.ES_CONTINUOUS)]
+    assert holder not in {t.ident for t in threading.enumerate()}
+    assert not session.problems
+
+
+def test_the_fallback_is_not_taken_when_power_requests_work(k32: FakeKernel32) -> None:
+    with cocainate.inhibit() as session:
+        assert session.holding == ("power-request",)
+    assert k32.state_calls == []
+    with cocainate.inhibit(methods=["execution-state"]) as session:  # unless asked for
+        assert session.holding == ("execution-state",)
+
+
+def test_an_exception_clears_the_execution_state(k32: FakeKernel32) -> None:
+    k32.power_fails = True
+    with pytest.raises(RuntimeError), cocainate.inhibit():
+        raise RuntimeError
+    assert [flags for _, flags in k32.state_calls][-1] == win32.ES_CONTINUOUS
+
+
+def test_more_processes_than_one_wait_takes(k32: FakeKernel32) -> None:
+    """WaitForMultipleObjects takes 64 handles; 100 processes are waited on in groups, and
+    the session ends when the last of them exits."""
+    pids = list(range(5000, 5100))
+    for pid in pids:
+        k32.spawn(pid)
+    session = cocainate.Session(pids=pids).start()
+    assert session.wait(0.1) is None  # nothing exited: the groups' waits time out
+    for pid in pids:
+        if pid != 5077:
+            k32.exit(pid)
+    assert session.wait(0.3) is None and session.active
+    threading.Timer(0.05, k32.exit, (5077,)).start()  # the last, in the second group
+    ended = session.wait(10)
+    assert ended is not None and ended.reason is EndReason.PROCESS_EXIT and ended.pid == 5077
+    assert cleared(k32)

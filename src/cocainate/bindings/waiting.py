@@ -137,12 +137,10 @@ def sleep(
     more handle (Windows), for a caller's own cancellation."""
     ms = milliseconds(timeout)
     if sys.modules[__name__].WINDOWS:
-        from .win32 import kernel32
-
         handles = [w for w, _ in waitables]
         if extra is not None:
             handles.append(extra)
-        index = kernel32().wait_any(handles, ms)
+        index = _wait_handles(handles, ms)
         return {} if index is None else {handles[index]: READ}
     import select
 
@@ -153,6 +151,56 @@ def sleep(
         return dict(poller.poll(ms))
     except InterruptedError:  # a signal whose handler raised nothing: look again
         return {}
+
+
+MAXIMUM_WAIT_OBJECTS = 64
+"""The most handles one WaitForMultipleObjects takes."""
+GROUP = MAXIMUM_WAIT_OBJECTS - 1  # and one more: the event that ends every group's wait
+
+
+def _wait_handles(handles: Sequence[int], ms: int | None) -> int | None:
+    """The index of a signalled handle among ``handles``, or None when ``ms`` passed first.
+    Beyond what one call takes (``-p`` with many processes), each group of
+    :data:`GROUP` handles is waited on by a thread of its own, beside one event that the
+    first to see a handle signalled sets, and that ends every group's wait."""
+    from .win32 import kernel32
+
+    k32 = kernel32()
+    if len(handles) <= MAXIMUM_WAIT_OBJECTS:
+        index: int | None = k32.wait_any(handles, ms)
+        return index
+    import _thread
+
+    done = k32.create_event()
+    found: list[int] = []
+    failed: list[BaseException] = []
+    ended: list[Flag] = []
+
+    def watch(base: int, group: Sequence[int], flag: Flag) -> None:
+        try:
+            index = k32.wait_any([*group, done], None)
+            if index is not None and index < len(group):
+                found.append(base + index)
+        except BaseException as err:
+            failed.append(err)
+        finally:
+            k32.set_event(done)
+            flag.set()
+
+    try:
+        for base in range(0, len(handles), GROUP):
+            flag = Flag()
+            _thread.start_new_thread(watch, (base, handles[base : base + GROUP], flag))
+            ended.append(flag)
+        k32.wait_any([done], ms)
+    finally:
+        k32.set_event(done)
+        for flag in ended:
+            flag.wait(2.0)  # each ends as soon as it sees the event
+        k32.close_handle(done)
+    if failed:
+        raise failed[0]
+    return min(found) if found else None
 
 
 class Poller:

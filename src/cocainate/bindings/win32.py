@@ -23,6 +23,9 @@ POWER_REQUEST_CONTEXT_VERSION = 0
 POWER_REQUEST_CONTEXT_SIMPLE_STRING = 0x1
 POWER_REQUEST_DISPLAY_REQUIRED = 0
 POWER_REQUEST_SYSTEM_REQUIRED = 1
+ES_SYSTEM_REQUIRED = 0x00000001
+ES_DISPLAY_REQUIRED = 0x00000002
+ES_CONTINUOUS = 0x80000000
 CTRL_C_EVENT, CTRL_BREAK_EVENT, CTRL_CLOSE_EVENT = 0, 1, 2
 CTRL_LOGOFF_EVENT, CTRL_SHUTDOWN_EVENT = 5, 6
 
@@ -67,6 +70,8 @@ class Kernel32:
         k.PowerCreateRequest.argtypes = [ctypes.POINTER(_ReasonContext)]
         k.PowerSetRequest.argtypes = [handle, ctypes.c_int]
         k.PowerClearRequest.argtypes = [handle, ctypes.c_int]
+        k.SetThreadExecutionState.restype = wintypes.DWORD
+        k.SetThreadExecutionState.argtypes = [wintypes.DWORD]
         self._handler_type = ctypes.WINFUNCTYPE(wintypes.BOOL, wintypes.DWORD)  # type: ignore[attr-defined,unused-ignore]
         k.SetConsoleCtrlHandler.argtypes = [self._handler_type, wintypes.BOOL]
         self._k = k
@@ -132,6 +137,14 @@ class Kernel32:
         for kind in kinds:
             self._k.PowerClearRequest(request, kind)
         self._k.CloseHandle(request)
+
+    def set_thread_execution_state(self, flags: int) -> int:
+        """Set the calling thread's execution state; return the previous one. (It belongs
+        to the thread, and ends with it.)"""
+        previous: int = self._k.SetThreadExecutionState(flags)
+        if not previous:
+            raise OSError(None, "SetThreadExecutionState failed", None, 0)
+        return previous
 
     def console_handler(self, callback: Callable[[int], bool]) -> Callable[[], None]:
         """Install ``callback`` for console control events; return its remover."""

@@ -185,7 +185,7 @@ def _hold(args: Any, command: list[str]) -> int:
             session.start()
         finally:
             _resume_gc()
-        started = time.monotonic()
+        started = session.held_at or time.monotonic()
     except UsageError as problem:
         error(str(problem))
         return EXIT_USAGE

@@ -107,6 +107,9 @@ class Holdings:
             except MechanismError as err:
                 attempts.append(Attempt(entry.name, entry.name, False, error=str(err)))
                 continue
+            backs = cls.fallback_for
+            if backs and entry.name not in self._named and any(m.name == backs for m in self.held):
+                continue  # a fallback, and what it stands in for holds
             blocks = cls.blocks.get(self.mode)
             if blocks is None:
                 if entry.name in self._named:

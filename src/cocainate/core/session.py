@@ -103,6 +103,8 @@ class Session:
         self.on_event = on_event
 
         self.problems: list[str] = []
+        self.held_at: float | None = None
+        """``time.monotonic()`` when the hold was in place (the duration counts from it)."""
         """Problems met while holding or releasing (the release still completed)."""
         self._state: str = State.NEW
         self._lock = _thread.allocate_lock()  # guards _state and the event queue only
@@ -214,8 +216,9 @@ class Session:
                 self._release()
                 raise SessionError(f"the session was stopped while starting ({self.ended})")
             assert self._holdings is not None and self._deadline is not None
+            self.held_at = time.monotonic()
             if self.duration is not None:  # counted from the moment the hold is in place
-                self._deadline.at = time.monotonic() + self.duration
+                self._deadline.at = self.held_at + self.duration
             self._emit("acquired", tuple(a.name for a in self.acquired))
         finally:
             self._leave()

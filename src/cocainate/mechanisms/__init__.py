@@ -51,6 +51,9 @@ class Mechanism:
     """What a person recognises: the D-Bus interface, the extension, the API."""
     blocks: ClassVar[dict[Mode, frozenset[Blocks]]]
     """For each mode it serves, what it prevents; a mode missing here is not served."""
+    fallback_for: ClassVar[Optional[str]] = None
+    """The mechanism this one stands in for: a session tries it only when that one could
+    not be held (or when it is named with ``--method``)."""
 
     def __init__(self, resources: "Resources") -> None:
         self.resources = resources
@@ -133,7 +136,10 @@ _LINUX = (
 _PLATFORMS: dict[str, tuple[Entry, ...]] = {
     "linux": _LINUX,
     "darwin": (Entry("iokit", "iokit:IOKitAssertion"),),
-    "win32": (Entry("power-request", "windows:WindowsPowerRequest"),),
+    "win32": (
+        Entry("power-request", "windows:WindowsPowerRequest"),
+        Entry("execution-state", "windows:WindowsExecutionState"),
+    ),
 }
 
 
