@@ -1,13 +1,15 @@
-"""The Windows backend (power requests, process handles, WaitForMultipleObjects, console
-control) against a fake of the kernel32 call layer (cocainate.bindings.win32.Kernel32): Windows
-cannot run here. The fake keeps real waiting semantics (a wait blocks until a handle is
-signalled or the timeout passes), so the session's logic runs as it would on Windows; the
-workflow in .github/workflows runs the real calls on windows-latest."""
+"""The Windows backend (power requests, the execution-state fallback, process handles,
+WaitForMultipleObjects, console control) against a fake of the kernel32 call layer
+(cocainate.bindings.win32.Kernel32), so that failures the real system will not produce on
+demand (power requests refused, more handles than one wait takes) can be made. The fake
+keeps real waiting semantics (a wait blocks until a handle is signalled or the timeout
+passes, and refuses more than 64 handles, as the real call does). It runs on Linux and on
+a real Windows CPython under Wine (tests/test_wine.py); the real calls are tested in
+tests/test_windows.py."""
 
 from __future__ import annotations
 
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -17,8 +19,6 @@ import pytest
 import cocainate
 from cocainate import EndReason, ProcessNotFoundError, mechanisms
 from cocainate.bindings import waiting, win32
-
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the real calls run here")
 
 
 class FakeKernel32:

@@ -472,10 +472,11 @@ class Session:
         """Queue an event; :meth:`_deliver` calls the listener once no lock is held."""
         if self.on_event is None:
             return
+        now = time.time()  # when it happened, not when the first event's import was done
         from .events import Event  # only for a session that has a listener
 
         with self._lock:
-            self._events.append(Event(kind, time.time(), mechanisms, **details))
+            self._events.append(Event(kind, now, mechanisms, **details))
 
     def _deliver(self) -> None:
         """Call the listener with every queued event, in order, from one thread at a time."""
