@@ -53,27 +53,42 @@ def _arm(timestamp: float) -> int | None:
     return _arm_ctypes(timestamp)
 
 
+_calls: Any = None  # timerfd's calls and types through ctypes, made once (False: none)
+
+
+def _timerfd_calls() -> Any:
+    """(timerfd_create, timerfd_settime, Itimerspec, Timespec, byref), made on first use:
+    made per session they would be new types and function objects each time."""
+    global _calls
+    if _calls is None:
+        import ctypes
+
+        class Timespec(ctypes.Structure):
+            _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+        class Itimerspec(ctypes.Structure):
+            _fields_ = [("it_interval", Timespec), ("it_value", Timespec)]
+
+        try:
+            libc: Any = ctypes.CDLL(None, use_errno=True)
+            _calls = (libc.timerfd_create, libc.timerfd_settime, Itimerspec, Timespec, ctypes.byref)
+        except (OSError, AttributeError):
+            _calls = False
+    return _calls
+
+
 def _arm_ctypes(timestamp: float) -> int | None:
-    import ctypes
-
-    class Timespec(ctypes.Structure):
-        _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
-
-    class Itimerspec(ctypes.Structure):
-        _fields_ = [("it_interval", Timespec), ("it_value", Timespec)]
-
-    try:
-        libc: Any = ctypes.CDLL(None, use_errno=True)
-        create, settime = libc.timerfd_create, libc.timerfd_settime
-    except (OSError, AttributeError):
+    calls = _timerfd_calls()
+    if not calls:
         return None
+    create, settime, itimerspec, timespec, byref = calls
     clock_realtime, abstime = 0, 1
     fd: int = create(clock_realtime, os.O_NONBLOCK | os.O_CLOEXEC)
     if fd < 0:
         return None
     seconds = int(timestamp)
-    value = Itimerspec(Timespec(0, 0), Timespec(seconds, int((timestamp - seconds) * 1e9)))
-    if settime(fd, abstime, ctypes.byref(value), None) != 0:
+    value = itimerspec(timespec(0, 0), timespec(seconds, int((timestamp - seconds) * 1e9)))
+    if settime(fd, abstime, byref(value), None) != 0:
         os.close(fd)
         return None
     return fd

@@ -112,7 +112,9 @@ class Entry:
 
     def load(self) -> "type[Mechanism]":
         """Import the mechanism's module; a failure is a MechanismError saying so."""
-        module_name, _, class_name = self.target.partition(":")
+        # Interned: a name a lookup caches must not be a new string each time (Python
+        # 3.10's type attribute cache kept each one, which the leak test counts).
+        module_name, _, class_name = map(sys.intern, self.target.partition(":"))
         full_name = f"{__name__}.{module_name}"
         try:
             __import__(full_name)  # not importlib's import_module: importing importlib costs
