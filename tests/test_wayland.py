@@ -45,26 +45,96 @@ def test_without_cocainate_swayidle_says_idle(sway: Sway, tmp_path: Path) -> Non
         stop(watch)
 
 
-@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
-def test_no_idle_while_held_and_idle_after(sway: Sway, tmp_path: Path, how: int) -> None:
-    process = spawn_cli("--method", "wayland", env=sway.env)
+def swaymsg(sway: Sway, *args: str) -> None:
+    subprocess.run(["swaymsg", "-s", sway.ipc, *args], check=True, capture_output=True)
+
+
+def holder(sway: Sway, *args: str) -> subprocess.Popen[str]:
+    process = spawn_cli("-v", "--method", "wayland", *args, env=sway.env)
     assert process.stdout is not None
     line = process.stdout.readline()
     assert "(wayland)" in line, line + (process.stderr.read() if process.stderr else "")
-    (view,) = [v for v in sway.views() if v.get("app_id") == "cocainate"]
-    assert view["inhibit_idle"] is True
-    assert view["type"] == "floating_con"  # floated, not tiled over the user's windows
+    return process
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_no_idle_while_held_across_workspaces_and_outputs_and_idle_after(
+    sway: Sway, tmp_path: Path, how: int
+) -> None:
+    """A layer surface: no window to tile, float or hide, so switching workspaces does not
+    end the hold, nor does the output being turned off and on (sway closes the surface
+    with its output, and a new one is made when an output is back)."""
+    process = holder(sway)
+    assert not [v for v in sway.views() if v.get("app_id") == "cocainate"]  # not a window
     log = tmp_path / "idle.log"
     watch = sway.idle_watch(log)
     try:
-        time.sleep(3.5)
-        assert "IDLE" not in log.read_text()
+        time.sleep(1)  # each step below lasts longer than swayidle's 2 s timeout
+        swaymsg(sway, "workspace", "2")
+        time.sleep(2.5)
+        assert "IDLE" not in log.read_text(), "idle after a workspace switch"
+        swaymsg(sway, "output", "HEADLESS-1", "disable")
+        time.sleep(2.5)
+        swaymsg(sway, "output", "HEADLESS-1", "enable")
+        time.sleep(2.5)
+        assert "IDLE" not in log.read_text(), "idle after the output was off and on"
+        assert process.poll() is None
         process.send_signal(how)
-        process.communicate(timeout=10)
+        _, err = process.communicate(timeout=10)
         wait_until(lambda: "IDLE" in log.read_text(), 5, "swayidle to report idle after release")
-        assert not [v for v in sway.views() if v.get("app_id") == "cocainate"]
+        if how == signal.SIGTERM:
+            assert process.returncode == 0 and "layer-shell surface" in err, err
     finally:
         stop(watch)
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=10)
+        swaymsg(sway, "output", "HEADLESS-1", "enable")
+        swaymsg(sway, "workspace", "1")
+
+
+def test_the_users_window_keeps_the_focus(sway: Sway) -> None:
+    window = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "wayland_window.py"), "user-window"],
+        env=sway.env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert window.stdout is not None and window.stdout.readline().strip() == "mapped"
+
+        def focused() -> list[str]:
+            return [v.get("app_id") for v in sway.views() if v.get("focused")]
+
+        wait_until(lambda: focused() == ["user-window"], 5, "the user's window to have focus")
+        process = holder(sway)
+        try:
+            assert focused() == ["user-window"]
+            assert "cocainate" not in [v.get("app_id") for v in sway.views()]
+        finally:
+            process.terminate()
+            process.communicate(timeout=10)
+        assert focused() == ["user-window"]
+    finally:
+        window.kill()
+        window.communicate(timeout=10)
+
+
+def test_without_layer_shell_a_floating_window_holds(
+    sway: Sway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the compositor offers no layer shell (here: pretended), today's 1x1 window."""
+    from cocainate.mechanisms import wayland
+
+    monkeypatch.setattr(wayland, "LAYER_SHELL", "zwlr_layer_shell_v0_not_offered")
+    for name, value in sway.env.items():
+        monkeypatch.setenv(name, value)
+    with cocainate.inhibit(methods=["wayland"]) as session:
+        assert session.acquired[0].title == wayland.ON_TOPLEVEL
+        (view,) = [v for v in sway.views() if v.get("app_id") == "cocainate"]
+        assert view["inhibit_idle"] is True
+        assert view["type"] == "floating_con"  # floated, not tiled over the user's windows
+    assert not [v for v in sway.views() if v.get("app_id") == "cocainate"]
 
 
 def test_losing_the_compositor_is_reported(tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ function __cocainate_methods
         case Darwin
             printf '%s\n' iokit
         case 'CYGWIN*' 'MINGW*' 'MSYS*'
-            printf '%s\n' power-request
+            printf '%s\n' power-request execution-state
         case '*'
             printf '%s\n' screensaver gnome-session power-management x11 wayland logind
     end

@@ -120,7 +120,9 @@ def _probe_all() -> list[tuple[str, str, str, str | None]]:
                 rows.append((entry.name, entry.name, "-", str(err)))
                 continue
             modes = ",".join(mode.value for mode in cls.blocks)
-            rows.append((cls.name, cls.title, modes, cls(resources).probe()))
+            mechanism = cls(resources)
+            why = mechanism.probe()
+            rows.append((cls.name, mechanism.title, modes, why))
     finally:
         resources.close()
     return rows

@@ -133,7 +133,7 @@ class Holdings:
                 mechanism.release()
                 raise
             self.held.append(mechanism)
-            attempts.append(Attempt(cls.name, cls.title, True, blocks=blocks))
+            attempts.append(Attempt(cls.name, mechanism.title, True, blocks=blocks))
         self.attempts = tuple(attempts)
         if not self.held and not stopping():
             raise NoMechanismError(attempts)

@@ -47,8 +47,9 @@ class Mechanism:
 
     name: ClassVar[str]
     """Short name used by ``--method`` and ``methods``."""
-    title: ClassVar[str]
-    """What a person recognises: the D-Bus interface, the extension, the API."""
+    title: str
+    """What a person recognises: the D-Bus interface, the extension, the API. An instance
+    may say more once it knows the machine (which surface Wayland uses)."""
     blocks: ClassVar[dict[Mode, frozenset[Blocks]]]
     """For each mode it serves, what it prevents; a mode missing here is not served."""
     fallback_for: ClassVar[Optional[str]] = None

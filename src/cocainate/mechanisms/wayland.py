@@ -2,11 +2,23 @@
 wlroots compositors.
 
 An inhibitor is tied to a surface and holds only while the compositor shows that surface,
-so the mechanism maps the least it can: a 1x1 transparent toplevel titled "cocainate"
-whose minimum and maximum size are both 1x1, which tiling compositors such as sway float
-rather than tile. The compositor drops the inhibitor when our connection closes, so a
-killed cocainate leaves nothing held. pywayland is an optional extra
-(``pip install 'cocainate[wayland]'``); its wheel bundles libwayland and the protocols.
+so the mechanism maps the least it can:
+
+- where the compositor offers wlr-layer-shell (sway, KWin, Hyprland, river, labwc...): a
+  1x1 transparent layer surface in the overlay layer, anchored to a corner, with no
+  keyboard interactivity and an empty input region. It takes no focus, receives no input,
+  shows nothing, and belongs to no workspace, so switching workspaces does not hide it.
+  If its output goes away (unplugged, turned off) the compositor closes it; it is made
+  again on an output that is there, or as soon as one appears, and the closed one is kept
+  until then;
+- elsewhere: a 1x1 transparent toplevel titled "cocainate" whose minimum and maximum size
+  are both 1x1, which tiling compositors float rather than tile. It may take the focus
+  when it appears, and holds only while its workspace is shown.
+
+The compositor drops the inhibitor when our connection closes, so a killed cocainate
+leaves nothing held. pywayland is an optional extra (``pip install 'cocainate[wayland]'``);
+its wheel bundles libwayland and the protocols (layer-shell, which it lacks, is declared in
+:mod:`..bindings.layer_shell`).
 """
 
 from __future__ import annotations
@@ -17,17 +29,25 @@ from typing import Any
 from ..errors import MechanismError
 from . import Blocks, Mechanism, Mode
 
-_NEEDED = ("wl_compositor", "wl_shm", "xdg_wm_base", "zwp_idle_inhibit_manager_v1")
+_NEEDED = ("wl_compositor", "wl_shm", "zwp_idle_inhibit_manager_v1")
+LAYER_SHELL = "zwlr_layer_shell_v1"
+TITLE = "Wayland zwp_idle_inhibit_manager_v1"
+ON_LAYER = f"{TITLE}, on a layer-shell surface (no focus, no input, every workspace)"
+ON_TOPLEVEL = f"{TITLE}, on a 1x1 window (the compositor offers no layer shell)"
 
 
 class WaylandIdleInhibitor(Mechanism):
     name = "wayland"
-    title = "Wayland zwp_idle_inhibit_manager_v1"
+    title = TITLE
     blocks = {Mode.DISPLAY: frozenset({Blocks.SCREEN_IDLE})}
 
     _display: Any = None
     _objects: tuple[Any, ...] = ()
     _memfd: int | None = None
+    _bound: dict[str, Any]
+    _outputs: set[int]  # the wl_output globals offered now
+    _tried: frozenset[int] | None = None  # the outputs when a closed surface was last remade
+    _closed: bool = False
 
     def _connect(self) -> tuple[Any, dict[str, Any]]:
         name = os.environ.get("WAYLAND_DISPLAY")
@@ -38,6 +58,8 @@ class WaylandIdleInhibitor(Mechanism):
             from pywayland.protocol.idle_inhibit_unstable_v1 import ZwpIdleInhibitManagerV1
             from pywayland.protocol.wayland import WlCompositor, WlShm
             from pywayland.protocol.xdg_shell import XdgWmBase
+
+            from ..bindings.layer_shell import ZwlrLayerShellV1
         except ImportError as err:
             raise MechanismError(
                 "pywayland is not installed (pip install 'cocainate[wayland]')"
@@ -46,22 +68,31 @@ class WaylandIdleInhibitor(Mechanism):
 
         display = Display(connect(name))  # the Display owns the fd from here on
         display.connect()
-        wanted = {c.name: c for c in (WlCompositor, WlShm, XdgWmBase, ZwpIdleInhibitManagerV1)}
+        wanted = {
+            c.name: c
+            for c in (WlCompositor, WlShm, XdgWmBase, ZwpIdleInhibitManagerV1, ZwlrLayerShellV1)
+        }
         bound: dict[str, Any] = {}
+        self._outputs = outputs = set()
 
         def on_global(registry: Any, global_name: int, interface: str, version: int) -> None:
+            if interface == "wl_output":
+                outputs.add(global_name)
             cls = wanted.get(interface)
             if cls is not None and interface not in bound:
                 bound[interface] = registry.bind(global_name, cls, min(version, cls.version))
 
         registry = display.get_registry()
         registry.dispatcher["global"] = on_global
+        registry.dispatcher["global_remove"] = lambda registry, name: outputs.discard(name)
         try:
             roundtrip(display)
         except BaseException:
             display.disconnect()
             raise
         missing = [i for i in _NEEDED if i not in bound]
+        if LAYER_SHELL not in bound and "xdg_wm_base" not in bound:
+            missing.append(f"{LAYER_SHELL} or xdg_wm_base")
         if missing:
             display.disconnect()
             raise MechanismError(f"the compositor does not offer {', '.join(missing)}")
@@ -69,10 +100,11 @@ class WaylandIdleInhibitor(Mechanism):
 
     def probe(self) -> str | None:
         try:
-            display, _ = self._connect()
+            display, bound = self._connect()
         except MechanismError as err:
             return str(err)
         display.disconnect()
+        self.title = ON_LAYER if LAYER_SHELL in bound else ON_TOPLEVEL
         return None
 
     def acquire(self, mode: Mode, reason: str) -> None:
@@ -85,8 +117,77 @@ class WaylandIdleInhibitor(Mechanism):
             raise
 
     def _map(self, display: Any, bound: dict[str, Any]) -> None:
+        self._bound = bound
+        if LAYER_SHELL in bound:
+            self._objects = self._layer_surface(display, bound)
+            self.title = ON_LAYER
+        else:
+            self._objects = self._toplevel(display, bound)
+            self.title = ON_TOPLEVEL
+        self._display = display
+
+    def _layer_surface(self, display: Any, bound: dict[str, Any]) -> tuple[Any, ...]:
+        """A 1x1 transparent overlay that takes no keyboard focus and no input, with the
+        inhibitor on it: (inhibitor, layer surface, buffer, pool, region, surface)."""
+        from ..bindings import layer_shell as ls
+        from ..bindings.wayland import roundtrip
+
+        compositor = bound["wl_compositor"]
+        surface = compositor.create_surface()
+        region = compositor.create_region()  # empty: every pointer and touch passes through
+        surface.set_input_region(region)
+        layer = bound[LAYER_SHELL].get_layer_surface(surface, None, ls.LAYER_OVERLAY, "cocainate")
+        layer.dispatcher["configure"] = lambda layer, serial, w, h: layer.ack_configure(serial)
+        layer.dispatcher["closed"] = lambda layer: self._on_closed()
+        layer.set_size(1, 1)
+        layer.set_anchor(ls.ANCHOR_TOP | ls.ANCHOR_LEFT)
+        layer.set_exclusive_zone(-1)  # not moved by others' zones, and moves nobody
+        layer.set_keyboard_interactivity(ls.KEYBOARD_INTERACTIVITY_NONE)
+        surface.commit()
+        roundtrip(display)  # the first configure, acknowledged, before a buffer may attach
+        buffer, pool = self._pixel(bound)
+        surface.attach(buffer, 0, 0)
+        surface.commit()
+        inhibitor = bound["zwp_idle_inhibit_manager_v1"].create_inhibitor(surface)
+        surface.commit()
+        roundtrip(display)
+        # Destroyed in this order at release: the inhibitor first, the surface last.
+        return (inhibitor, layer, buffer, pool, region, surface)
+
+    def _pixel(self, bound: dict[str, Any]) -> tuple[Any, Any]:
+        """A buffer of one transparent ARGB pixel, and its pool (on one memfd, kept)."""
         from pywayland.protocol.wayland import WlShm
 
+        if self._memfd is None:
+            self._memfd = os.memfd_create("cocainate", os.MFD_CLOEXEC)
+            os.ftruncate(self._memfd, 4)
+        pool = bound["wl_shm"].create_pool(self._memfd, 4)
+        buffer = pool.create_buffer(0, 1, 1, 4, WlShm.format.argb8888.value)
+        return buffer, pool
+
+    def _on_closed(self) -> None:
+        self._closed = True  # remade after this dispatch (see on_readable)
+
+    def _remake(self) -> None:
+        """The layer surface was closed (its output went away): make one anew on an output
+        that is there, once per change of the outputs; keep the closed one until then (its
+        inhibitor may still count, and there is nothing to show it on)."""
+        outputs = frozenset(self._outputs)
+        if not outputs or outputs == self._tried:
+            return
+        self._tried = outputs
+        old = self._objects
+        self._closed = False
+        try:
+            self._objects = self._layer_surface(self._display, self._bound)
+        except MechanismError as err:
+            self.problems.append(f"{self.name}: could not remake the surface: {err}")
+            self._closed = True
+            return
+        for obj in old:
+            obj.destroy()
+
+    def _toplevel(self, display: Any, bound: dict[str, Any]) -> tuple[Any, ...]:
         from ..bindings.wayland import roundtrip
 
         wm_base = bound["xdg_wm_base"]
@@ -101,18 +202,14 @@ class WaylandIdleInhibitor(Mechanism):
         toplevel.set_max_size(1, 1)
         surface.commit()
         roundtrip(display)  # the first configure, acknowledged, before a buffer may attach
-        self._memfd = memfd = os.memfd_create("cocainate", os.MFD_CLOEXEC)
-        os.ftruncate(memfd, 4)  # one transparent ARGB pixel
-        pool = bound["wl_shm"].create_pool(memfd, 4)
-        buffer = pool.create_buffer(0, 1, 1, 4, WlShm.format.argb8888.value)
+        buffer, pool = self._pixel(bound)
         surface.attach(buffer, 0, 0)
         surface.commit()
         inhibitor = bound["zwp_idle_inhibit_manager_v1"].create_inhibitor(surface)
         surface.commit()
         roundtrip(display)
         # Destroyed in this order at release: the inhibitor first, the surface last.
-        self._objects = (inhibitor, toplevel, xdg_surface, buffer, pool, surface)
-        self._display = display
+        return (inhibitor, toplevel, xdg_surface, buffer, pool, surface)
 
     def fds(self) -> tuple[int, ...]:
         return () if self._display is None else (self._display.get_fd(),)
@@ -122,6 +219,8 @@ class WaylandIdleInhibitor(Mechanism):
         from ..bindings.wayland import pump
 
         if self._display is not None and pump(self._display):
+            if self._closed or (self._tried is not None and set(self._tried) != self._outputs):
+                self._remake()
             return True
         self.problems.append(f"{self.name}: lost the connection to the compositor")
         return False
