@@ -1,0 +1,70 @@
+"""A real KWin (KDE's compositor, ``kwin_wayland --virtual``) of the tests' own.
+
+Debian's kwin_wayland carries a file capability (cap_sys_resource), and as root in a
+container exec'ing it fails with EPERM; a copy of the binary has no capability and runs.
+The copy keeps the name kwin_wayland: KWin's built-in Qt platform plugin is not found
+under another name."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from buses import stop, wait_until
+
+BINARY = "/usr/bin/kwin_wayland"
+
+
+class KWin:
+    def __init__(self) -> None:
+        self.runtime = Path(tempfile.mkdtemp(prefix="cocainate-kwin-"))
+        os.chmod(self.runtime, 0o700)
+        (self.runtime / "bin").mkdir()
+        binary = self.runtime / "bin" / "kwin_wayland"
+        shutil.copy(BINARY, binary)  # copies the mode, not the capability
+        self.display = "wayland-kwin"
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.runtime),
+            "XDG_RUNTIME_DIR": str(self.runtime),
+        }
+        self.process = subprocess.Popen(
+            [
+                str(binary),
+                "--virtual",
+                "--socket",
+                self.display,
+                "--no-lockscreen",
+                "--no-global-shortcuts",
+                "--width",
+                "640",
+                "--height",
+                "480",
+            ],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: (self.runtime / self.display).exists(), 20, "KWin's socket")
+        self.env = dict(os.environ, XDG_RUNTIME_DIR=str(self.runtime), WAYLAND_DISPLAY=self.display)
+        self.env.pop("DISPLAY", None)
+        self.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent"
+
+    def idle_watch(self, log: Path) -> subprocess.Popen[bytes]:
+        """swayidle (KWin's org_kde_kwin_idle) printing IDLE after 2 s without input,
+        unless idling is inhibited."""
+        with log.open("w") as out:
+            return subprocess.Popen(
+                ["swayidle", "-w", "timeout", "2", "echo IDLE"],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.DEVNULL,
+            )
+
+    def close(self) -> None:
+        stop(self.process)
+        shutil.rmtree(self.runtime, ignore_errors=True)

@@ -1,0 +1,67 @@
+"""The Wayland mechanism against a real KWin (``kwin_wayland --virtual``), observed with
+swayidle through KWin's idle protocol: the layer-shell surface holds, and idling returns
+after SIGTERM and after SIGKILL. (KWin here has no D-Bus session, so its virtual desktops
+and outputs are not switched; sway's tests cover those.)"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from buses import have, stop, wait_until
+from conftest import spawn_cli
+
+pytest.importorskip("pywayland")
+pytestmark = pytest.mark.skipif(
+    not (os.path.exists("/usr/bin/kwin_wayland") and have("swayidle")),
+    reason="needs kwin_wayland (Debian's kwin-wayland) and swayidle",
+)
+
+
+@pytest.fixture(scope="module")
+def kwin() -> Iterator[object]:
+    from kwin import KWin
+
+    k = KWin()
+    try:
+        yield k
+    finally:
+        k.close()
+
+
+def test_without_cocainate_kwin_goes_idle(kwin: object, tmp_path: Path) -> None:
+    """The control: KWin does report idle here, so the test below can fail."""
+    log = tmp_path / "idle.log"
+    watch = kwin.idle_watch(log)  # type: ignore[attr-defined]
+    try:
+        wait_until(lambda: "IDLE" in log.read_text(), 5, "swayidle to report idle")
+    finally:
+        stop(watch)
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_no_idle_while_held_and_idle_after(kwin: object, tmp_path: Path, how: int) -> None:
+    process = spawn_cli("-v", "--method", "wayland", env=kwin.env)  # type: ignore[attr-defined]
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert "(wayland)" in line, line + (process.stderr.read() if process.stderr else "")
+    log = tmp_path / "idle.log"
+    watch = kwin.idle_watch(log)  # type: ignore[attr-defined]
+    try:
+        time.sleep(3.5)  # longer than swayidle's 2 s timeout
+        assert "IDLE" not in log.read_text()
+        process.send_signal(how)
+        _, err = process.communicate(timeout=10)
+        wait_until(lambda: "IDLE" in log.read_text(), 5, "swayidle to report idle after release")
+        if how == signal.SIGTERM:
+            assert "layer-shell surface" in err, err  # KWin offers wlr-layer-shell
+    finally:
+        stop(watch)
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=10)
