@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from buses import stop, wait_until
+from sway import idle_watch
 
 BINARY = "/usr/bin/kwin_wayland"
 
@@ -55,15 +56,7 @@ class KWin:
         self.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent"
 
     def idle_watch(self, log: Path) -> subprocess.Popen[bytes]:
-        """swayidle (KWin's org_kde_kwin_idle) printing IDLE after 2 s without input,
-        unless idling is inhibited."""
-        with log.open("w") as out:
-            return subprocess.Popen(
-                ["swayidle", "-w", "timeout", "2", "echo IDLE"],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.DEVNULL,
-            )
+        return idle_watch(self.env, log)
 
     def close(self) -> None:
         stop(self.process)

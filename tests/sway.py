@@ -17,6 +17,18 @@ from buses import stop, wait_until
 NOBODY = 65534
 
 
+def idle_watch(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """swayidle printing IDLE to ``log`` after 2 s without input, unless idling is inhibited
+    (on sway by ext-idle-notify, on KWin by its org_kde_kwin_idle)."""
+    with log.open("w") as out:
+        return subprocess.Popen(
+            ["swayidle", "-w", "timeout", "2", "echo IDLE"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+        )
+
+
 class Sway:
     def __init__(self) -> None:
         self.runtime = Path(tempfile.mkdtemp(prefix="cocainate-sway-"))
@@ -76,14 +88,7 @@ class Sway:
         return found
 
     def idle_watch(self, log: Path) -> subprocess.Popen[bytes]:
-        """swayidle printing IDLE after 2 s without input, unless idling is inhibited."""
-        with log.open("w") as out:
-            return subprocess.Popen(
-                ["swayidle", "-w", "timeout", "2", "echo IDLE"],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.DEVNULL,
-            )
+        return idle_watch(self.env, log)
 
     def close(self) -> None:
         stop(self.process)

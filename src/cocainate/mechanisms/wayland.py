@@ -130,7 +130,6 @@ class WaylandIdleInhibitor(Mechanism):
         """A 1x1 transparent overlay that takes no keyboard focus and no input, with the
         inhibitor on it: (inhibitor, layer surface, buffer, pool, region, surface)."""
         from ..bindings import layer_shell as ls
-        from ..bindings.wayland import roundtrip
 
         compositor = bound["wl_compositor"]
         surface = compositor.create_surface()
@@ -143,27 +142,32 @@ class WaylandIdleInhibitor(Mechanism):
         layer.set_anchor(ls.ANCHOR_TOP | ls.ANCHOR_LEFT)
         layer.set_exclusive_zone(-1)  # not moved by others' zones, and moves nobody
         layer.set_keyboard_interactivity(ls.KEYBOARD_INTERACTIVITY_NONE)
+        inhibitor, buffer, pool = self._show_and_inhibit(display, bound, surface)
+        # Destroyed in this order at release: the inhibitor first, the surface last.
+        return (inhibitor, layer, buffer, pool, region, surface)
+
+    def _show_and_inhibit(
+        self, display: Any, bound: dict[str, Any], surface: Any
+    ) -> tuple[Any, Any, Any]:
+        """Commit ``surface``'s role, give it one transparent pixel once configured, and put
+        the inhibitor on it: (inhibitor, buffer, pool)."""
+        from pywayland.protocol.wayland import WlShm
+
+        from ..bindings.wayland import roundtrip
+
         surface.commit()
         roundtrip(display)  # the first configure, acknowledged, before a buffer may attach
-        buffer, pool = self._pixel(bound)
+        if self._memfd is None:
+            self._memfd = os.memfd_create("cocainate", os.MFD_CLOEXEC)
+            os.ftruncate(self._memfd, 4)
+        pool = bound["wl_shm"].create_pool(self._memfd, 4)  # one ARGB pixel, transparent
+        buffer = pool.create_buffer(0, 1, 1, 4, WlShm.format.argb8888.value)
         surface.attach(buffer, 0, 0)
         surface.commit()
         inhibitor = bound["zwp_idle_inhibit_manager_v1"].create_inhibitor(surface)
         surface.commit()
         roundtrip(display)
-        # Destroyed in this order at release: the inhibitor first, the surface last.
-        return (inhibitor, layer, buffer, pool, region, surface)
-
-    def _pixel(self, bound: dict[str, Any]) -> tuple[Any, Any]:
-        """A buffer of one transparent ARGB pixel, and its pool (on one memfd, kept)."""
-        from pywayland.protocol.wayland import WlShm
-
-        if self._memfd is None:
-            self._memfd = os.memfd_create("cocainate", os.MFD_CLOEXEC)
-            os.ftruncate(self._memfd, 4)
-        pool = bound["wl_shm"].create_pool(self._memfd, 4)
-        buffer = pool.create_buffer(0, 1, 1, 4, WlShm.format.argb8888.value)
-        return buffer, pool
+        return inhibitor, buffer, pool
 
     def _on_closed(self) -> None:
         self._closed = True  # remade after this dispatch (see on_readable)
@@ -188,7 +192,6 @@ class WaylandIdleInhibitor(Mechanism):
             obj.destroy()
 
     def _toplevel(self, display: Any, bound: dict[str, Any]) -> tuple[Any, ...]:
-        from ..bindings.wayland import roundtrip
 
         wm_base = bound["xdg_wm_base"]
         wm_base.dispatcher["ping"] = lambda base, serial: base.pong(serial)
@@ -200,14 +203,7 @@ class WaylandIdleInhibitor(Mechanism):
         toplevel.set_app_id("cocainate")
         toplevel.set_min_size(1, 1)
         toplevel.set_max_size(1, 1)
-        surface.commit()
-        roundtrip(display)  # the first configure, acknowledged, before a buffer may attach
-        buffer, pool = self._pixel(bound)
-        surface.attach(buffer, 0, 0)
-        surface.commit()
-        inhibitor = bound["zwp_idle_inhibit_manager_v1"].create_inhibitor(surface)
-        surface.commit()
-        roundtrip(display)
+        inhibitor, buffer, pool = self._show_and_inhibit(display, bound, surface)
         # Destroyed in this order at release: the inhibitor first, the surface last.
         return (inhibitor, toplevel, xdg_surface, buffer, pool, surface)
 

@@ -41,7 +41,16 @@ _KINDS = {
 }
 
 
-class WindowsPowerRequest(Mechanism):
+class _Kernel32Mechanism(Mechanism):
+    def probe(self) -> str | None:
+        try:
+            kernel32()
+        except MechanismError as err:
+            return str(err)
+        return None
+
+
+class WindowsPowerRequest(_Kernel32Mechanism):
     name = "power-request"
     title = "Windows PowerSetRequest"
     blocks = {
@@ -51,13 +60,6 @@ class WindowsPowerRequest(Mechanism):
 
     _request: int | None = None
     _kinds: tuple[int, ...] = ()
-
-    def probe(self) -> str | None:
-        try:
-            kernel32()
-        except MechanismError as err:
-            return str(err)
-        return None
 
     def acquire(self, mode: Mode, reason: str) -> None:
         try:
@@ -85,7 +87,7 @@ _STATES = {
 }
 
 
-class WindowsExecutionState(Mechanism):
+class WindowsExecutionState(_Kernel32Mechanism):
     name = "execution-state"
     title = "Windows SetThreadExecutionState"
     blocks = WindowsPowerRequest.blocks
@@ -93,13 +95,6 @@ class WindowsExecutionState(Mechanism):
 
     _release_lock: _thread.LockType | None = None
     _ended: Flag | None = None
-
-    def probe(self) -> str | None:
-        try:
-            kernel32()
-        except MechanismError as err:
-            return str(err)
-        return None
 
     def acquire(self, mode: Mode, reason: str) -> None:
         k32 = kernel32()
