@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from buses import stop, wait_until
+from buses import Bus, stop, wait_until
 from sway import idle_watch
 
 BINARY = "/usr/bin/kwin_wayland"
@@ -27,10 +27,12 @@ class KWin:
         binary = self.runtime / "bin" / "kwin_wayland"
         shutil.copy(BINARY, binary)  # copies the mode, not the capability
         self.display = "wayland-kwin"
+        self.bus = Bus(self.runtime / "bus", "session")  # KWin's own, to be told what to do
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(self.runtime),
             "XDG_RUNTIME_DIR": str(self.runtime),
+            "DBUS_SESSION_BUS_ADDRESS": self.bus.address,
         }
         self.process = subprocess.Popen(
             [
@@ -58,6 +60,25 @@ class KWin:
     def idle_watch(self, log: Path) -> subprocess.Popen[bytes]:
         return idle_watch(self.env, log)
 
+    def kwin(self, path: str, method: str, *args: str) -> str:
+        """Call KWin's D-Bus interface (org.kde.KWin) with dbus-send; its printed reply."""
+        send = ["dbus-send", f"--bus={self.bus.address}", "--print-reply", "--dest=org.kde.KWin"]
+        return subprocess.run(
+            [*send, path, method, *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout
+
+    def switch_to_a_new_desktop(self) -> None:
+        """Make a second virtual desktop and show it."""
+        manager = "org.kde.KWin.VirtualDesktopManager"
+        self.kwin("/VirtualDesktopManager", f"{manager}.createDesktop", "uint32:1", "string:two")
+        self.kwin("/KWin", "org.kde.KWin.setCurrentDesktop", "int32:2")
+        assert "int32 2" in self.kwin("/KWin", "org.kde.KWin.currentDesktop")
+
     def close(self) -> None:
         stop(self.process)
+        self.bus.close()
         shutil.rmtree(self.runtime, ignore_errors=True)

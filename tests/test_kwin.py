@@ -1,7 +1,8 @@
 """The Wayland mechanism against a real KWin (``kwin_wayland --virtual``), observed with
-swayidle through KWin's idle protocol: the layer-shell surface holds, and idling returns
-after SIGTERM and after SIGKILL. (KWin here has no D-Bus session, so its virtual desktops
-and outputs are not switched; sway's tests cover those.)"""
+swayidle through KWin's idle protocol: the layer-shell surface holds, also after a switch
+to another virtual desktop (told to KWin over a private session bus), and idling returns
+after SIGTERM and after SIGKILL. (Its outputs are not turned off and on here: that needs
+KScreen; sway's tests cover it.)"""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def kwin() -> Iterator[object]:
     from kwin import KWin
 
@@ -53,7 +54,9 @@ def test_no_idle_while_held_and_idle_after(kwin: object, tmp_path: Path, how: in
     log = tmp_path / "idle.log"
     watch = kwin.idle_watch(log)  # type: ignore[attr-defined]
     try:
-        time.sleep(3.5)  # longer than swayidle's 2 s timeout
+        time.sleep(1)  # each step lasts longer than swayidle's 2 s timeout
+        kwin.switch_to_a_new_desktop()  # type: ignore[attr-defined]
+        time.sleep(2.5)
         assert "IDLE" not in log.read_text()
         process.send_signal(how)
         _, err = process.communicate(timeout=10)
