@@ -34,6 +34,7 @@ class KWin:
             "XDG_RUNTIME_DIR": str(self.runtime),
             "DBUS_SESSION_BUS_ADDRESS": self.bus.address,
         }
+        log = (self.runtime / "kwin.log").open("wb")
         self.process = subprocess.Popen(
             [
                 str(binary),
@@ -50,8 +51,10 @@ class KWin:
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=log,  # where its scripts print
         )
+        log.close()  # KWin has its own copy
+        self._scripts = 0
         wait_until(lambda: (self.runtime / self.display).exists(), 20, "KWin's socket")
         self.env = dict(os.environ, XDG_RUNTIME_DIR=str(self.runtime), WAYLAND_DISPLAY=self.display)
         self.env.pop("DISPLAY", None)
@@ -77,6 +80,27 @@ class KWin:
         self.kwin("/VirtualDesktopManager", f"{manager}.createDesktop", "uint32:1", "string:two")
         self.kwin("/KWin", "org.kde.KWin.setCurrentDesktop", "int32:2")
         assert "int32 2" in self.kwin("/KWin", "org.kde.KWin.currentDesktop")
+
+    def active_window(self) -> str:
+        """The resource class (app_id) of the window KWin has made active, or "none": a
+        KWin script, loaded and run over D-Bus, prints it to KWin's log."""
+        self._scripts += 1
+        mark = f"cocainate-active-{self._scripts}:"
+        script = self.runtime / f"active{self._scripts}.js"
+        script.write_text(
+            f'print("{mark}" + (workspace.activeClient ? '
+            'workspace.activeClient.resourceClass : "none"));\n'
+        )
+        scripting = "org.kde.kwin.Scripting"
+        self.kwin("/Scripting", f"{scripting}.loadScript", f"string:{script}", f"string:{mark}")
+        self.kwin("/Scripting", f"{scripting}.start")
+        log = self.runtime / "kwin.log"
+        line = wait_until(
+            lambda: next((x for x in log.read_text().splitlines() if mark in x), None),
+            10,
+            "KWin's script to print the active window",
+        )
+        return str(line).split(mark, 1)[1].strip()
 
     def close(self) -> None:
         stop(self.process)

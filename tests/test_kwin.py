@@ -1,8 +1,9 @@
 """The Wayland mechanism against a real KWin (``kwin_wayland --virtual``), observed with
 swayidle through KWin's idle protocol: the layer-shell surface holds, also after a switch
 to another virtual desktop (told to KWin over a private session bus), and idling returns
-after SIGTERM and after SIGKILL. (Its outputs are not turned off and on here: that needs
-KScreen; sway's tests cover it.)"""
+after SIGTERM and after SIGKILL; the user's window keeps the focus (asked of KWin by a
+script of its own). (Its outputs are not turned off and on here: that needs KScreen;
+sway's tests cover it.)"""
 
 from __future__ import annotations
 
@@ -68,3 +69,33 @@ def test_no_idle_while_held_and_idle_after(kwin: object, tmp_path: Path, how: in
         if process.poll() is None:
             process.kill()
             process.communicate(timeout=10)
+
+
+def test_the_users_window_keeps_the_focus(kwin: object) -> None:
+    import subprocess
+    import sys
+
+    window = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "wayland_window.py"), "user-window"],
+        env=kwin.env,  # type: ignore[attr-defined]
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert window.stdout is not None and window.stdout.readline().strip() == "mapped"
+        wait_until(
+            lambda: kwin.active_window() == "user-window",  # type: ignore[attr-defined]
+            5,
+            "the user's window to be active",
+        )
+        process = spawn_cli("--method", "wayland", env=kwin.env)  # type: ignore[attr-defined]
+        try:
+            assert process.stdout is not None
+            assert "(wayland)" in process.stdout.readline()
+            assert kwin.active_window() == "user-window"  # type: ignore[attr-defined]
+        finally:
+            process.terminate()
+            process.communicate(timeout=10)
+    finally:
+        window.kill()
+        window.communicate(timeout=10)
