@@ -103,9 +103,9 @@ class Session:
         self.on_event = on_event
 
         self.problems: list[str] = []
+        """Problems met while holding or releasing (the release still completed)."""
         self.held_at: float | None = None
         """``time.monotonic()`` when the hold was in place (the duration counts from it)."""
-        """Problems met while holding or releasing (the release still completed)."""
         self._state: str = State.NEW
         self._lock = _thread.allocate_lock()  # guards _state and the event queue only
         self._why: tuple[str, int | None, int | None] | None = None  # why it ends, raw
