@@ -62,8 +62,7 @@ def test_no_idle_while_held_across_workspaces_and_outputs_and_idle_after(
     sway: Sway, tmp_path: Path, how: int
 ) -> None:
     """A layer surface: no window to tile, float or hide, so switching workspaces does not
-    end the hold, nor does the output being turned off and on (sway closes the surface
-    with its output, and a new one is made when an output is back)."""
+    end the hold, nor does the output being turned off and on."""
     process = holder(sway)
     assert not [v for v in sway.views() if v.get("app_id") == "cocainate"]  # not a window
     log = tmp_path / "idle.log"
@@ -252,3 +251,34 @@ def test_a_compositor_that_goes_away_is_a_lost_event_and_exit_4() -> None:
         assert ended["event"] == "ended" and ended["reason"] == "lost"
     finally:
         own.close()
+
+
+def test_a_closed_layer_surface_is_made_again_without_waiting(
+    sway: Sway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """White-box. A compositor closes a layer surface whose output goes away; sway 1.7
+    does not when its only output is disabled (checked: no ``closed``, the output's global
+    stays), and cannot unplug one, so the close is simulated here. What follows is real:
+    a new surface is made on sway without waiting on it, gets its pixel and inhibitor at
+    sway's configure (read by the session's own dispatch), and the old one is destroyed."""
+    for name, value in sway.env.items():
+        monkeypatch.setenv(name, value)
+    with cocainate.Session(methods=["wayland"]) as session:
+        (mechanism,) = session._holdings.held  # type: ignore[union-attr]
+        first = list(mechanism._objects)  # type: ignore[attr-defined]
+        assert len(first) == 6  # surface, region, layer surface, pool, buffer, inhibitor
+        mechanism._on_closed()  # type: ignore[attr-defined]
+        begin = time.monotonic()
+        mechanism._remake()  # type: ignore[attr-defined]
+        assert time.monotonic() - begin < 0.1  # sent, not waited for
+        objects = mechanism._objects  # type: ignore[attr-defined]
+        assert len(objects) == 3 and objects[0] is not first[0]  # the inhibitor comes later
+
+        def inhibited() -> bool:
+            session.wait(0.05)  # let the session read sway's configure
+            return len(objects) == 6
+
+        wait_until(inhibited, 5, "the new surface's inhibitor")
+        assert session.holding == ("wayland",) and not session.problems
+        mechanism._remake()  # type: ignore[attr-defined]
+        assert mechanism._objects is objects  # type: ignore[attr-defined]  # once per outputs

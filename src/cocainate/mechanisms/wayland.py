@@ -42,12 +42,16 @@ class WaylandIdleInhibitor(Mechanism):
     blocks = {Mode.DISPLAY: frozenset({Blocks.SCREEN_IDLE})}
 
     _display: Any = None
-    _objects: tuple[Any, ...] = ()
     _memfd: int | None = None
     _bound: dict[str, Any]
     _outputs: set[int]  # the wl_output globals offered now
     _tried: frozenset[int] | None = None  # the outputs when a closed surface was last remade
     _closed: bool = False
+
+    def __init__(self, resources: Any) -> None:
+        super().__init__(resources)
+        self._objects: list[Any] = []  # what was made on the connection, in that order
+        self._outputs = set()
 
     def _connect(self) -> tuple[Any, dict[str, Any]]:
         name = os.environ.get("WAYLAND_DISPLAY")
@@ -119,16 +123,19 @@ class WaylandIdleInhibitor(Mechanism):
     def _map(self, display: Any, bound: dict[str, Any]) -> None:
         self._bound = bound
         if LAYER_SHELL in bound:
-            self._objects = self._layer_surface(display, bound)
+            self._objects = self._layer_surface(display, bound, wait=True)
             self.title = ON_LAYER
         else:
             self._objects = self._toplevel(display, bound)
             self.title = ON_TOPLEVEL
         self._display = display
 
-    def _layer_surface(self, display: Any, bound: dict[str, Any]) -> tuple[Any, ...]:
+    def _layer_surface(self, display: Any, bound: dict[str, Any], wait: bool) -> list[Any]:
         """A 1x1 transparent overlay that takes no keyboard focus and no input, with the
-        inhibitor on it: (inhibitor, layer surface, buffer, pool, region, surface)."""
+        inhibitor on it; its objects in the order made (released in reverse). The pixel
+        and the inhibitor come when the compositor first configures it: with ``wait``,
+        within one bounded round trip; without (a remake, in the middle of holding), in a
+        later dispatch, so that nothing here waits for the compositor."""
         from ..bindings import layer_shell as ls
 
         compositor = bound["wl_compositor"]
@@ -136,27 +143,36 @@ class WaylandIdleInhibitor(Mechanism):
         region = compositor.create_region()  # empty: every pointer and touch passes through
         surface.set_input_region(region)
         layer = bound[LAYER_SHELL].get_layer_surface(surface, None, ls.LAYER_OVERLAY, "cocainate")
-        layer.dispatcher["configure"] = lambda layer, serial, w, h: layer.ack_configure(serial)
+        objects = [surface, region, layer]
+
+        def on_configure(layer: Any, serial: int, width: int, height: int) -> None:
+            layer.ack_configure(serial)
+            if len(objects) == 3:  # the first configure: now a buffer may be attached
+                objects.extend(self._inhibit(bound, surface))
+
+        layer.dispatcher["configure"] = on_configure
         layer.dispatcher["closed"] = lambda layer: self._on_closed()
         layer.set_size(1, 1)
         layer.set_anchor(ls.ANCHOR_TOP | ls.ANCHOR_LEFT)
         layer.set_exclusive_zone(-1)  # not moved by others' zones, and moves nobody
         layer.set_keyboard_interactivity(ls.KEYBOARD_INTERACTIVITY_NONE)
-        inhibitor, buffer, pool = self._show_and_inhibit(display, bound, surface)
-        # Destroyed in this order at release: the inhibitor first, the surface last.
-        return (inhibitor, layer, buffer, pool, region, surface)
+        surface.commit()
+        if wait:
+            from ..bindings.wayland import roundtrip
 
-    def _show_and_inhibit(
-        self, display: Any, bound: dict[str, Any], surface: Any
-    ) -> tuple[Any, Any, Any]:
-        """Commit ``surface``'s role, give it one transparent pixel once configured, and put
-        the inhibitor on it: (inhibitor, buffer, pool)."""
+            roundtrip(display)  # the configure, answered by on_configure
+            roundtrip(display)  # and what on_configure sent, handled
+            if len(objects) == 3:
+                raise MechanismError("the compositor did not configure the layer surface")
+        else:
+            display.flush()  # never blocks: what cannot be sent now goes with the next
+        return objects
+
+    def _inhibit(self, bound: dict[str, Any], surface: Any) -> list[Any]:
+        """Give a configured ``surface`` one transparent pixel and put the inhibitor on it:
+        [pool, buffer, inhibitor]."""
         from pywayland.protocol.wayland import WlShm
 
-        from ..bindings.wayland import roundtrip
-
-        surface.commit()
-        roundtrip(display)  # the first configure, acknowledged, before a buffer may attach
         if self._memfd is None:
             self._memfd = os.memfd_create("cocainate", os.MFD_CLOEXEC)
             os.ftruncate(self._memfd, 4)
@@ -166,8 +182,7 @@ class WaylandIdleInhibitor(Mechanism):
         surface.commit()
         inhibitor = bound["zwp_idle_inhibit_manager_v1"].create_inhibitor(surface)
         surface.commit()
-        roundtrip(display)
-        return inhibitor, buffer, pool
+        return [pool, buffer, inhibitor]
 
     def _on_closed(self) -> None:
         self._closed = True  # remade after this dispatch (see on_readable)
@@ -175,7 +190,8 @@ class WaylandIdleInhibitor(Mechanism):
     def _remake(self) -> None:
         """The layer surface was closed (its output went away): make one anew on an output
         that is there, once per change of the outputs; keep the closed one until then (its
-        inhibitor may still count, and there is nothing to show it on)."""
+        inhibitor may still count, and there is nothing to show it on). Sends requests
+        without waiting for an answer."""
         outputs = frozenset(self._outputs)
         if not outputs or outputs == self._tried:
             return
@@ -183,15 +199,17 @@ class WaylandIdleInhibitor(Mechanism):
         old = self._objects
         self._closed = False
         try:
-            self._objects = self._layer_surface(self._display, self._bound)
-        except MechanismError as err:
-            self.problems.append(f"{self.name}: could not remake the surface: {err}")
-            self._closed = True
-            return
-        for obj in old:
-            obj.destroy()
+            self._objects = self._layer_surface(self._display, self._bound, wait=False)
+            for obj in reversed(old):
+                obj.destroy()
+            self._display.flush()
+        except Exception as err:  # a broken connection: the next read says it is gone
+            self.problems.append(f"{self.name}: could not make the surface again: {err}")
 
-    def _toplevel(self, display: Any, bound: dict[str, Any]) -> tuple[Any, ...]:
+    def _toplevel(self, display: Any, bound: dict[str, Any]) -> list[Any]:
+        """The fallback: a 1x1 transparent window, floated by tiling compositors, with the
+        inhibitor on it; its objects in the order made (released in reverse)."""
+        from ..bindings.wayland import roundtrip
 
         wm_base = bound["xdg_wm_base"]
         wm_base.dispatcher["ping"] = lambda base, serial: base.pong(serial)
@@ -203,9 +221,11 @@ class WaylandIdleInhibitor(Mechanism):
         toplevel.set_app_id("cocainate")
         toplevel.set_min_size(1, 1)
         toplevel.set_max_size(1, 1)
-        inhibitor, buffer, pool = self._show_and_inhibit(display, bound, surface)
-        # Destroyed in this order at release: the inhibitor first, the surface last.
-        return (inhibitor, toplevel, xdg_surface, buffer, pool, surface)
+        surface.commit()
+        roundtrip(display)  # the first configure, acknowledged, before a buffer may attach
+        objects = [surface, xdg_surface, toplevel, *self._inhibit(bound, surface)]
+        roundtrip(display)
+        return objects
 
     def fds(self) -> tuple[int, ...]:
         return () if self._display is None else (self._display.get_fd(),)
@@ -223,11 +243,11 @@ class WaylandIdleInhibitor(Mechanism):
 
     def release(self) -> None:
         display, self._display = self._display, None
-        objects, self._objects = self._objects, ()
+        objects, self._objects = self._objects, []
         memfd, self._memfd = self._memfd, None
         try:
             if display is not None:
-                for obj in objects:
+                for obj in reversed(objects):  # the inhibitor first, the surface last
                     obj.destroy()
                 display.flush()  # never blocks; what it cannot send, the close undoes anyway
                 display.disconnect()
@@ -240,7 +260,7 @@ class WaylandIdleInhibitor(Mechanism):
     def abandon(self) -> None:
         """Close our connection without a word: destroying the objects would send requests."""
         display, self._display = self._display, None
-        self._objects = ()
+        self._objects = []
         memfd, self._memfd = self._memfd, None
         if display is not None:
             display.disconnect()  # frees and closes; libwayland sends nothing here
