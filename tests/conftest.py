@@ -161,3 +161,14 @@ def run_cli(
         timeout=timeout,
         **kwargs,
     )
+
+
+@pytest.fixture
+def children() -> Iterator[list[subprocess.Popen[Any]]]:
+    """Processes a test starts; killed whatever the outcome, so none is left behind."""
+    started: list[subprocess.Popen[Any]] = []
+    yield started
+    for child in started:
+        if child.poll() is None:
+            child.kill()
+        child.communicate(timeout=60)

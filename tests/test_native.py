@@ -13,24 +13,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 REASON = "cocainate native test"
 WINE = sys.platform == "win32" and hasattr(ctypes.WinDLL("ntdll"), "wine_get_version")  # type: ignore[attr-defined,unused-ignore]
-
-
-@pytest.fixture
-def children() -> Iterator[list[subprocess.Popen[Any]]]:
-    """Processes a test starts; killed whatever the outcome, so none is left behind."""
-    started: list[subprocess.Popen[Any]] = []
-    yield started
-    for child in started:
-        if child.poll() is None:
-            child.kill()
-        child.communicate(timeout=30)
 
 
 def spawn(children: list[subprocess.Popen[Any]], *args: str) -> subprocess.Popen[str]:

@@ -11,7 +11,6 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -19,17 +18,6 @@ pytestmark = pytest.mark.skipif(sys.platform != "win32", reason="Windows")
 
 WINE = sys.platform == "win32" and hasattr(ctypes.WinDLL("ntdll"), "wine_get_version")  # type: ignore[attr-defined,unused-ignore]
 TIMEOUT = 60
-
-
-@pytest.fixture
-def children() -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Processes a test starts; killed whatever the outcome, so none is left behind."""
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for child in started:
-        if child.poll() is None:
-            child.kill()
-        child.wait(TIMEOUT)
 
 
 def sleeper(children: list[subprocess.Popen[bytes]], seconds: int = 60) -> int:
