@@ -22,9 +22,6 @@ import sys
 import time
 from typing import Any
 
-UNLISTED = frozenset({"x11", "wayland"})
-"""The mechanisms whose holders only this registry can tell."""
-
 _counter = 0
 
 

@@ -137,7 +137,7 @@ class Holdings:
         self.attempts = tuple(attempts)
         if not self.held and not stopping():
             raise NoMechanismError(attempts)
-        if any(m.name in ("x11", "wayland") for m in self.held):  # registry.UNLISTED
+        if any(m.registered for m in self.held):
             from ..bindings.registry import Record
 
             self._record = Record.create(self.holding, self.mode.value, self.reason)

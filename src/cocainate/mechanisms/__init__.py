@@ -52,6 +52,9 @@ class Mechanism:
     may say more once it knows the machine (which surface Wayland uses)."""
     blocks: ClassVar[dict[Mode, frozenset[Blocks]]]
     """For each mode it serves, what it prevents; a mode missing here is not served."""
+    registered: ClassVar[bool] = False
+    """Whether its server cannot list who holds it (an X server, a Wayland compositor), so
+    that a session holding it says so in cocainate's registry, for ``cocainate status``."""
     fallback_for: ClassVar[Optional[str]] = None
     """The mechanism this one stands in for: a session tries it only when that one could
     not be held (or when it is named with ``--method``)."""

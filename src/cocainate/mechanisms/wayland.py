@@ -38,6 +38,7 @@ ON_TOPLEVEL = f"{TITLE}, on a 1x1 window (the compositor offers no layer shell)"
 
 class WaylandIdleInhibitor(Mechanism):
     name = "wayland"
+    registered = True
     title = TITLE
     blocks = {Mode.DISPLAY: frozenset({Blocks.SCREEN_IDLE})}
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 class X11ScreenSaver(Mechanism):
     name = "x11"
+    registered = True
     title = "X11 MIT-SCREEN-SAVER"
     blocks = {Mode.DISPLAY: frozenset({Blocks.SCREEN_IDLE})}
 
