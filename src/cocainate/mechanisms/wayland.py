@@ -236,7 +236,7 @@ class WaylandIdleInhibitor(Mechanism):
         from ..bindings.wayland import pump
 
         if self._display is not None and pump(self._display):
-            if self._closed or (self._tried is not None and set(self._tried) != self._outputs):
+            if self._closed:  # stays so until an output is there to make it again on
                 self._remake()
             return True
         self.problems.append(f"{self.name}: lost the connection to the compositor")
