@@ -62,7 +62,10 @@ def _stat(pid: int) -> list[bytes]:
 def start_time(pid: int) -> str | None:
     """The process's start time in clock ticks since boot (Linux), or None where unknown:
     with the PID, it names one process even after the PID is reused."""
-    fields = _stat(pid)
+    return _start_time(_stat(pid))
+
+
+def _start_time(fields: list[bytes]) -> str | None:
     return fields[19].decode() if len(fields) > 19 else None
 
 
@@ -71,8 +74,7 @@ class Record:
 
     def __init__(self, path: str, content: dict[str, Any]) -> None:
         self.path = path
-        self.content = content
-        self._pid = os.getpid()
+        self.content = content  # its "pid" is the process that made it
 
     @classmethod
     def create(cls, holding: tuple[str, ...], mode: str, reason: str) -> Record | None:
@@ -103,7 +105,7 @@ class Record:
 
     def remove(self) -> None:
         """Remove the file; in a child made by fork() leave it (it is the parent's)."""
-        if os.getpid() != self._pid:
+        if os.getpid() != self.content["pid"]:
             return
         try:
             os.unlink(self.path)
@@ -176,4 +178,4 @@ def _alive(pid: int, started: object) -> bool:
         return True  # no /proc here: the PID's existence is all there is to know
     if fields[0] in (b"Z", b"X"):
         return False  # killed, not yet reaped
-    return started is None or fields[19].decode() == started
+    return started is None or _start_time(fields) == started
