@@ -32,28 +32,28 @@ def test_bash_loads_the_completion() -> None:
     assert out.returncode == 0 and "cocainate" in out.stdout, out.stderr
 
 
-@pytest.mark.skipif(shutil.which("man") is None, reason="needs man")
-def test_the_man_page_renders() -> None:
-    out = subprocess.run(
+def man_page(width: int) -> str:
+    """The committed man page as `man -l` shows it, ``width`` columns wide."""
+    return subprocess.run(
         ["man", "-l", str(ROOT / "share" / FILES["man"])],
         capture_output=True,
         text=True,
-        env={"MANWIDTH": "80", "PATH": "/usr/bin:/bin"},
-    )
-    assert "keep the screen or the system awake, then let go" in out.stdout
-    assert "--until" in out.stdout and "--json" in out.stdout
+        env={"MANWIDTH": str(width), "PATH": "/usr/bin:/bin"},
+    ).stdout
+
+
+@pytest.mark.skipif(shutil.which("man") is None, reason="needs man")
+def test_the_man_page_renders() -> None:
+    out = man_page(80)
+    assert "keep the screen or the system awake, then let go" in out
+    assert "--until" in out and "--json" in out
 
 
 @pytest.mark.skipif(shutil.which("man") is None, reason="needs man")
 def test_the_man_page_has_a_synopsis_per_form_and_the_usual_sections() -> None:
     from cocainate.cli.options import SYNOPSIS
 
-    out = subprocess.run(
-        ["man", "-l", str(ROOT / "share" / FILES["man"])],
-        capture_output=True,
-        text=True,
-        env={"MANWIDTH": "200", "PATH": "/usr/bin:/bin"},
-    ).stdout
+    out = man_page(200)
     for section in ("SYNOPSIS", "EXIT STATUS", "ENVIRONMENT", "EXAMPLES", "SEE ALSO"):
         assert f"\n{section}\n" in out, section
     synopsis = out.split("\nSYNOPSIS\n")[1].split("\n\n")[0].splitlines()
