@@ -14,6 +14,7 @@ TYPE_CHECKING = False  # not typing's: importing typing here widens the window b
 if TYPE_CHECKING:
     from typing import Any
 
+    from .conditions import Condition, Fullscreen, MediaPlaying, OnACPower, ProcessRunning
     from .core.ending import Ended, EndReason
     from .core.events import Event
     from .core.inhibit import inhibit
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from .duration import parse_duration
     from .errors import (
         CocainateError,
+        ConditionError,
         MechanismError,
         NoMechanismError,
         ProcessNotFoundError,
@@ -33,6 +35,12 @@ _HOMES = {
     "inhibit": ".core.inhibit",
     "parse_duration": ".duration",
     "CocainateError": ".errors",
+    "ConditionError": ".errors",
+    "Condition": ".conditions",
+    "ProcessRunning": ".conditions",
+    "MediaPlaying": ".conditions",
+    "Fullscreen": ".conditions",
+    "OnACPower": ".conditions",
     "MechanismError": ".errors",
     "NoMechanismError": ".errors",
     "ProcessNotFoundError": ".errors",
@@ -69,13 +77,19 @@ __all__ = [
     "Attempt",
     "Blocks",
     "CocainateError",
+    "Condition",
+    "ConditionError",
     "EndReason",
     "Ended",
     "Event",
+    "Fullscreen",
     "MechanismError",
+    "MediaPlaying",
     "Mode",
     "NoMechanismError",
+    "OnACPower",
     "ProcessNotFoundError",
+    "ProcessRunning",
     "Session",
     "SessionError",
     "UsageError",

@@ -34,6 +34,11 @@ class MechanismError(CocainateError):
     """One mechanism could not be acquired; the message says why, for a person."""
 
 
+class ConditionError(CocainateError):
+    """A condition cannot be watched here (no UPower, no EWMH window manager...); the
+    message says why, for a person."""
+
+
 class NoMechanismError(CocainateError):
     """No mechanism could be acquired; ``attempts`` says what was tried and why it failed."""
 

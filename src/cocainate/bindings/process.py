@@ -38,6 +38,9 @@ class _Handle:
     def fileno(self) -> int:
         return self._handle
 
+    def signalled(self) -> bool:
+        return self._k32.wait_any([self._handle], 0) is not None
+
     def close(self) -> None:
         self._k32.close_handle(self._handle)
 
@@ -112,3 +115,17 @@ def _kqueue(pid: int) -> Any:
         kq.close()
         raise SessionError(f"cannot watch process {pid}: {err.strerror}") from err
     return kq  # its fd turns readable when the exit event is pending
+
+
+def has_exited(watch: Any) -> bool:
+    """Whether the process a watch from :func:`open_process` names has exited, now, without
+    waiting."""
+    from . import waiting
+
+    if waiting.WINDOWS:
+        return watch.signalled()  # type: ignore[no-any-return]
+    import select
+
+    poller = select.poll()
+    poller.register(watch.fileno(), select.POLLIN)
+    return bool(poller.poll(0))

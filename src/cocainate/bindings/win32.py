@@ -31,6 +31,24 @@ CTRL_LOGOFF_EVENT, CTRL_SHUTDOWN_EVENT = 5, 6
 
 
 _INVALID_HANDLE = ctypes.c_void_p(-1).value
+TH32CS_SNAPPROCESS = 0x2
+MAX_PATH = 260
+
+
+class _ProcessEntry(ctypes.Structure):
+    # PROCESSENTRY32W
+    _fields_ = [
+        ("dwSize", ctypes.c_ulong),
+        ("cntUsage", ctypes.c_ulong),
+        ("th32ProcessID", ctypes.c_ulong),
+        ("th32DefaultHeapID", ctypes.c_size_t),
+        ("th32ModuleID", ctypes.c_ulong),
+        ("cntThreads", ctypes.c_ulong),
+        ("th32ParentProcessID", ctypes.c_ulong),
+        ("pcPriClassBase", ctypes.c_long),
+        ("dwFlags", ctypes.c_ulong),
+        ("szExeFile", ctypes.c_wchar * MAX_PATH),
+    ]
 
 
 class _ReasonContext(ctypes.Structure):
@@ -72,6 +90,10 @@ class Kernel32:
         k.PowerClearRequest.argtypes = [handle, ctypes.c_int]
         k.SetThreadExecutionState.restype = wintypes.DWORD
         k.SetThreadExecutionState.argtypes = [wintypes.DWORD]
+        k.CreateToolhelp32Snapshot.restype = handle
+        k.CreateToolhelp32Snapshot.argtypes = [wintypes.DWORD, wintypes.DWORD]
+        k.Process32FirstW.argtypes = [handle, ctypes.POINTER(_ProcessEntry)]
+        k.Process32NextW.argtypes = [handle, ctypes.POINTER(_ProcessEntry)]
         self._handler_type = ctypes.WINFUNCTYPE(wintypes.BOOL, wintypes.DWORD)  # type: ignore[attr-defined,unused-ignore]
         k.SetConsoleCtrlHandler.argtypes = [self._handler_type, wintypes.BOOL]
         self._k = k
@@ -114,6 +136,25 @@ class Kernel32:
                 raise ProcessNotFoundError(pid)
             raise SessionError(f"cannot watch process {pid}: {err.strerror}")
         return process
+
+    def processes(self) -> list[tuple[int, str]]:
+        """Every process now, as (PID, the executable's file name)."""
+        from ..errors import ConditionError
+
+        snapshot: int | None = self._k.CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0)
+        if not snapshot or snapshot == _INVALID_HANDLE:
+            raise ConditionError(f"cannot list processes: {self._error().strerror}")
+        out = []
+        try:
+            entry = _ProcessEntry()
+            entry.dwSize = ctypes.sizeof(_ProcessEntry)
+            more = self._k.Process32FirstW(snapshot, ctypes.byref(entry))
+            while more:
+                out.append((int(entry.th32ProcessID), str(entry.szExeFile)))
+                more = self._k.Process32NextW(snapshot, ctypes.byref(entry))
+        finally:
+            self._k.CloseHandle(snapshot)
+        return out
 
     def close_handle(self, handle: int) -> None:
         self._k.CloseHandle(handle)

@@ -6,9 +6,11 @@ Xlib's fatal I/O error handler. Speaking the protocol ourselves, every reply has
 the connection is an fd the session's reactor watches, and a server that goes away is an
 end-of-file like any other. It also costs no ctypes and no libX11 at start-up.
 
-Only what the X11 mechanism needs: connection setup (with MIT-MAGIC-COOKIE-1 from the
-Xauthority file), QueryExtension, MIT-SCREEN-SAVER's QueryVersion and Suspend, DPMS's
-Capable, Info, Enable and Disable, and GetInputFocus as a round trip.
+Only what cocainate needs: connection setup (with MIT-MAGIC-COOKIE-1 from the Xauthority
+file), QueryExtension, MIT-SCREEN-SAVER's QueryVersion and Suspend, DPMS's Capable, Info,
+Enable and Disable, and GetInputFocus as a round trip, for the X11 mechanism; InternAtom,
+GetProperty, ChangeWindowAttributes (the event mask) and PropertyNotify events, for the
+fullscreen condition.
 """
 
 from __future__ import annotations
@@ -26,6 +28,14 @@ TIMEOUT = 2.0
 
 _QUERY_EXTENSION = 98
 _GET_INPUT_FOCUS = 43
+_CHANGE_WINDOW_ATTRIBUTES = 2
+_INTERN_ATOM = 16
+_GET_PROPERTY = 20
+_CW_EVENT_MASK = 0x800
+PROPERTY_CHANGE_MASK = 0x400000
+PROPERTY_NOTIFY = 28
+MAX_ERRORS = 64
+"""Errors kept in :attr:`XConnection.errors` (the oldest go)."""
 
 
 class XError(MechanismError):
@@ -120,6 +130,10 @@ class XConnection:
         self._sock = _connect(name, deadline)
         self._sequence = 0
         self._buffer = b""
+        self.root = 0
+        """The first screen's root window."""
+        self.events: list[bytes] = []
+        """Events that arrived while waiting for a reply, for :meth:`read_events`."""
         self.errors: list[str] = []
         """Errors the server sent for requests that have no reply, as they arrived."""
         try:
@@ -153,6 +167,10 @@ class XConnection:
                 f"the X server at {self.name} refused us"
                 + (f": {reason.strip()}" if reason.strip() else " (authorization required)")
             )
+        vendor_length, formats = struct.unpack_from("<H", body, 16)[0], body[21]
+        screens = 32 + vendor_length + _pad(vendor_length) + 8 * formats
+        if len(body) >= screens + 4:
+            (self.root,) = struct.unpack_from("<I", body, screens)
 
     def _send(self, data: bytes, deadline: float) -> None:
         self._sock.settimeout(max(0.001, deadline - time.monotonic()))
@@ -205,13 +223,74 @@ class XConnection:
                 error = f"the X server answered request {major}.{minor} with error {code}"
                 if seq == sequence:
                     raise XError(error)
-                self.errors.append(error)
+                self._error(error)
                 continue
             if kind == 1 or kind & 0x7F == 35:  # a reply, or a GenericEvent: both carry more
                 (extra,) = struct.unpack_from("<I", packet, 4)
                 packet += self._read(extra * 4, deadline)
             if kind == 1 and struct.unpack_from("<H", packet, 2)[0] == sequence:
                 return packet
+            if kind != 1:
+                self.events.append(packet)
+
+    def _error(self, error: str) -> None:
+        self.errors.append(error)
+        del self.errors[:-MAX_ERRORS]
+
+    def read_events(self) -> list[bytes] | None:
+        """Every event that has arrived, without waiting (errors go to :attr:`errors`);
+        None once the server has gone."""
+        while True:
+            try:
+                chunk = self._sock.recv(65536)
+            except BlockingIOError:
+                break
+            except OSError:
+                return None
+            if not chunk:
+                return None
+            self._buffer += chunk
+        events, self.events = self.events, []
+        while len(self._buffer) >= 32:
+            kind = self._buffer[0]
+            size = 32
+            if kind == 1 or kind & 0x7F == 35:
+                size += 4 * struct.unpack_from("<I", self._buffer, 4)[0]
+            if len(self._buffer) < size:
+                break
+            packet, self._buffer = self._buffer[:size], self._buffer[size:]
+            if kind == 0:
+                code, _seq, _bad, minor, major = struct.unpack_from("<xBHIHB", packet)
+                self._error(f"the X server answered request {major}.{minor} with error {code}")
+            elif kind != 1:  # a late reply nobody waits for is dropped
+                events.append(packet)
+        return events
+
+    def intern_atom(self, name: str) -> int:
+        raw = name.encode()
+        request = struct.pack(
+            "<BBHH2x", _INTERN_ATOM, 0, 2 + (len(raw) + _pad(len(raw))) // 4, len(raw)
+        )
+        reply = self.call(request + raw + b"\0" * _pad(len(raw)))
+        atom: int = struct.unpack_from("<I", reply, 8)[0]
+        return atom
+
+    def get_property(self, window: int, atom: int, length: int = 64) -> tuple[int, ...] | None:
+        """A window's property of 32-bit values (atoms, windows, cardinals), up to
+        ``length`` of them; None when the window does not have it."""
+        request = struct.pack("<BBHIIIII", _GET_PROPERTY, 0, 6, window, atom, 0, 0, length)
+        reply = self.call(request)
+        format_, count = reply[1], struct.unpack_from("<I", reply, 16)[0]
+        if format_ != 32:
+            return None
+        return struct.unpack_from(f"<{count}I", reply, 32)
+
+    def select_events(self, window: int, mask: int) -> None:
+        """Set the events this client hears from ``window`` (no reply: an error for a
+        window gone meanwhile lands in :attr:`errors`)."""
+        self.send(
+            struct.pack("<BxHIII", _CHANGE_WINDOW_ATTRIBUTES, 4, window, _CW_EVENT_MASK, mask)
+        )
 
     def call(self, request: bytes) -> bytes:
         return self.reply(self.send(request))

@@ -126,6 +126,10 @@ def _bash_values(option: Option) -> str:
         found = f'compgen -W "$(_{PROG}_methods)" -- "$cur"'
     elif option.complete == "pid":
         found = 'compgen -W "$(ps -axo pid= 2>/dev/null)" -- "$cur"'
+    elif option.complete == "process":
+        found = 'compgen -W "$(ps -axo comm= 2>/dev/null | sed \'s,.*/,,\' | sort -u)" -- "$cur"'
+    elif option.complete == "file":
+        found = 'compgen -f -- "$cur"'
     else:
         return ""  # free text: nothing to offer
     return f"COMPREPLY=($({found}));"
@@ -240,6 +244,10 @@ def _zsh_action(option: Option) -> str:
         return f"_{PROG}_methods"
     if option.complete == "pid":
         return "_pids"
+    if option.complete == "process":
+        return "_process_names"
+    if option.complete == "file":
+        return "_files"
     return " "  # free text
 
 
@@ -338,6 +346,11 @@ def _fish_option(option: Option, condition: str) -> str:
             parts.append(f"-a '(__{PROG}_methods)'")
         elif option.complete == "pid":
             parts.append("-a '(__fish_complete_pids)'")
+        elif option.complete == "process":
+            parts.append("-a '(__fish_complete_proc)'")
+        elif option.complete == "file":
+            parts.remove("-x")  # -r: a value is required, and fish offers files
+            parts.append("-r")
     parts.append(f"-d {_fish_quote(option.help)}")
     return " ".join(parts)
 

@@ -51,6 +51,14 @@ def check_pid(text: str) -> int:
     return pid
 
 
+def check_name(text: str) -> str:
+    if not text or "/" in text or "\0" in text:
+        raise UsageError(
+            f"invalid process name {text!r}: give the executable's name, without a path"
+        )
+    return text
+
+
 def check_until(text: str) -> str:
     from ..duration import parse_until
 
@@ -156,6 +164,32 @@ OPTIONS: tuple[Option, ...] = (
         metavar="TIME",
         check=check_until,
     ),
+    Option(
+        ("--while-running",),
+        "while_running",
+        "hold only while a process named NAME runs (repeatable: any of them); "
+        "the others end the watch",
+        metavar="NAME",
+        check=check_name,
+        repeat=True,
+        default=(),
+        complete="process",
+    ),
+    Option(
+        ("--while-playing",),
+        "while_playing",
+        "hold only while a media player (MPRIS) plays",
+    ),
+    Option(
+        ("--while-fullscreen",),
+        "while_fullscreen",
+        "hold only while the focused window is fullscreen (X11 EWMH, or wlroots Wayland)",
+    ),
+    Option(
+        ("--only-on-ac",),
+        "only_on_ac",
+        "hold only while on mains power (UPower), whatever else says to hold",
+    ),
     Option(("-q", "--quiet"), "quiet", "print nothing on stdout", exclusive="talk"),
     Option(
         ("-v", "--verbose"),
@@ -166,7 +200,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         ("--json",),
         "json",
-        "print one JSON object per event on stdout (acquired, lost, reacquired, ended, released)",
+        "print one JSON object per event on stdout "
+        "(acquired, waiting, lost, reacquired, ended, released)",
         exclusive="talk",
     ),
     Option(
@@ -199,6 +234,20 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
                 ("-v", "--verbose"),
                 "verbose",
                 "also print Python, the platform and the mechanisms usable here",
+            ),
+        ),
+    ),
+    Subcommand(
+        "watch",
+        "hold while the conditions in the config file say so, until a signal "
+        "(a systemd user unit runs it: see the README)",
+        (
+            Option(
+                ("--config",),
+                "config",
+                "the config file (default: $XDG_CONFIG_HOME/cocainate/config.toml)",
+                metavar="FILE",
+                complete="file",
             ),
         ),
     ),
@@ -237,7 +286,9 @@ EPILOG = (
 SYNOPSIS = (
     "[-d DURATION] [-p PID]... [--until TIME] [-q | -v | --json] [--mode MODE]"
     " [--reason TEXT] [--method NAME]...",
+    "[--while-running NAME]... [--while-playing] [--while-fullscreen] [--only-on-ac] [options]",
     "[options] -- COMMAND [ARG...]",
+    "watch [--config FILE]",
     "version [-v]",
     "status",
     "methods",
@@ -260,6 +311,7 @@ ENVIRONMENT = (
     ("XAUTHORITY", "the X server's cookie file (else ~/.Xauthority)"),
     ("WAYLAND_DISPLAY", "the Wayland compositor, for the wayland mechanism"),
     ("XDG_RUNTIME_DIR", "where the Wayland socket and the session bus are found"),
+    ("XDG_CONFIG_HOME", "where 'cocainate watch' finds cocainate/config.toml (else ~/.config)"),
 )
 EXAMPLES = (
     ("cocainate -d 1h", "keep the screen on for an hour"),
@@ -267,6 +319,12 @@ EXAMPLES = (
     ("cocainate --until 17:30", "until 17:30 (tomorrow if it has passed)"),
     ("cocainate -d 2h -- ./train.py", "while a command runs, at most two hours"),
     ("cocainate --mode system -q", "keep only the system awake, silently, until Ctrl-C"),
+    ("cocainate --while-running ffmpeg", "hold whenever ffmpeg runs, until Ctrl-C"),
+    (
+        "cocainate --while-playing --while-fullscreen --only-on-ac",
+        "hold while media plays or a window is fullscreen, only on mains power",
+    ),
+    ("systemctl --user enable --now cocainate-watch", "run 'cocainate watch' in every session"),
     ('eval "$(cocainate completion bash)"', "complete cocainate's options in this bash"),
 )
 SEE_ALSO = (("systemd-inhibit", 1), ("caffeinate", 8), ("xset", 1))

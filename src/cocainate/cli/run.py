@@ -70,6 +70,10 @@ def _main(argv: Sequence[str] | None) -> int:
         return _methods()
     if args.command == "status":
         return _status()
+    if args.command == "watch":
+        from .watch import watch
+
+        return watch(args)
     if args.command == "completion":
         from .completion import script
 
@@ -161,12 +165,29 @@ def _methods() -> int:
     return EXIT_OK
 
 
-def _hold(args: Any, command: list[str]) -> int:
+def conditions(args: Any) -> list[Any]:
+    """The conditions the options ask for (none: hold from start to end)."""
+    if not (args.while_running or args.while_playing or args.while_fullscreen):
+        return []
+    from .. import conditions as c
+
+    found: list[c.Condition] = []
+    if args.while_running:
+        found.append(c.ProcessRunning(*args.while_running))
+    if args.while_playing:
+        found.append(c.MediaPlaying())
+    if args.while_fullscreen:
+        found.append(c.Fullscreen())
+    return found
+
+
+def _hold(args: Any, command: list[str], watching: list[Any] | None = None) -> int:
     from ..core.session import Session, screen_blocked
 
     human = not (args.quiet or args.json)
     tomorrow = False
     session: Session | None = None
+    said = _Said(human)
     try:
         until = None
         if args.until is not None:
@@ -181,7 +202,9 @@ def _hold(args: Any, command: list[str]) -> int:
             mode=args.mode,
             methods=args.method,
             handle_signals=not command,  # with a command, signals go to the command
-            on_event=_json_event if args.json else _say_event,
+            on_event=_json_event if args.json else said.event,
+            conditions=conditions(args) if watching is None else watching,
+            only_on_ac=args.only_on_ac,
         )
         try:
             session.start()
@@ -192,10 +215,7 @@ def _hold(args: Any, command: list[str]) -> int:
         error(str(problem))
         return EXIT_USAGE
     except NoMechanismError as problem:
-        # a line per mechanism tried, with its reason (which may hold newlines of its own)
-        error(str(problem).split("\n", 1)[0])
-        for attempt in problem.attempts:
-            err(printable(f"  {attempt.name}: {attempt.error}"))
+        _say_failure(problem)
         return EXIT_NO_MECHANISM
     except SessionError as problem:
         ended = session.ended if session is not None else None
@@ -206,6 +226,7 @@ def _hold(args: Any, command: list[str]) -> int:
     except CocainateError as problem:
         error(str(problem))
         return EXIT_FAILURE
+    said.started = True
     child = keys = None
     status = EXIT_OK
     try:
@@ -224,7 +245,13 @@ def _hold(args: Any, command: list[str]) -> int:
             session.add_pid(child.pid)
         if args.verbose:
             _report(session.attempts)
-        if session.mode is Mode.DISPLAY and not screen_blocked(session.attempts):
+            if session.conditional:
+                err(printable(f"{PROG}: {session.state} now: {session.conditions_now}"))
+        if (
+            session.attempts
+            and session.mode is Mode.DISPLAY
+            and not screen_blocked(session.attempts)
+        ):
             error("warning: nothing held keeps the screen on; only sleep is blocked")
         if human and session.active:
             # with a command, its output owns stdout: say it once on stderr instead
@@ -258,7 +285,17 @@ def _hold(args: Any, command: list[str]) -> int:
     if ended is not None and ended.reason == "lost":
         error("nothing holds any more: every mechanism was lost and none came back")
         return status or EXIT_LOST
+    if ended is not None and ended.reason == "failed" and session.failure is not None:
+        _say_failure(session.failure)
+        return status or EXIT_NO_MECHANISM
     return status
+
+
+def _say_failure(problem: Exception) -> None:
+    # a line per mechanism tried, with its reason (which may hold newlines of its own)
+    error(str(problem).split("\n", 1)[0])
+    for attempt in getattr(problem, "attempts", ()):
+        err(printable(f"  {attempt.name}: {attempt.error}"))
 
 
 def _resume_gc() -> None:
@@ -284,12 +321,25 @@ def _json_event(event: Event) -> None:
     out(json.dumps(event.as_dict()))
 
 
-def _say_event(event: Event) -> None:
-    """A mechanism lost or regained while holding: always worth a line on stderr."""
-    if event.kind == "lost":
-        error(f"lost {event.mechanisms[0]}: {event.error or 'no reason given'}")
-    elif event.kind == "reacquired":
-        error(f"re-acquired {event.mechanisms[0]}")
+class _Said:
+    """What a person is told as the session goes (without --json)."""
+
+    def __init__(self, human: bool) -> None:
+        self.human = human
+        self.started = False  # the start line says what start did; events after it, here
+
+    def event(self, event: Event) -> None:
+        if event.kind == "lost":  # always worth a line on stderr
+            error(f"lost {event.mechanisms[0]}: {event.error or 'no reason given'}")
+        elif event.kind == "reacquired":
+            error(f"re-acquired {event.mechanisms[0]}")
+        elif not self.human or not self.started or event.condition is None:
+            return
+        elif event.kind == "acquired":
+            held = ", ".join(event.mechanisms)
+            out(printable(f"{PROG}: holding ({held}): {event.condition}"))
+        elif event.kind == "released":
+            out(printable(f"{PROG}: let go: {event.condition}"))
 
 
 def _wait(
@@ -344,7 +394,7 @@ def _announce(session: Session, tomorrow: bool, command: list[str]) -> str:
     from ..duration import format_duration
 
     held = ", ".join(session.holding)
-    until = []
+    until: list[str] = []
     if command:
         until.append(f"{command[0]} exits")
     if session.duration is not None:
@@ -358,6 +408,12 @@ def _announce(session: Session, tomorrow: bool, command: list[str]) -> str:
         until.append(f"processes {', '.join(str(p) for p in pids)} exit")
     until.append("Ctrl-C")
     what = session.mode.value
+    if session.conditional:
+        now = f"holding ({held})" if held else "waiting"
+        return (
+            f"{PROG}: keeping the {what} awake while {session.describe_conditions()}, "
+            f"until {' or '.join(until)} [pid {os.getpid()}]; {now}: {session.conditions_now}"
+        )
     return (
         f"{PROG}: keeping the {what} awake ({held}) until {' or '.join(until)} [pid {os.getpid()}]"
     )

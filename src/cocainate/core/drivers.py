@@ -34,6 +34,7 @@ async def wait_async(session: Session) -> Ended:
         while True:
             if session._ending() or session.state == "released":
                 return session.wait()  # the release, bounded, and why it ended
+            session._follow()
             assert session._reactor is not None
             wakeup = session._reactor.next_wakeup()
             session._turn(wakeup, await sleeper.sleep(wakeup))

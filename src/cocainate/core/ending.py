@@ -13,6 +13,7 @@ class EndReason(str, enum.Enum):
     SIGNAL = "signal"
     PROCESS_EXIT = "process-exit"
     LOST = "lost"
+    FAILED = "failed"
     STOPPED = "stopped"
 
 
@@ -34,4 +35,6 @@ class Ended(NamedTuple):
             return "the time given came"
         if self.reason is EndReason.LOST:
             return "every mechanism was lost and none came back"
+        if self.reason is EndReason.FAILED:
+            return "nothing could be held when a condition called for it"
         return "stopped"

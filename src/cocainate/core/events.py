@@ -4,16 +4,19 @@ from typing import Any, NamedTuple, Optional
 
 from .ending import Ended
 
-KINDS = ("acquired", "lost", "reacquired", "ended", "released")
+KINDS = ("acquired", "waiting", "lost", "reacquired", "ended", "released")
 
 
 class Event(NamedTuple):
     """One thing that happened to a session.
 
-    ``kind`` is one of :data:`KINDS`: ``"acquired"`` (``mechanisms`` hold), ``"lost"`` (a
+    ``kind`` is one of :data:`KINDS`: ``"acquired"`` (``mechanisms`` hold), ``"waiting"``
+    (a session with conditions holds nothing until one is met), ``"lost"`` (a
     mechanism stopped holding; ``error`` says why), ``"reacquired"`` (a lost mechanism
     holds again), ``"ended"`` (``ended`` says why) or ``"released"`` (everything let go;
-    ``problems`` lists what went wrong on the way).
+    ``problems`` lists what went wrong on the way). With conditions, ``condition`` says
+    what made a session hold (``acquired``), let go (``released``) or what it waits for
+    (``waiting``).
     """
 
     kind: str
@@ -22,6 +25,7 @@ class Event(NamedTuple):
     ended: Optional[Ended] = None  # real types, not strings: see mechanisms/__init__.py
     error: Optional[str] = None
     problems: tuple[str, ...] = ()
+    condition: Optional[str] = None
 
     def as_dict(self) -> "dict[str, Any]":
         """A JSON-ready dict: ``{"event": "acquired", "time": ..., "mechanisms": [...]}``."""
@@ -38,6 +42,8 @@ class Event(NamedTuple):
                 out["pid"] = self.ended.pid
         if self.error is not None:
             out["error"] = self.error
+        if self.condition is not None:
+            out["condition"] = self.condition
         if self.kind == "released":
             out["problems"] = list(self.problems)
         return out

@@ -87,6 +87,7 @@ class Holdings:
         self._resources: Resources | None = None
         self._grace = Timer(None, on_all_lost)
         self._record: Record | None = None
+        self._sources: list[Source] = []
 
     @property
     def holding(self) -> tuple[str, ...]:
@@ -151,8 +152,15 @@ class Holdings:
         return out
 
     def attach(self, reactor: Reactor) -> None:
-        for source in self.sources():
+        self._sources = self.sources()
+        for source in self._sources:
             reactor.add(source)
+
+    def detach(self, reactor: Reactor) -> None:
+        """Take this hold's sources out of the reactor (a session that goes on waiting)."""
+        sources, self._sources = self._sources, []
+        for source in sources:
+            reactor.remove(source)
 
     def _reporter(self, mechanism: Mechanism) -> Callable[[str, str | None], None]:
         return lambda kind, error: self.report(mechanism, kind, error)

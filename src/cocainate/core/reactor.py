@@ -35,6 +35,11 @@ class Source:
         """The fd (POSIX) or handle (Windows) to watch now, or None."""
         return None
 
+    def waitables(self) -> list[int]:
+        """Every fd or handle to watch now (a source watching many overrides this)."""
+        w = self.waitable()
+        return [] if w is None else [w]
+
     def when(self) -> float | None:
         """The monotonic time to be called at, or None."""
         return None
@@ -90,6 +95,12 @@ class Reactor:
                 return
             self._sources[source] = None
 
+    def remove(self, source: Source) -> None:
+        """Stop watching ``source`` and close it (a wake-up already computed that names it
+        no longer calls it)."""
+        with self._lock:
+            self._drop(source)
+
     def _drop(self, source: Source) -> None:
         if self._sources.pop(source, False) is None:
             source.close()
@@ -103,10 +114,10 @@ class Reactor:
             for source in self._sources:
                 if source in self._calling:
                     continue
-                w = source.waitable()
-                if w is not None and w not in sources:
-                    waitables.append((w, source.events))
-                    sources[w] = source
+                for w in source.waitables():
+                    if w not in sources:
+                        waitables.append((w, source.events))
+                        sources[w] = source
                 at = source.when()
                 if at is not None and (soonest is None or at < soonest):
                     soonest = at
@@ -120,11 +131,13 @@ class Reactor:
         deferred: list[Callable[[], None]] = []
         with self._lock:
             now = time.monotonic()
-            due = [wakeup.sources[w] for w in ready if w in wakeup.sources]
+            due: dict[Source, None] = {
+                wakeup.sources[w]: None for w in ready if w in wakeup.sources
+            }
             for source in self._sources:
                 at = source.when()
-                if at is not None and at <= now and source not in due:
-                    due.append(source)
+                if at is not None and at <= now:
+                    due[source] = None
             for source in due:
                 if source not in self._sources or source in self._calling:
                     continue

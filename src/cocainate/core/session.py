@@ -2,12 +2,16 @@
 or stop(), then let go, always.
 
 The session is a small state machine, NEW -> STARTING -> HOLDING -> RELEASING -> RELEASED
-(or NEW -> RELEASED when stopped before it started), and :meth:`Session._move` is the only
-place its state changes. What it waits for lives in its reactor (:mod:`.reactor`); what it
-holds, in its holdings (:mod:`.holdings`); its signal handlers, in :mod:`.signals`. Every
-resource is owned by one of those and released once, by :meth:`Session._release`, on
-every path out. User code (``on_event``, watched sources) never runs under a lock: events
-are queued and delivered once the locks are released.
+(or NEW -> RELEASED when stopped before it started). With conditions (:mod:`..conditions`)
+it may also be WAITING: holding nothing until a condition is met, STARTING -> WAITING and
+HOLDING <-> WAITING as they change; each hold is a new :class:`Holdings`. Its state changes
+only where a transition is claimed under its lock: :meth:`Session._move`, ``start``,
+:meth:`Session._follow` and :meth:`Session._release`. What it waits for lives in its
+reactor (:mod:`.reactor`); what it holds, in its holdings (:mod:`.holdings`); its signal
+handlers, in :mod:`.signals`. Every resource is owned by one of those and released once,
+by :meth:`Session._release`, on every path out. User code (``on_event``, watched
+sources) never runs under a lock: events are queued and delivered once the locks are
+released.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from ..bindings.waiting import Flag, Waker
+    from ..conditions import Condition
+    from ..watchers import Watcher
     from .arguments import DurationLike
     from .ending import Ended
     from .events import Event
@@ -49,14 +55,16 @@ class State:
     NEW = "new"
     STARTING = "starting"
     HOLDING = "holding"
+    WAITING = "waiting"
     RELEASING = "releasing"
     RELEASED = "released"
 
 
 _NEXT = {
     State.NEW: (State.STARTING, State.RELEASED),
-    State.STARTING: (State.HOLDING, State.RELEASING),
-    State.HOLDING: (State.RELEASING,),
+    State.STARTING: (State.HOLDING, State.WAITING, State.RELEASING),
+    State.HOLDING: (State.WAITING, State.RELEASING),
+    State.WAITING: (State.HOLDING, State.RELEASING),
     State.RELEASING: (State.RELEASED,),
     State.RELEASED: (),
 }
@@ -74,6 +82,13 @@ class Session:
     tried and every one that can be acquired is held. ``on_event`` is called with each
     :class:`~cocainate.Event`, never under a lock, and may call any method.
 
+    With ``conditions`` (:class:`~cocainate.ProcessRunning`, :class:`~cocainate.MediaPlaying`,
+    :class:`~cocainate.Fullscreen`), it holds only while at least one is met and waits,
+    holding nothing, while none is; ``only_on_ac`` holds only on mains power. Then the
+    ending conditions above end the watch, and without any it goes on until :meth:`stop`
+    or a signal. Conditions are followed while the session is waited on (:meth:`wait`,
+    :meth:`wait_async`, :meth:`run`).
+
     :meth:`stop` may be called from any thread, from a signal handler, and more than once.
     As a context manager, the session starts on entry and is released on exit.
     """
@@ -88,6 +103,8 @@ class Session:
         handle_signals: bool = False,
         until: datetime | float | None = None,
         on_event: Callable[[Event], None] | None = None,
+        conditions: Iterable[Condition] | Condition = (),
+        only_on_ac: bool = False,
     ) -> None:
         try:
             self.mode = Mode(mode)
@@ -101,6 +118,10 @@ class Session:
         self.handle_signals = handle_signals
         self.until = timestamp(until)
         self.on_event = on_event
+        from ..conditions import check
+
+        self.conditions = check(conditions)
+        self.only_on_ac = bool(only_on_ac)
 
         self.problems: list[str] = []
         """Problems met while holding or releasing (the release still completed)."""
@@ -122,6 +143,11 @@ class Session:
         self._reactor: Reactor | None = None
         self._waker: Waker | None = None
         self._holdings: Holdings | None = None
+        self._watchers: list[Watcher] = []
+        self._gate: Watcher | None = None
+        self._switching = _thread.allocate_lock()  # held while a hold is made or let go
+        self.failure: Exception | None = None
+        """With conditions: what kept a hold from being made (a NoMechanismError)."""
         self._signals: Signals | None = None
         self._flags: tuple[Flag, Flag] | None = None  # started, released
 
@@ -129,8 +155,29 @@ class Session:
 
     @property
     def state(self) -> str:
-        """``"new"``, ``"starting"``, ``"holding"``, ``"releasing"`` or ``"released"``."""
+        """``"new"``, ``"starting"``, ``"holding"``, ``"waiting"`` (for a condition),
+        ``"releasing"`` or ``"released"``."""
         return self._state
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the session holds only while conditions say so."""
+        return bool(self.conditions) or self.only_on_ac
+
+    @property
+    def conditions_now(self) -> str:
+        """What the conditions say now: why it holds or why it waits ("ffmpeg runs (pid
+        4242)", "on battery"); "" without conditions or before the start."""
+        if not self.conditional or not (self._watchers or self._gate):
+            return ""
+        return (self._why_holding() if self._state == State.HOLDING else self._why_not()) or ""
+
+    def describe_conditions(self) -> str:
+        """What the session waits for, as a person says it ("" without conditions)."""
+        text = " or ".join(c.describe() for c in self.conditions)
+        if self.only_on_ac:
+            text = f"{text}, on mains power" if text else "on mains power"
+        return text
 
     @property
     def attempts(self) -> tuple[Attempt, ...]:
@@ -139,7 +186,8 @@ class Session:
 
     @property
     def acquired(self) -> tuple[Attempt, ...]:
-        """The mechanisms acquired at start (they may have been lost or released since)."""
+        """The mechanisms acquired at start, or with conditions at the last hold (they
+        may have been lost or released since)."""
         return tuple(a for a in self.attempts if a.held)
 
     @property
@@ -151,8 +199,9 @@ class Session:
 
     @property
     def active(self) -> bool:
-        """True from a successful start until the release begins."""
-        return self._state == State.HOLDING
+        """True from a successful start until the release begins (holding, or waiting for a
+        condition)."""
+        return self._state in (State.HOLDING, State.WAITING)
 
     @property
     def ended(self) -> Ended | None:
@@ -209,29 +258,33 @@ class Session:
                 self._request_end("stopped")
                 self._release()
                 raise
+            holding = self._holdings is not None
             with self._lock:
-                if self._why is None:
-                    self._state = State.HOLDING  # the STARTING -> HOLDING transition
-            if self._state != State.HOLDING:
+                if self._why is None:  # the STARTING -> HOLDING or WAITING transition
+                    self._state = State.HOLDING if holding else State.WAITING
+            if not self.active:
                 self._release()
                 raise SessionError(f"the session was stopped while starting ({self.ended})")
-            assert self._holdings is not None and self._deadline is not None
+            assert self._deadline is not None
             self.held_at = time.monotonic()
             if self.duration is not None:  # counted from the moment the hold is in place
                 self._deadline.at = self.held_at + self.duration
-            self._emit("acquired", tuple(a.name for a in self.acquired))
+            if holding:
+                names = tuple(a.name for a in self.acquired)
+                self._emit("acquired", names, condition=self._why_holding())
+            else:
+                self._emit("waiting", condition=self.describe_conditions())
         finally:
             self._leave()
             self._flags[0].set()
         self._settle()
-        if self._state != State.HOLDING:
+        if not self.active:
             raise SessionError(f"the session was stopped while starting ({self.ended})")
         return self
 
     def _open(self) -> None:
         from ..bindings import waiting
         from ..bindings.waiting import Waker
-        from .holdings import Holdings
         from .reactor import Reactor
         from .signals import Signals
 
@@ -252,7 +305,24 @@ class Session:
             reactor.add(_WallClockSource(self))
         for source in self._watches:
             reactor.add(source)
-        self._holdings = Holdings(
+        if self.only_on_ac:
+            from ..conditions import OnACPower
+
+            self._gate = OnACPower().watcher()
+        self._watchers = [c.watcher() for c in self.conditions]
+        for watcher in (*self._watchers, self._gate):
+            if watcher is not None:
+                for source in watcher.open():  # bounded; ConditionError if it cannot be
+                    reactor.add(source)
+        if self._wanted():
+            self._holdings = holdings = self._new_holdings()
+            holdings.acquire(lambda: self._why is not None)
+            holdings.attach(reactor)
+
+    def _new_holdings(self) -> Holdings:
+        from .holdings import Holdings
+
+        return Holdings(
             self._entries,
             self._methods,
             self.mode,
@@ -260,8 +330,79 @@ class Session:
             self._emit,
             lambda: self._request_end("lost"),
         )
-        self._holdings.acquire(lambda: self._why is not None)
-        self._holdings.attach(reactor)
+
+    # -- conditions -----------------------------------------------------------------------
+
+    def _wanted(self) -> bool:
+        """Whether the conditions call for a hold now (always, without conditions)."""
+        if self._gate is not None and not self._gate.met:
+            return False
+        return not self._watchers or any(w.met for w in self._watchers)
+
+    def _why_holding(self) -> str | None:
+        if not self.conditional:
+            return None
+        why = [w.detail for w in self._watchers if w.met][:1]
+        if self._gate is not None:
+            why.append(self._gate.detail)
+        return ", ".join(why)
+
+    def _why_not(self) -> str:
+        if self._gate is not None and not self._gate.met:
+            return self._gate.detail
+        return ", ".join(w.detail for w in self._watchers)
+
+    def _follow(self) -> None:
+        """Hold or let go as the conditions now say: the HOLDING <-> WAITING transitions.
+        One thread at a time; every call made is bounded."""
+        if not self.conditional or not self._switching.acquire(blocking=False):
+            return
+        try:
+            want = self._wanted()
+            state = self._state
+            if self._why is not None or state not in (State.HOLDING, State.WAITING):
+                return
+            if want and state == State.WAITING:
+                self._hold()
+            elif not want and state == State.HOLDING:
+                self._unhold()
+        finally:
+            self._switching.release()
+        self._deliver()
+
+    def _hold(self) -> None:
+        from ..errors import NoMechanismError
+
+        assert self._reactor is not None
+        self._holdings = holdings = self._new_holdings()  # _release finds it from here on
+        try:
+            holdings.acquire(lambda: self._why is not None)
+        except NoMechanismError as err:
+            self.failure = err
+            self._request_end("failed")
+            return
+        with self._lock:
+            if self._why is not None or self._state != State.WAITING:
+                return  # ending: _release lets go of what was taken
+            self._state = State.HOLDING
+        holdings.attach(self._reactor)
+        names = tuple(a.name for a in holdings.attempts if a.held)
+        self._emit("acquired", names, condition=self._why_holding())
+
+    def _unhold(self) -> None:
+        holdings = self._holdings
+        assert holdings is not None and self._reactor is not None
+        with self._lock:
+            if self._state != State.HOLDING:
+                return
+            self._state = State.WAITING
+        holdings.detach(self._reactor)
+        holdings.release()
+        problems = tuple(holdings.problems)
+        holdings.problems.clear()  # said here, with this release
+        self.problems.extend(problems)
+        names = tuple(a.name for a in holdings.attempts if a.held)
+        self._emit("released", names, problems=problems, condition=self._why_not())
 
     # -- adding to a running session ----------------------------------------------------
 
@@ -320,6 +461,7 @@ class Session:
                 if self._ending():
                     self._release()
                     break
+                self._follow()
                 assert self._reactor is not None
                 wakeup = self._reactor.next_wakeup()
                 limit = wakeup.timeout
@@ -436,12 +578,16 @@ class Session:
             if state == State.NEW:
                 self._state = State.RELEASED
                 return
-            if state in (State.STARTING, State.HOLDING):
+            if state in (State.STARTING, State.HOLDING, State.WAITING):
                 self._state = State.RELEASING  # the -> RELEASING transition, claimed here
         if state in (State.RELEASING, State.RELEASED):
             self._wait_released(RELEASE_WAIT)
             return
+        # A hold being made or let go in another thread finishes first (it is bounded, and
+        # stops early once the session is ending).
+        switching = self._switching.acquire(timeout=RELEASE_WAIT)
         holdings = self._holdings
+        was_holding = holdings is not None and bool(holdings.held)
         try:
             if holdings is not None:
                 if os.getpid() == self._pid:
@@ -449,6 +595,9 @@ class Session:
                 else:
                     holdings.abandon()  # a fork's child: the parent holds, and releases
                 self.problems.extend(holdings.problems)
+            for watcher in (*self._watchers, self._gate):
+                if watcher is not None:
+                    watcher.close()
             if self._reactor is not None:
                 self._reactor.close()  # process watches, the wall-clock timer, the waker
         finally:
@@ -461,8 +610,11 @@ class Session:
                 wake()
             if self._signals is not None and self._signals.restore():
                 self._signals = None
-        if self.acquired:  # it held something: say how it ended and that it let go
-            self._emit("ended", ended=self.ended)
+            if switching:
+                self._switching.release()
+        if was_holding or (self.conditional and state != State.STARTING):
+            self._emit("ended", ended=self.ended)  # it began: say how it ended
+        if was_holding:  # and that it let go
             names = tuple(a.name for a in self.acquired)
             self._emit("released", names, problems=tuple(self.problems))
 

@@ -1,0 +1,169 @@
+"""``cocainate watch``: hold while the conditions in the config file say so, until a signal.
+
+The file is TOML, its keys the long options without their dashes::
+
+    # ~/.config/cocainate/config.toml
+    while-running = ["ffmpeg", "robocopy"]
+    while-playing = true
+    while-fullscreen = true
+    only-on-ac = true
+    mode = "display"            # or "system"
+    reason = "watching"
+    method = ["x11"]            # as --method; default: every mechanism that can hold
+    scan-interval = "2s"        # how often to look for a new process while none runs
+
+A bad file is one line naming the file, the line and the problem, and exit status 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from types import SimpleNamespace
+from typing import Any
+
+from ..errors import UsageError
+from .options import EXIT_USAGE, MODES
+from .say import error
+
+KEYS = {
+    "while-running": "a list of process names",
+    "while-playing": "true or false",
+    "while-fullscreen": "true or false",
+    "only-on-ac": "true or false",
+    "mode": f"one of {', '.join(MODES)}",
+    "reason": "a string",
+    "method": "a list of mechanism names",
+    "scan-interval": 'a duration such as "2s"',
+}
+
+
+def default_path() -> str:
+    home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(home, "cocainate", "config.toml")
+
+
+def watch(args: Any) -> int:
+    path = args.config or default_path()
+    try:
+        settings = load(path)
+    except UsageError as problem:
+        error(str(problem))
+        return EXIT_USAGE
+    from .run import _hold
+
+    hold = SimpleNamespace(**vars(args))
+    hold.mode = settings.get("mode", "display")
+    hold.reason = settings.get("reason", args.reason)
+    hold.method = settings.get("method", [])
+    hold.only_on_ac = settings.get("only-on-ac", False)
+    hold.duration = hold.until = None
+    hold.pid = []
+    return _hold(hold, [], watching=conditions(settings))
+
+
+def conditions(settings: dict[str, Any]) -> list[Any]:
+    from .. import conditions as c
+
+    found: list[c.Condition] = []
+    if settings.get("while-running"):
+        interval = settings.get("scan-interval", c.SCAN_INTERVAL)
+        found.append(c.ProcessRunning(*settings["while-running"], interval=interval))
+    if settings.get("while-playing"):
+        found.append(c.MediaPlaying())
+    if settings.get("while-fullscreen"):
+        found.append(c.Fullscreen())
+    return found
+
+
+def load(path: str) -> dict[str, Any]:
+    """The settings in the file at ``path``, checked; UsageError naming the line if bad."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # the same parser, from PyPI, before it joined the standard library
+        import tomli as tomllib
+
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        raise UsageError(
+            f"{path}: no such config file (write one: see 'man cocainate', or give --config)"
+        ) from None
+    except OSError as err:
+        raise UsageError(f"{path}: cannot read it: {err.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError as err:
+        raise UsageError(f"{path}: not UTF-8 text (byte {err.start})") from None
+    except tomllib.TOMLDecodeError as err:
+        raise UsageError(f"{path}: {err}") from None
+    settings: dict[str, Any] = {}
+    for key, value in data.items():
+        where = f"{path}, line {_line_of(text, key)}"
+        if key not in KEYS:
+            raise UsageError(f"{where}: unknown setting {key!r} (known: {', '.join(KEYS)})")
+        try:
+            settings[key] = _check(key, value)
+        except UsageError as err:
+            raise UsageError(f"{where}: {key}: {err}") from None
+    if not (conditions_in(settings) or settings.get("only-on-ac")):
+        raise UsageError(
+            f"{path}: sets no condition (while-running, while-playing, while-fullscreen, "
+            "only-on-ac), so there is nothing to watch"
+        )
+    return settings
+
+
+def conditions_in(settings: dict[str, Any]) -> bool:
+    return any(settings.get(k) for k in ("while-running", "while-playing", "while-fullscreen"))
+
+
+def _check(key: str, value: Any) -> Any:
+    from .options import check_name
+
+    expected = KEYS[key]
+    if key in ("while-playing", "while-fullscreen", "only-on-ac"):
+        if not isinstance(value, bool):
+            raise UsageError(f"expected {expected}, got {value!r}")
+        return value
+    if key in ("while-running", "method"):
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise UsageError(f"expected {expected}, got {value!r}")
+        if key == "while-running":
+            return [check_name(v) for v in value]
+        from ..mechanisms import select
+
+        select(value)  # unknown names: UsageError naming them
+        return value
+    if key == "scan-interval":
+        from ..conditions import ProcessRunning
+
+        if isinstance(value, str):
+            from ..duration import parse_duration
+
+            value = parse_duration(value)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise UsageError(f"expected {expected}, got {value!r}")
+        ProcessRunning("x", interval=value)  # the range check, with its message
+        return float(value)
+    if not isinstance(value, str):
+        raise UsageError(f"expected {expected}, got {value!r}")
+    if key == "mode" and value not in MODES:
+        raise UsageError(f"expected {expected}, got {value!r}")
+    return value
+
+
+def _line_of(text: str, key: str) -> int:
+    """The line that sets ``key`` at the top level (bare or quoted), or 1."""
+    import re
+
+    name = re.escape(key)
+    pattern = re.compile(rf"""^\s*(?:\[\s*)?(?:{name}|"{name}"|'{name}')\s*[=\]]""")
+    for number, line in enumerate(text.splitlines(), 1):
+        if pattern.match(line):
+            return number
+    return 1

@@ -1,0 +1,119 @@
+"""Conditions: hold only while something is happening.
+
+A session given ``conditions`` holds while at least one of them is met and waits, holding
+nothing, while none is; ``only_on_ac`` adds a gate that must also be open (mains power).
+Each condition here is a plain description, checked when made; a session makes its own live
+watcher from it when it starts (:meth:`Condition.watcher`), so one description may serve
+many sessions. Every watcher wakes the session only when something changes, except the
+process scan, which looks for a new process every ``interval`` seconds while none matches.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import UsageError
+
+if TYPE_CHECKING:
+    from .watchers import Watcher
+
+SCAN_INTERVAL = 2.0
+"""Seconds between two looks for a new process, while none of the names runs."""
+
+
+class Condition:
+    """What a session may wait for. Subclasses say what, and make its watcher."""
+
+    def describe(self) -> str:
+        """What it waits for, as a person says it: ``"ffmpeg runs"``."""
+        raise NotImplementedError
+
+    def watcher(self) -> Watcher:
+        """A live watcher of this condition, for one session."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self.describe()}>"
+
+
+class ProcessRunning(Condition):
+    """Met while a process with one of ``names`` runs: the executable's name, as ``ps -e``
+    shows it (``ffmpeg``, ``robocopy.exe`` or ``robocopy`` on Windows).
+
+    A process found is then waited on (a pidfd, a kqueue, a process handle): nothing wakes
+    while it runs. While none runs, the process list is read every ``interval`` seconds.
+    """
+
+    def __init__(self, *names: str, interval: float = SCAN_INTERVAL) -> None:
+        if not names:
+            raise UsageError("ProcessRunning needs at least one process name")
+        for name in names:
+            if not isinstance(name, str) or not name or "/" in name or "\0" in name:
+                raise UsageError(
+                    f"invalid process name {name!r}: give the executable's name, without a path"
+                )
+        if not (isinstance(interval, (int, float)) and 0.05 <= interval <= 3600):
+            raise UsageError(f"invalid scan interval {interval!r}: from 0.05 to 3600 seconds")
+        self.names = tuple(dict.fromkeys(names))
+        self.interval = float(interval)
+
+    def describe(self) -> str:
+        return " or ".join(self.names) + (" runs" if len(self.names) == 1 else " run")
+
+    def watcher(self) -> Watcher:
+        from .watchers.process import ProcessWatcher
+
+        return ProcessWatcher(self.names, self.interval)
+
+
+class MediaPlaying(Condition):
+    """Met while any MPRIS media player (``org.mpris.MediaPlayer2.*`` on the session bus)
+    says its PlaybackStatus is "Playing"; followed by its signals, never polled."""
+
+    def describe(self) -> str:
+        return "media plays"
+
+    def watcher(self) -> Watcher:
+        from .watchers.mpris import MediaWatcher
+
+        return MediaWatcher()
+
+
+class Fullscreen(Condition):
+    """Met while the focused window is fullscreen: on X11 from the window manager's EWMH
+    properties, on Wayland from wlr-foreign-toplevel-management; both followed by events."""
+
+    def describe(self) -> str:
+        return "a window is fullscreen"
+
+    def watcher(self) -> Watcher:
+        from .watchers.fullscreen import fullscreen_watcher
+
+        return fullscreen_watcher()
+
+
+class OnACPower(Condition):
+    """Met while this machine runs on mains power (UPower's ``OnBattery`` is false), from
+    UPower's signals on the system bus. A session takes it as a gate (``only_on_ac``)."""
+
+    def describe(self) -> str:
+        return "on mains power"
+
+    def watcher(self) -> Watcher:
+        from .watchers.power import PowerWatcher
+
+        return PowerWatcher()
+
+
+def check(conditions: object) -> tuple[Condition, ...]:
+    """``conditions`` as a tuple of Conditions, or UsageError naming what is not one."""
+    if isinstance(conditions, Condition):
+        return (conditions,)
+    try:
+        items: tuple[object, ...] = tuple(conditions)  # type: ignore[arg-type]
+    except TypeError:
+        raise UsageError(f"conditions must be Condition objects, not {conditions!r}") from None
+    for item in items:
+        if not isinstance(item, Condition):
+            raise UsageError(f"{item!r} is not a Condition (ProcessRunning, MediaPlaying, ...)")
+    return items  # type: ignore[return-value]  # each checked above

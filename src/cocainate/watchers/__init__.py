@@ -1,0 +1,30 @@
+"""Live watchers of the conditions (:mod:`cocainate.conditions`), one per session.
+
+A watcher says whether its condition is met now (:attr:`Watcher.met`) and, in a few words,
+why (:attr:`Watcher.detail`: ``"ffmpeg runs (pid 4242)"``, ``"on battery"``). It hands the
+session's reactor the sources it needs (:meth:`Watcher.open`); those sources update it when
+something changes, and the session compares what the watchers say with what it holds after
+each wake-up. :meth:`Watcher.open` is bounded in time and raises a
+:class:`~cocainate.errors.ConditionError` naming the problem when the condition cannot be
+watched here at all; everything after it is non-blocking.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..core.reactor import Source
+
+
+class Watcher:
+    def __init__(self) -> None:
+        self.met = False
+        self.detail = ""
+
+    def open(self) -> list[Source]:
+        """Start watching; the sources the reactor must watch for this watcher."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop watching and release what it owns (fds, connections). Idempotent."""

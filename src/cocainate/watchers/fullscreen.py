@@ -1,0 +1,151 @@
+"""``Fullscreen``: met while the focused window is fullscreen.
+
+- X11: the window manager names the focused window in the root window's
+  ``_NET_ACTIVE_WINDOW`` and marks a fullscreen one with ``_NET_WM_STATE_FULLSCREEN`` in its
+  ``_NET_WM_STATE`` (EWMH). Both are followed through PropertyNotify events, on a connection
+  of our own whose every reply has a deadline (:mod:`cocainate.bindings.x11`).
+- Wayland: a compositor that offers wlr-foreign-toplevel-management tells each window's
+  state, activated and fullscreen among them (:mod:`.toplevels`).
+
+Where neither can be had, the session says so at start.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from ..core.reactor import Source
+from ..errors import ConditionError, MechanismError
+from . import Watcher
+
+if TYPE_CHECKING:
+    from ..bindings.x11 import XConnection
+
+
+def fullscreen_watcher() -> Watcher:
+    """The watcher for this desktop: Wayland's where a compositor runs, else X11's."""
+    wayland, display = os.environ.get("WAYLAND_DISPLAY"), os.environ.get("DISPLAY")
+    if wayland:
+        from .toplevels import ToplevelWatcher
+
+        return ToplevelWatcher(wayland)
+    if display:
+        return X11FullscreenWatcher(display)
+    raise ConditionError(
+        "cannot tell whether a window is fullscreen: neither WAYLAND_DISPLAY nor DISPLAY is set"
+    )
+
+
+class X11FullscreenWatcher(Watcher):
+    def __init__(self, display: str) -> None:
+        super().__init__()
+        self.display = display
+        self._x: XConnection | None = None
+        self._active = 0
+        self.detail = "no window is fullscreen"
+
+    def open(self) -> list[Source]:
+        from ..bindings.x11 import PROPERTY_CHANGE_MASK, XConnection
+
+        try:
+            self._x = x = XConnection(self.display)
+            self._atoms = {
+                name: x.intern_atom(name)
+                for name in ("_NET_ACTIVE_WINDOW", "_NET_WM_STATE", "_NET_WM_STATE_FULLSCREEN")
+            }
+            x.select_events(x.root, PROPERTY_CHANGE_MASK)
+            self._follow_focus()
+        except MechanismError as err:
+            self.close()
+            raise ConditionError(f"cannot follow fullscreen windows on X11: {err}") from err
+        return [_XSource(self)]
+
+    def _follow_focus(self) -> None:
+        """Read which window is focused; hear that one's state changes from now on."""
+        from ..bindings.x11 import PROPERTY_CHANGE_MASK
+
+        x = self._x
+        assert x is not None
+        value = x.get_property(x.root, self._atoms["_NET_ACTIVE_WINDOW"], 1)
+        if value is None:
+            self._active = 0
+            self.met = False
+            self.detail = "the window manager does not say which window is focused (no EWMH)"
+            return
+        active = value[0] if value else 0
+        if active != self._active:
+            if self._active:
+                x.select_events(self._active, 0)
+            if active:
+                x.select_events(active, PROPERTY_CHANGE_MASK)
+            self._active = active
+        self._read_state()
+
+    def _read_state(self) -> None:
+        x = self._x
+        assert x is not None
+        state = None
+        if self._active:
+            try:
+                state = x.get_property(self._active, self._atoms["_NET_WM_STATE"])
+            except MechanismError:  # the window went meanwhile (BadWindow): not fullscreen
+                state = None
+        self.met = bool(state) and self._atoms["_NET_WM_STATE_FULLSCREEN"] in (state or ())
+        self.detail = (
+            f"window 0x{self._active:x} is fullscreen" if self.met else "no window is fullscreen"
+        )
+
+    def readable(self) -> bool:
+        """Handle what the server sent; False once the server has gone."""
+        from ..bindings.x11 import PROPERTY_NOTIFY
+
+        x = self._x
+        if x is None:
+            return False
+        events = x.read_events()
+        try:
+            while events:
+                focus = state = False
+                for event in events:
+                    if event[0] & 0x7F != PROPERTY_NOTIFY:
+                        continue
+                    window = int.from_bytes(event[4:8], "little")
+                    atom = int.from_bytes(event[8:12], "little")
+                    if window == x.root and atom == self._atoms["_NET_ACTIVE_WINDOW"]:
+                        focus = True
+                    elif window == self._active and atom == self._atoms["_NET_WM_STATE"]:
+                        state = True
+                if focus:
+                    self._follow_focus()
+                elif state:
+                    self._read_state()
+                events = x.events  # what came while those replies were awaited
+                x.events = []
+        except MechanismError as err:
+            events = None
+            self.detail = f"lost the X server: {err}"
+        if events is None:
+            self.met = False
+            if not self.detail.startswith("lost"):
+                self.detail = f"lost the X server at {self.display}"
+            self.close()
+            return False
+        return True
+
+    def close(self) -> None:
+        x, self._x = self._x, None
+        if x is not None:
+            x.close()
+
+
+class _XSource(Source):
+    def __init__(self, watcher: X11FullscreenWatcher) -> None:
+        self._watcher = watcher
+
+    def waitable(self) -> int | None:
+        x = self._watcher._x
+        return None if x is None else x.fileno()
+
+    def fire(self) -> bool:
+        return self._watcher.readable()

@@ -1,0 +1,99 @@
+"""``OnACPower``: met while UPower says this machine is not on battery.
+
+UPower (``org.freedesktop.UPower`` on the system bus) announces ``OnBattery`` with
+PropertiesChanged. Asked once at start (UPower is started by the bus if need be), then
+followed. If UPower leaves, the last thing it said stands until it is back, and is asked
+again then; without UPower at start, the session cannot tell and says so.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConditionError, MechanismError
+from . import Watcher
+from .bus import BusWatch, error_name, variant
+
+if TYPE_CHECKING:
+    from ..core.reactor import Source
+
+NAME = "org.freedesktop.UPower"
+PATH = "/org/freedesktop/UPower"
+FIRST_LOOK = 2.0
+"""Seconds UPower has, at start, to answer (it may have to be started)."""
+
+
+class PowerWatcher(Watcher):
+    def __init__(self) -> None:
+        super().__init__()
+        from jeepney import MatchRule
+
+        owner = MatchRule(
+            type="signal",
+            sender="org.freedesktop.DBus",
+            interface="org.freedesktop.DBus",
+            member="NameOwnerChanged",
+        )
+        owner.add_arg_condition(0, NAME)
+        changes = MatchRule(
+            type="signal",
+            interface="org.freedesktop.DBus.Properties",
+            member="PropertiesChanged",
+            path=PATH,
+        )
+        changes.add_arg_condition(0, NAME)
+        self._bus = BusWatch("system", [owner, changes], self._signal, self._ask, lambda: None)
+        self._known = False
+        self._problem = ""
+        self.detail = "power source unknown"
+
+    def open(self) -> list[Source]:
+        try:
+            self._bus.connect()
+        except MechanismError as err:
+            raise ConditionError(f"cannot tell whether this machine is on AC power: {err}") from err
+        self._bus.settle(FIRST_LOOK)
+        if not self._known:
+            problem = self._problem or f"UPower did not answer within {FIRST_LOOK:g} s"
+            self._bus.close()
+            raise ConditionError(f"cannot tell whether this machine is on AC power: {problem}")
+        return [self._bus.source]
+
+    def close(self) -> None:
+        self._bus.close()
+
+    def _ask(self) -> None:
+        from jeepney import DBusAddress
+
+        address = DBusAddress(PATH, NAME, "org.freedesktop.DBus.Properties")
+        self._bus.call(
+            address, "Get", "ss", (NAME, "OnBattery"), self._answer, auto_start=not self._known
+        )
+
+    def _answer(self, reply: Any) -> None:
+        if reply is None:
+            return
+        error = error_name(reply)
+        if error is not None:
+            if error.endswith(("ServiceUnknown", "NameHasNoOwner")):
+                self._problem = "UPower (org.freedesktop.UPower) is not running"
+            else:
+                self._problem = f"UPower answered with {error}"
+            return
+        self._set(bool(variant(reply.body[0])))
+
+    def _signal(self, message: Any) -> None:
+        from jeepney import HeaderFields
+
+        if message.header.fields.get(HeaderFields.member) == "NameOwnerChanged":
+            if message.body[2]:
+                self._ask()  # UPower (re)started: what does it say now?
+            return
+        _interface, changed, _invalidated = message.body
+        if "OnBattery" in changed:
+            self._set(bool(variant(changed["OnBattery"])))
+
+    def _set(self, on_battery: bool) -> None:
+        self._known = True
+        self.met = not on_battery
+        self.detail = "on battery" if on_battery else "on mains power"

@@ -1,0 +1,208 @@
+"""``ProcessRunning``: met while a process with one of the names runs.
+
+While one runs, it is waited on with a pidfd (a process handle on Windows), like ``-p``:
+nothing wakes until it exits. Then the process list is read again at once, since others may
+have started meanwhile. While none runs, no OS tells us when one starts (short of the
+kernel's proc connector, which needs privileges), so the list is read every ``interval``
+seconds: the one scan cocainate does, measured in docs/benchmarks.md.
+
+A scan costs one read of the list of PIDs; each process's name is read once, when its PID is
+first seen, and kept. A process may change its name by exec() (a shell script's last
+command), mostly right after it starts: a PID's name is read again while it is younger than
+:data:`YOUNG` seconds, and every name again every :data:`FULL_EVERY` scans.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..core.reactor import Source
+from ..errors import CocainateError, ConditionError
+from . import Watcher
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+YOUNG = 5.0
+"""Seconds after a PID is first seen during which its name is read at every scan."""
+FULL_EVERY = 30
+"""Every this many scans, every name is read again."""
+COMM_LENGTH = 15
+"""Linux keeps the first 15 bytes of a process's name (TASK_COMM_LEN - 1)."""
+
+
+class ProcessWatcher(Watcher):
+    def __init__(self, names: tuple[str, ...], interval: float) -> None:
+        super().__init__()
+        self.names = names
+        self.interval = interval
+        self._lister = _lister()
+        self._watches: dict[int, Any] = {}  # pid -> a watch from open_process
+        self._found: dict[int, str] = {}  # pid -> the name it matched
+        self._next_scan: float | None = None
+        self._source = _ProcessesSource(self)
+        self.scans = 0
+        self.detail = f"no {' or '.join(names)} runs"
+
+    def open(self) -> list[Source]:
+        self.scan()
+        return [self._source]
+
+    def scan(self) -> None:
+        """Read the process list; wait on every process that matches, or scan again later."""
+        self.scans += 1
+        for pid, name in self._lister.matching(self.names):
+            if pid in self._watches or pid == os.getpid():
+                continue
+            from ..bindings.process import has_exited, open_process
+
+            try:
+                watch = open_process(pid)
+            except CocainateError:
+                continue  # gone already, or not ours to watch
+            if has_exited(watch):  # a zombie: its name stays listed until it is reaped
+                watch.close()
+                continue
+            self._watches[pid] = watch
+            self._found[pid] = name
+        self._settle()
+
+    def exited(self) -> None:
+        """A watched process may have exited: drop those that have; scan if none is left."""
+        from ..bindings.process import has_exited
+
+        gone = [pid for pid, watch in self._watches.items() if has_exited(watch)]
+        last = ""
+        for pid in gone:
+            self._watches.pop(pid).close()
+            last = f"{self._found.pop(pid)} exited (pid {pid})"
+        if gone and not self._watches:
+            self.scan()
+            if not self._watches:
+                self.detail = last
+        else:
+            self._settle()
+
+    def _settle(self) -> None:
+        self.met = bool(self._watches)
+        if self.met:
+            self._next_scan = None
+            pid, name = next(iter(self._found.items()))
+            more = len(self._found) - 1
+            self.detail = f"{name} runs (pid {pid}" + (f" and {more} more)" if more else ")")
+        else:
+            self._next_scan = time.monotonic() + self.interval
+
+    def close(self) -> None:
+        watches, self._watches = self._watches, {}
+        for watch in watches.values():
+            watch.close()
+        self._found.clear()
+        self._next_scan = None
+
+
+class _ProcessesSource(Source):
+    def __init__(self, watcher: ProcessWatcher) -> None:
+        self._watcher = watcher
+
+    def waitables(self) -> list[int]:
+        return [watch.fileno() for watch in self._watcher._watches.values()]
+
+    def when(self) -> float | None:
+        return self._watcher._next_scan
+
+    def fire(self) -> bool:
+        watcher = self._watcher
+        if watcher._watches:
+            watcher.exited()
+        elif watcher._next_scan is not None and watcher._next_scan <= time.monotonic():
+            watcher.scan()
+        return True
+
+
+def _lister() -> Any:
+    from ..bindings import waiting
+
+    if waiting.WINDOWS:
+        return _WindowsProcesses()
+    if sys.platform.startswith("linux"):
+        return _ProcProcesses()
+    raise ConditionError(f"watching for a process by name is not supported on {sys.platform} yet")
+
+
+class _ProcProcesses:
+    """The process list from /proc, with each name read once per PID (see the module)."""
+
+    def __init__(self) -> None:
+        self._names: dict[str, tuple[str, float]] = {}  # "pid" -> (comm, first seen)
+        self._scans = 0
+
+    def matching(self, names: Iterable[str]) -> list[tuple[int, str]]:
+        wanted = {name[:COMM_LENGTH]: name for name in names}
+        now = time.monotonic()
+        self._scans += 1
+        full = self._scans % FULL_EVERY == 0
+        try:
+            pids = [entry for entry in os.listdir("/proc") if entry.isdigit()]
+        except OSError as err:
+            raise ConditionError(f"cannot read the process list in /proc: {err.strerror}") from err
+        known, fresh = self._names, {}
+        out = []
+        for pid in pids:
+            seen = known.get(pid)
+            if seen is None or full or now - seen[1] < YOUNG:
+                comm = _comm(pid)
+                if comm is None:
+                    continue
+                seen = (comm, seen[1] if seen is not None else now)
+            fresh[pid] = seen
+            name = wanted.get(seen[0])
+            if name is not None and (len(name) <= COMM_LENGTH or _long_name(pid) == name):
+                out.append((int(pid), name))
+        self._names = fresh  # PIDs gone are forgotten, so a reused one is read anew
+        return out
+
+
+def _comm(pid: str) -> str | None:
+    try:
+        with open(f"/proc/{pid}/comm", "rb") as f:
+            return f.read().rstrip(b"\n").decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def _long_name(pid: str) -> str | None:
+    """The whole name of a process whose name is longer than /proc's 15 bytes: its
+    executable's, or else the first word of its command line's."""
+    try:
+        return os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+    except OSError:
+        pass
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            first = f.read().split(b"\0", 1)[0]
+    except OSError:
+        return None
+    return os.path.basename(first.decode("utf-8", "replace")) or None
+
+
+class _WindowsProcesses:
+    """The process list from a ToolHelp snapshot: each entry carries the executable's name."""
+
+    def matching(self, names: Iterable[str]) -> list[tuple[int, str]]:
+        from ..bindings.win32 import kernel32
+
+        wanted = {}
+        for name in names:
+            key = name.lower()
+            wanted[key] = name
+            if not key.endswith(".exe"):
+                wanted[key + ".exe"] = name
+        return [
+            (pid, wanted[exe.lower()])
+            for pid, exe in kernel32().processes()
+            if exe.lower() in wanted
+        ]

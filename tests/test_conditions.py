@@ -1,0 +1,405 @@
+"""Conditions on real components: real processes, a real media player (mpv with mpv-mpris)
+on a private session bus, python-dbusmock's UPower on a private system bus; the inhibits
+held go to the desktop's stand-in services, and the session follows each condition both
+ways, in the library and on the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from buses import Bus, dbusmock_python, have, stop, wait_until
+from conftest import Desktop, spawn_cli
+
+import cocainate
+from cocainate import MediaPlaying, ProcessRunning, Session
+from cocainate.errors import ConditionError, UsageError
+
+
+class Watching:
+    """A session with conditions, waited on in a thread, its events recorded."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.events: list[cocainate.Event] = []
+        self.session = Session(on_event=self.events.append, **kwargs)
+        self.session.start()
+        self.ended: list[Any] = []
+        self.thread = threading.Thread(target=lambda: self.ended.append(self.session.wait()))
+        self.thread.start()
+
+    def kinds(self) -> list[str]:
+        return [e.kind for e in self.events]
+
+    def wait_for(self, kind: str, count: int = 1, timeout: float = 5.0) -> cocainate.Event:
+        wait_until(lambda: self.kinds().count(kind) >= count, timeout, f"{count} {kind}")
+        return [e for e in self.events if e.kind == kind][count - 1]
+
+    def stop(self) -> None:
+        self.session.stop()
+        self.thread.join(5)
+        assert not self.thread.is_alive()
+
+
+@pytest.fixture
+def watching() -> Iterator[list[Watching]]:
+    made: list[Watching] = []
+    yield made
+    for w in made:
+        w.stop()
+
+
+@pytest.fixture
+def program(tmp_path: Path) -> Iterator[Any]:
+    """Start copies of /bin/sleep under a name of the test's own; kill them all at the end."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str, seconds: str = "60") -> subprocess.Popen[bytes]:
+        path = tmp_path / name
+        if not path.exists():
+            shutil.copy(shutil.which("sleep") or "/bin/sleep", path)
+        process = subprocess.Popen([str(path), seconds])
+        started.append(process)
+        # Popen returns once exec() has closed the close-on-exec fds, a moment before the
+        # kernel names the process: wait for the name, as a user who starts it would.
+        wait_until(lambda: _comm(process.pid) in (name[:15], None), 5, f"{name} to be named")
+        return process
+
+    yield start
+    for process in started:
+        process.kill()
+        process.wait()
+
+
+def _comm(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return None
+
+
+def unique(length: int = 12) -> str:
+    return ("cc" + uuid.uuid4().hex)[:length]
+
+
+# -- processes ------------------------------------------------------------------------
+
+
+def test_holds_while_a_process_runs_and_waits_otherwise(
+    bus_env: Desktop, program: Any, watching: list[Watching]
+) -> None:
+    name = unique()
+    w = Watching(conditions=ProcessRunning(name, interval=0.1))
+    watching.append(w)
+    assert w.session.state == "waiting" and w.kinds() == ["waiting"]
+    assert w.events[0].condition == f"{name} runs"
+    assert bus_env.nothing_held()
+
+    process = program(name)
+    acquired = w.wait_for("acquired")
+    assert f"{name} runs (pid {process.pid})" == acquired.condition
+    assert w.session.state == "holding" and w.session.holding
+    assert bus_env.held()["screensaver"]
+
+    process.kill()
+    process.wait()
+    released = w.wait_for("released")
+    assert released.condition == f"{name} exited (pid {process.pid})"
+    assert w.session.state == "waiting" and w.session.holding == ()
+    wait_until(bus_env.nothing_held, 3, "the inhibits let go")
+
+    program(name)  # and again: each hold is a new one
+    w.wait_for("acquired", 2)
+    w.stop()
+    assert w.kinds()[-2:] == ["ended", "released"]
+    assert w.ended[0].reason == cocainate.EndReason.STOPPED
+
+
+def test_a_process_running_at_start_holds_at_once_and_others_keep_it(
+    bus_env: Desktop, program: Any, watching: list[Watching]
+) -> None:
+    name = unique()
+    first = [program(name) for _ in range(5)]
+    other = program(unique())  # another name: it never counts
+    w = Watching(conditions=[ProcessRunning(name)])
+    watching.append(w)
+    assert w.session.state == "holding"
+    assert w.events[0].kind == "acquired" and "and 4 more" in (w.events[0].condition or "")
+    for process in first[:4]:
+        process.kill()
+        process.wait()
+    late = program(name)  # started while one still runs: found by the scan at the last exit
+    first[4].kill()
+    first[4].wait()
+    time.sleep(0.3)  # a release now would be wrong: give it the chance to happen
+    assert w.session.state == "holding" and "released" not in w.kinds()
+    late.kill()
+    late.wait()
+    assert w.wait_for("released").condition == f"{name} exited (pid {late.pid})"
+    assert other.poll() is None
+
+
+def test_a_long_name_and_a_name_taken_by_exec(
+    bus_env: Desktop, program: Any, tmp_path: Path, watching: list[Watching]
+) -> None:
+    """Linux keeps 15 bytes of a name; a shell script's last command exec()s into it."""
+    long_name = unique(24)
+    short = unique()
+    w = Watching(conditions=ProcessRunning(long_name, short, interval=0.1))
+    watching.append(w)
+    program(long_name[:15] + "x")  # the same 15 bytes, another program: not it
+    time.sleep(0.4)
+    assert w.kinds() == ["waiting"]
+    process = program(long_name)
+    assert w.wait_for("acquired").condition == f"{long_name} runs (pid {process.pid})"
+    process.kill()
+    process.wait()
+    w.wait_for("released")
+
+    shutil.copy(shutil.which("sleep") or "/bin/sleep", tmp_path / short)
+    shell = subprocess.Popen(["sh", "-c", f"sleep 0.5; exec {tmp_path / short} 60"])
+    try:
+        assert w.wait_for("acquired", 2).condition == f"{short} runs (pid {shell.pid})"
+    finally:
+        shell.kill()
+        shell.wait()
+    w.wait_for("released", 2)
+
+
+def test_no_wakeups_while_a_process_is_held_on(
+    bus_env: Desktop, program: Any, watching: list[Watching]
+) -> None:
+    """While the process runs, nothing wakes the session: no scan, no timer."""
+    name = unique()
+    program(name)
+    w = Watching(conditions=ProcessRunning(name, interval=0.05))
+    watching.append(w)
+    assert w.session.state == "holding"
+    reactor = w.session._reactor
+    assert reactor is not None
+    wakeup = reactor.next_wakeup()
+    assert wakeup.timeout is None  # sleeps until something happens
+
+
+def test_process_condition_arguments() -> None:
+    for bad in ("", "a/b", "x\0y"):
+        with pytest.raises(UsageError, match="process name"):
+            ProcessRunning(bad)
+    with pytest.raises(UsageError, match="at least one"):
+        ProcessRunning()
+    with pytest.raises(UsageError, match="scan interval"):
+        ProcessRunning("x", interval=0)
+    with pytest.raises(UsageError, match="not a Condition"):
+        Session(conditions=["ffmpeg"])  # type: ignore[list-item]
+
+
+# -- media players ----------------------------------------------------------------------
+
+needs_mpv = pytest.mark.skipif(
+    not (have("mpv", "playerctl") and os.path.exists("/usr/lib/mpv-mpris/mpris.so")),
+    reason="needs mpv, mpv-mpris and playerctl (tools/test installs them)",
+)
+
+
+def start_mpv(bus: Bus) -> subprocess.Popen[str]:
+    return bus.spawn(
+        [
+            "mpv",
+            "--no-config",
+            "--script=/usr/lib/mpv-mpris/mpris.so",
+            "--no-video",
+            "--ao=null",
+            "--no-terminal",
+            "--idle=no",
+            "av://lavfi:sine=frequency=440:duration=3600",
+        ],
+        name="org.mpris.MediaPlayer2.mpv",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def playerctl(bus: Bus, *args: str) -> None:
+    env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=bus.address)
+    subprocess.run(["playerctl", "--player=mpv", *args], env=env, check=True, timeout=10)
+
+
+@needs_mpv
+def test_holds_while_media_plays(bus_env: Desktop, watching: list[Watching]) -> None:
+    bus = bus_env.session_bus
+    w = Watching(conditions=MediaPlaying())
+    watching.append(w)
+    assert w.kinds() == ["waiting"]
+    player = start_mpv(bus)
+    try:
+        assert w.wait_for("acquired").condition == "mpv plays"
+        assert bus_env.held()["screensaver"]
+        playerctl(bus, "pause")
+        assert w.wait_for("released").condition == "no media plays"
+        wait_until(bus_env.nothing_held, 3, "the inhibits let go")
+        playerctl(bus, "play")
+        w.wait_for("acquired", 2)
+        player.kill()  # a player that dies is gone from the bus: not playing any more
+        w.wait_for("released", 2)
+    finally:
+        stop(player)
+
+
+@needs_mpv
+def test_a_player_playing_at_start_holds_at_once(bus_env: Desktop) -> None:
+    bus = bus_env.session_bus
+    player = start_mpv(bus)
+    try:
+        wait_until(lambda: _status(bus) == "Playing", 10, "mpv to play")
+        with Session(conditions=[MediaPlaying()]) as session:
+            assert session.state == "holding"
+            assert session.conditions_now == "mpv plays"
+    finally:
+        stop(player)
+
+
+def _status(bus: Bus) -> str:
+    env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=bus.address)
+    done = subprocess.run(["playerctl", "status"], env=env, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+# -- mains power ------------------------------------------------------------------------
+
+
+class UPower:
+    """python-dbusmock's UPower template on the system bus."""
+
+    name = "org.freedesktop.UPower"
+
+    def __init__(self, bus: Bus, on_battery: bool) -> None:
+        self.bus = bus
+        self.process = bus.spawn(
+            [
+                dbusmock_python(),
+                "-m",
+                "dbusmock",
+                "--system",
+                "--template",
+                "upower",
+                "--parameters",
+                json.dumps({"OnBattery": on_battery}),
+            ],
+            name=self.name,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def set_on_battery(self, on_battery: bool) -> None:
+        self.bus.call(
+            self.name,
+            "/org/freedesktop/UPower",
+            "org.freedesktop.DBus.Properties",
+            "Set",
+            "ssv",
+            ("org.freedesktop.UPower", "OnBattery", ("b", on_battery)),
+        )
+
+    def stop(self) -> None:
+        stop(self.process)
+
+
+def test_only_on_ac_follows_upower(bus_env: Desktop, program: Any) -> None:
+    upower = UPower(bus_env.system_bus, on_battery=True)
+    w: Watching | None = None
+    try:
+        name = unique()
+        program(name)
+        w = Watching(conditions=ProcessRunning(name), only_on_ac=True)
+        assert w.session.state == "waiting"
+        assert w.events[0].condition == f"{name} runs, on mains power"
+        assert bus_env.nothing_held()
+        upower.set_on_battery(False)
+        condition = w.wait_for("acquired").condition or ""
+        assert condition.startswith(f"{name} runs (pid ") and condition.endswith(", on mains power")
+        upower.set_on_battery(True)
+        assert w.wait_for("released").condition == "on battery"
+        wait_until(bus_env.nothing_held, 3, "the inhibits let go")
+    finally:
+        if w is not None:
+            w.stop()
+        upower.stop()
+
+
+def test_only_on_ac_alone_and_without_upower(bus_env: Desktop) -> None:
+    upower = UPower(bus_env.system_bus, on_battery=False)
+    try:
+        with Session(only_on_ac=True) as session:
+            assert session.state == "holding" and session.conditions_now == "on mains power"
+    finally:
+        upower.stop()
+    wait_until(lambda: not bus_env.system_bus.has_owner(UPower.name), 5, "UPower to leave")
+    with pytest.raises(ConditionError, match="UPower .* is not running"):
+        Session(only_on_ac=True).start()
+    assert bus_env.nothing_held()
+
+
+# -- the command line -------------------------------------------------------------------
+
+
+def test_cli_while_running_prints_each_transition(bus_env: Desktop, program: Any) -> None:
+    name = unique()
+    cli = spawn_cli("--while-running", name, "--json", "-d", "20s", env=bus_env.env)
+    try:
+        assert cli.stdout is not None
+        first = json.loads(cli.stdout.readline())
+        assert first["event"] == "waiting" and first["condition"] == f"{name} runs"
+        process = program(name)
+        acquired = json.loads(cli.stdout.readline())
+        assert acquired["event"] == "acquired"
+        assert acquired["condition"] == f"{name} runs (pid {process.pid})"
+        assert "screensaver" in acquired["mechanisms"]
+        process.kill()
+        released = json.loads(cli.stdout.readline())
+        assert released["event"] == "released" and "exited" in released["condition"]
+        cli.terminate()
+        assert [json.loads(line)["event"] for line in cli.stdout] == ["ended"]
+        assert cli.wait(5) == 0
+    finally:
+        stop(cli)
+    assert bus_env.nothing_held()
+
+
+def test_cli_says_what_it_waits_for(bus_env: Desktop, program: Any) -> None:
+    name = unique()
+    cli = spawn_cli("--while-running", name, "-v", env=bus_env.env)
+    try:
+        assert cli.stdout is not None
+        line = cli.stdout.readline()
+        assert f"awake while {name} runs, until Ctrl-C" in line
+        assert f"waiting: no {name} runs" in line
+        process = program(name)
+        assert "holding (" in cli.stdout.readline()
+        process.kill()
+        assert f"let go: {name} exited (pid {process.pid})" in cli.stdout.readline()
+        cli.terminate()
+        assert cli.wait(5) == 0
+        rest = cli.stdout.read()
+        assert "released after" in rest
+    finally:
+        stop(cli)
+
+
+def test_cli_condition_problems_are_one_line(bus_env: Desktop) -> None:
+    for args, status, message in (
+        (["--while-running", "a/b"], 2, "invalid process name 'a/b'"),
+        (["--while-running"], 2, "expected one argument"),
+        (["--only-on-ac"], 1, "cannot tell whether this machine is on AC power"),
+    ):
+        cli = spawn_cli(*args, env=bus_env.env)
+        _out, err = cli.communicate(timeout=10)
+        assert cli.returncode == status, (args, err)
+        assert message in err and len(err.strip().splitlines()) == 1, err
+    assert bus_env.nothing_held()
