@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -17,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from buses import Bus, dbusmock_python, have, stop, wait_until
-from conftest import Desktop, spawn_cli
 
 import cocainate
-from cocainate import MediaPlaying, ProcessRunning, Session
+from buses import Bus, dbusmock_python, have, stop, wait_until
+from cocainate import Fullscreen, MediaPlaying, ProcessRunning, Session
 from cocainate.errors import ConditionError, UsageError
+from conftest import Desktop, spawn_cli
 
 
 class Watching:
@@ -341,7 +342,7 @@ def test_only_on_ac_alone_and_without_upower(bus_env: Desktop) -> None:
     finally:
         upower.stop()
     wait_until(lambda: not bus_env.system_bus.has_owner(UPower.name), 5, "UPower to leave")
-    with pytest.raises(ConditionError, match="UPower .* is not running"):
+    with pytest.raises(ConditionError, match=r"UPower .* is not running"):
         Session(only_on_ac=True).start()
     assert bus_env.nothing_held()
 
@@ -403,3 +404,178 @@ def test_cli_condition_problems_are_one_line(bus_env: Desktop) -> None:
         assert cli.returncode == status, (args, err)
         assert message in err and len(err.strip().splitlines()) == 1, err
     assert bus_env.nothing_held()
+
+
+# -- fullscreen windows -----------------------------------------------------------------
+
+needs_openbox = pytest.mark.skipif(
+    not have("Xvfb", "openbox", "wmctrl", "xdotool", "xmessage"),
+    reason="needs Xvfb, openbox, wmctrl, xdotool and xmessage (tools/test installs them)",
+)
+
+
+class WindowManager:
+    """A real Xvfb with openbox, an EWMH window manager, and real windows (xmessage)."""
+
+    def __init__(self) -> None:
+        from conftest import start_xvfb
+
+        self.xvfb, self.display = start_xvfb()
+        self.env = dict(os.environ, DISPLAY=self.display)
+        self.env.pop("WAYLAND_DISPLAY", None)
+        self.children: list[subprocess.Popen[Any]] = []
+        self.children.append(
+            subprocess.Popen(["openbox", "--sm-disable"], env=self.env, stderr=subprocess.DEVNULL)
+        )
+        wait_until(lambda: self.run("wmctrl", "-m", check=False).returncode == 0, 10, "openbox")
+
+    def run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            argv, env=self.env, capture_output=True, text=True, timeout=10, check=check
+        )
+
+    def window(self, title: str) -> int:
+        """A new window titled ``title``, focused; its id."""
+        self.children.append(
+            subprocess.Popen(
+                ["xmessage", "-title", title, "-name", title, title],
+                env=self.env,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        found = self.run("xdotool", "search", "--sync", "--name", f"^{title}$")
+        window = int(found.stdout.split()[0])
+        self.activate(window)
+        return window
+
+    def activate(self, window: int) -> None:
+        self.run("wmctrl", "-i", "-a", hex(window))
+        wait_until(lambda: self.active() == window, 5, f"window {window:#x} to be focused")
+
+    def active(self) -> int:
+        return int(self.run("xdotool", "getactivewindow", check=False).stdout.strip() or 0)
+
+    def fullscreen(self, window: int, on: bool) -> None:
+        self.run("wmctrl", "-i", "-r", hex(window), "-b", f"{'add' if on else 'remove'},fullscreen")
+
+    def close(self) -> None:
+        for child in reversed(self.children):
+            stop(child)
+        stop(self.xvfb)
+
+
+@pytest.fixture
+def window_manager() -> Iterator[WindowManager]:
+    wm = WindowManager()
+    try:
+        yield wm
+    finally:
+        wm.close()
+
+
+@needs_openbox
+def test_holds_while_the_focused_window_is_fullscreen_on_x11(
+    bus_env: Desktop,
+    window_manager: WindowManager,
+    monkeypatch: pytest.MonkeyPatch,
+    watching: list[Watching],
+) -> None:
+    monkeypatch.setenv("DISPLAY", window_manager.display)
+    wm = window_manager
+    first = wm.window(unique())
+    w = Watching(conditions=Fullscreen(), methods=["screensaver"])
+    watching.append(w)
+    assert w.kinds() == ["waiting"]
+
+    wm.fullscreen(first, True)
+    assert w.wait_for("acquired").condition == f"window {first:#x} is fullscreen"
+    assert bus_env.held()["screensaver"]
+    wm.fullscreen(first, False)
+    assert w.wait_for("released").condition == "no window is fullscreen"
+
+    wm.fullscreen(first, True)
+    w.wait_for("acquired", 2)
+    second = wm.window(unique())  # the focus moves to a window that is not fullscreen
+    w.wait_for("released", 2)
+    wm.activate(first)  # and back
+    w.wait_for("acquired", 3)
+    wm.run("xdotool", "windowkill", str(first))  # the fullscreen window goes
+    w.wait_for("released", 3)
+    wm.activate(second)
+    time.sleep(0.3)
+    assert w.kinds().count("acquired") == 3 and w.session.state == "waiting"
+
+
+@needs_openbox
+def test_fullscreen_at_start_and_a_server_that_goes(
+    bus_env: Desktop, window_manager: WindowManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISPLAY", window_manager.display)
+    wm = window_manager
+    window = wm.window(unique())
+    wm.fullscreen(window, True)
+    w = Watching(conditions=Fullscreen(), methods=["screensaver"])
+    try:
+        assert w.session.state == "holding"
+        stop(wm.xvfb)  # the X server goes: not fullscreen any more, and no traceback
+        assert w.wait_for("released").condition.startswith("lost the X server")  # type: ignore[union-attr]
+        wait_until(bus_env.nothing_held, 3, "the inhibits let go")
+    finally:
+        w.stop()
+
+
+def test_fullscreen_without_a_display(bus_env: Desktop) -> None:
+    with pytest.raises(ConditionError, match="neither WAYLAND_DISPLAY nor DISPLAY is set"):
+        Session(conditions=Fullscreen()).start()
+    assert bus_env.nothing_held()
+
+
+@pytest.mark.skipif(not have("sway", "swaymsg"), reason="needs sway (tools/test installs it)")
+def test_holds_while_the_focused_window_is_fullscreen_on_sway() -> None:
+    """wlr-foreign-toplevel-management on a real headless sway, with real client windows
+    made fullscreen by swaymsg; what holds is the Wayland inhibitor itself."""
+    pytest.importorskip("pywayland")
+    from sway import Sway
+
+    sway = Sway()
+    windows: list[subprocess.Popen[str]] = []
+    cli = None
+    try:
+        window = str(Path(__file__).parent / "wayland_window.py")
+
+        def open_window(app_id: str) -> None:
+            process = subprocess.Popen(
+                [sys.executable, window, app_id], env=sway.env, stdout=subprocess.PIPE, text=True
+            )
+            windows.append(process)
+            assert process.stdout is not None and process.stdout.readline().strip() == "mapped"
+
+        def swaymsg(command: str) -> None:
+            subprocess.run(["swaymsg", "-s", sway.ipc, command], check=True, capture_output=True)
+
+        open_window("film")
+        cli = spawn_cli("--while-fullscreen", "--method", "wayland", "--json", env=sway.env)
+        assert cli.stdout is not None
+        assert json.loads(cli.stdout.readline())["event"] == "waiting"
+        swaymsg("[app_id=film] fullscreen enable")
+        acquired = json.loads(cli.stdout.readline())
+        assert acquired["event"] == "acquired" and acquired["mechanisms"] == ["wayland"]
+        assert acquired["condition"] == "film is fullscreen"
+        swaymsg("[app_id=film] fullscreen disable")
+        released = json.loads(cli.stdout.readline())
+        assert released["event"] == "released"
+        assert released["condition"] == "no window is fullscreen"
+        swaymsg("[app_id=film] fullscreen enable")
+        assert json.loads(cli.stdout.readline())["event"] == "acquired"
+        windows[0].kill()  # the fullscreen window goes
+        windows[0].wait()
+        assert json.loads(cli.stdout.readline())["event"] == "released"
+        cli.terminate()
+        assert [json.loads(line)["event"] for line in cli.stdout] == ["ended"]
+        assert cli.wait(5) == 0
+    finally:
+        if cli is not None:
+            stop(cli)
+        for process in windows:
+            stop(process)
+        sway.close()
