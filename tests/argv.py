@@ -14,8 +14,9 @@ VALID = {
     "mode": ["display", "system"],
     "reason": ["why", "", "a b", "-x", "version"],
     "method": ["logind", "x11", "screensaver"],
+    "while_running": ["ffmpeg", "robocopy.exe", "a b"],
 }
-INVALID = ["-5s", "abc", "0", "-4", "+5", "1_000", "٣", " 7", "25:00", "bright", "-", "-q"]
+INVALID = ["a/b", "-5s", "abc", "0", "-4", "+5", "1_000", "٣", " 7", "25:00", "bright", "-", "-q"]
 OTHERS = ("-h", "--help", "version", "methods", "status", "--frob", "-qv", "--dur", "-d1h")
 
 

@@ -3,6 +3,7 @@
     python tools/generate.py [OUT_DIR]      # default: share/
 
 The completions are what ``cocainate completion SHELL`` prints (cocainate.cli.completion);
+the systemd user unit is what ``cocainate watch --print-unit`` prints, run through PATH;
 the man page is argparse-manpage's, from the argparse parser built from the same table,
 with the sections argparse has no place for. tests/test_generated.py fails when the
 committed files are stale.
@@ -21,6 +22,7 @@ FILES = {
     "zsh": "zsh/site-functions/_cocainate",
     "fish": "fish/vendor_completions.d/cocainate.fish",
     "man": "man/man1/cocainate.1",
+    "unit": "systemd/user/cocainate-watch.service",
 }
 
 
@@ -45,6 +47,9 @@ def man_sections(page: str) -> str:
     out.append(".SH ENVIRONMENT\n")
     for name, meaning in options.ENVIRONMENT:
         out.append(f".TP\n.B {name}\n{_roff(meaning)}\n")
+    out.append(".SH FILES\n")
+    for name, meaning in options.FILES:
+        out.append(f".TP\n.B {_roff(name)}\n{_roff(meaning)}\n")
     out.append(".SH EXAMPLES\n")
     for command, meaning in options.EXAMPLES:
         out.append(f".TP\n.B {_roff(command)}\n{_roff(meaning)}\n")
@@ -58,6 +63,7 @@ def generate() -> dict[str, str]:
     from argparse_manpage.manpage import Manpage
 
     from cocainate.cli.completion import script
+    from cocainate.cli.watch import unit
 
     parser = build_parser()
     return {
@@ -77,6 +83,9 @@ def generate() -> dict[str, str]:
                 )
             )
         ),
+        # PATH finds cocainate wherever a system-wide install put it; a user's own install
+        # writes its unit with its own path: cocainate watch --print-unit
+        "unit": unit("/usr/bin/env cocainate"),
     }
 
 

@@ -11,7 +11,7 @@ function __cocainate_subcommand --description 'the subcommand typed so far, if a
             set skip 0
         else if test $token = --
             return 1
-        else if contains -- $token -d --duration -p --pid --until --mode --reason --method
+        else if contains -- $token -d --duration -p --pid --until --while-running --mode --reason --method
             set skip 1
         else if not string match -q -- '-*' $token
             echo $token
@@ -50,6 +50,7 @@ end
 complete -c cocainate -f
 complete -c cocainate -n __cocainate_after_dashdash -x -a '(__cocainate_command)'
 complete -c cocainate -n __cocainate_top -a version -d 'print the version'
+complete -c cocainate -n __cocainate_top -a watch -d 'hold while the conditions in the config file say so, until a signal (a systemd user unit runs it: see the README)'
 complete -c cocainate -n __cocainate_top -a status -d 'list the inhibitors held on this machine by the services that can tell'
 complete -c cocainate -n __cocainate_top -a methods -d 'list this platform\'s mechanisms and whether each can be used here'
 complete -c cocainate -n __cocainate_top -a completion -d 'print the completion script for SHELL (bash, zsh or fish)'
@@ -57,15 +58,25 @@ complete -c cocainate -n __cocainate_top -s h -l help -d 'show the help and exit
 complete -c cocainate -n __cocainate_top -s d -l duration -x -d 'end after DURATION, in Go syntax: 300ms, 1.5h, 1h10m10s (0: no limit)'
 complete -c cocainate -n __cocainate_top -s p -l pid -x -a '(__fish_complete_pids)' -d 'end when process PID exits; repeat to wait until all of them have exited'
 complete -c cocainate -n __cocainate_top -l until -x -d 'end at TIME: 17:30, 17:30:15 (tomorrow if past) or an ISO 8601 date-time'
+complete -c cocainate -n __cocainate_top -l while-running -x -a '(__fish_complete_proc)' -d 'hold only while a process named NAME runs (repeatable: any of them); the others end the watch'
+complete -c cocainate -n __cocainate_top -l while-playing -d 'hold only while a media player (MPRIS) plays'
+complete -c cocainate -n __cocainate_top -l while-fullscreen -d 'hold only while the focused window is fullscreen (X11 EWMH, or wlroots Wayland)'
+complete -c cocainate -n __cocainate_top -l only-on-ac -d 'hold only while on mains power (UPower), whatever else says to hold'
 complete -c cocainate -n __cocainate_top -s q -l quiet -d 'print nothing on stdout'
 complete -c cocainate -n __cocainate_top -s v -l verbose -d 'say on stderr which mechanisms were tried, which hold, and why others could not'
-complete -c cocainate -n __cocainate_top -l json -d 'print one JSON object per event on stdout (acquired, lost, reacquired, ended, released)'
+complete -c cocainate -n __cocainate_top -l json -d 'print one JSON object per event on stdout (acquired, waiting, lost, reacquired, ended, released)'
 complete -c cocainate -n __cocainate_top -l mode -x -a 'display system' -d 'display: the screen stays on (default); system: only the system stays awake'
 complete -c cocainate -n __cocainate_top -l reason -x -d 'the reason given to the services'
 complete -c cocainate -n __cocainate_top -l version -d 'print the version and exit (as \'cocainate version\')'
 complete -c cocainate -n __cocainate_top -l method -x -a '(__cocainate_methods)' -d 'use only this mechanism (repeatable); see \'cocainate methods\''
 complete -c cocainate -n '__cocainate_using version' -s h -l help -d 'show the help and exit'
 complete -c cocainate -n '__cocainate_using version' -s v -l verbose -d 'also print Python, the platform and the mechanisms usable here'
+complete -c cocainate -n '__cocainate_using watch' -s h -l help -d 'show the help and exit'
+complete -c cocainate -n '__cocainate_using watch' -l config -r -d 'the config file (default: $XDG_CONFIG_HOME/cocainate/config.toml)'
+complete -c cocainate -n '__cocainate_using watch' -l print-unit -d 'print a systemd user unit that runs this cocainate\'s \'watch\', and exit'
+complete -c cocainate -n '__cocainate_using watch' -s q -l quiet -d 'print nothing on stdout'
+complete -c cocainate -n '__cocainate_using watch' -s v -l verbose -d 'say on stderr which mechanisms were tried, which hold, and why others could not'
+complete -c cocainate -n '__cocainate_using watch' -l json -d 'print one JSON object per event on stdout (acquired, waiting, lost, reacquired, ended, released)'
 complete -c cocainate -n '__cocainate_using status' -s h -l help -d 'show the help and exit'
 complete -c cocainate -n '__cocainate_using methods' -s h -l help -d 'show the help and exit'
 complete -c cocainate -n '__cocainate_using completion' -s h -l help -d 'show the help and exit'

@@ -249,6 +249,12 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
                 metavar="FILE",
                 complete="file",
             ),
+            Option(
+                ("--print-unit",),
+                "print_unit",
+                "print a systemd user unit that runs this cocainate's 'watch', and exit",
+            ),
+            *(o for o in OPTIONS if o.exclusive == "talk"),  # -q, -v, --json: as when holding
         ),
     ),
     Subcommand("status", "list the inhibitors held on this machine by the services that can tell"),
@@ -288,7 +294,7 @@ SYNOPSIS = (
     " [--reason TEXT] [--method NAME]...",
     "[--while-running NAME]... [--while-playing] [--while-fullscreen] [--only-on-ac] [options]",
     "[options] -- COMMAND [ARG...]",
-    "watch [--config FILE]",
+    "watch [--config FILE] [-q | -v | --json] [--print-unit]",
     "version [-v]",
     "status",
     "methods",
@@ -324,8 +330,24 @@ EXAMPLES = (
         "cocainate --while-playing --while-fullscreen --only-on-ac",
         "hold while media plays or a window is fullscreen, only on mains power",
     ),
-    ("systemctl --user enable --now cocainate-watch", "run 'cocainate watch' in every session"),
+    (
+        "cocainate watch --print-unit > ~/.config/systemd/user/cocainate-watch.service",
+        "install the user service that runs 'cocainate watch' in every graphical session",
+    ),
+    ("systemctl --user enable --now cocainate-watch", "start it now and at every login"),
     ('eval "$(cocainate completion bash)"', "complete cocainate's options in this bash"),
+)
+FILES = (
+    (
+        "$XDG_CONFIG_HOME/cocainate/config.toml",
+        "what 'cocainate watch' waits for, in TOML: while-running = [\"ffmpeg\"], "
+        "while-playing, while-fullscreen, only-on-ac (true or false), mode, reason, method, "
+        'scan-interval ("2s")',
+    ),
+    (
+        "share/systemd/user/cocainate-watch.service",
+        "the user service that runs 'cocainate watch' (or: cocainate watch --print-unit)",
+    ),
 )
 SEE_ALSO = (("systemd-inhibit", 1), ("caffeinate", 8), ("xset", 1))
 

@@ -132,7 +132,9 @@ def _add(parser: argparse.ArgumentParser, options: Sequence[Option]) -> None:
     for option in options:
         target: Any = parser
         if option.exclusive is not None:
-            target = groups.setdefault(option.exclusive, parser.add_mutually_exclusive_group())
+            if option.exclusive not in groups:
+                groups[option.exclusive] = parser.add_mutually_exclusive_group()
+            target = groups[option.exclusive]
         if not option.takes_value:
             target.add_argument(
                 *option.flags, dest=option.dest, action="store_true", help=option.help

@@ -38,12 +38,44 @@ KEYS = {
 }
 
 
+UNIT = """\
+# cocainate's user service: 'cocainate watch' for as long as the graphical session runs.
+#   systemctl --user enable --now cocainate-watch
+[Unit]
+Description=cocainate: keep the screen awake while the conditions in its config say so
+Documentation=man:cocainate(1)
+PartOf=graphical-session.target
+After=graphical-session.target
+
+[Service]
+ExecStart={executable} watch
+Restart=on-failure
+RestartSec=5
+
+[Install]
+WantedBy=graphical-session.target
+"""
+
+
+def unit(executable: str) -> str:
+    """The systemd user unit that runs ``executable watch``."""
+    return UNIT.format(executable=executable)
+
+
 def default_path() -> str:
     home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
     return os.path.join(home, "cocainate", "config.toml")
 
 
 def watch(args: Any) -> int:
+    if args.print_unit:
+        from .say import out
+
+        executable = os.path.abspath(sys.argv[0]) if sys.argv[0] else "cocainate"
+        if not os.path.basename(executable).startswith("cocainate"):  # python -m cocainate
+            executable = f"{sys.executable} -m cocainate"
+        out(unit(executable).rstrip("\n"))
+        return 0
     path = args.config or default_path()
     try:
         settings = load(path)
