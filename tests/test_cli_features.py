@@ -202,6 +202,17 @@ def test_progress_line_at_a_terminal_and_q_stops(bus_env: Desktop) -> None:
         assert now()[3] & termios.ECHO == initial[3] & termios.ECHO  # terminal restored
 
 
+def test_progress_line_says_what_it_waits_for(bus_env: Desktop) -> None:
+    env = dict(bus_env.env, TERM="xterm")
+    with at_terminal(env, "-d", "1h", "--while-running", "no-such-prog") as (process, master, _):
+        screen = _read_for(master, 2.5).decode()
+        assert "awake while no-such-prog runs" in screen
+        assert "left [" in screen and "| waiting | q to stop" in screen  # 80 columns: short
+        os.write(master, b"q")
+        assert process.wait(10) == 0
+    assert bus_env.nothing_held()
+
+
 def set_columns(fd: int, columns: int) -> None:
     import fcntl
     import struct

@@ -1,7 +1,8 @@
 """The layout shows the design, and the public API is one list that the docs follow.
 
-- ``src/cocainate`` has four places (core, mechanisms, bindings, cli) and no import cycle,
-  lazy imports included (only ``if TYPE_CHECKING:`` blocks are left out).
+- ``src/cocainate`` has five places (core; mechanisms, what holds; watchers, what says
+  when; bindings; cli) and no import cycle, lazy imports included (only ``if
+  TYPE_CHECKING:`` blocks are left out).
 - ``cocainate.__all__`` is the public API: docs/library.md names every entry, every
   ``EndReason``, every event kind and every public attribute of ``Session``; the README and
   docs/library.md name no ``cocainate.X`` that is not in it.
@@ -62,9 +63,9 @@ def imports(name: str, path: Path, known: set[str]) -> set[str]:
     return found
 
 
-def test_four_places() -> None:
+def test_five_places() -> None:
     places = {p.name for p in ROOT.iterdir() if p.is_dir() and not p.name.startswith("_")}
-    assert places == {"core", "mechanisms", "bindings", "cli"}
+    assert places == {"core", "mechanisms", "watchers", "bindings", "cli"}
 
 
 def test_no_import_cycles() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from buses import stop, wait_until
 from conftest import Desktop, run_cli, spawn_cli
 

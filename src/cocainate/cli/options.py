@@ -20,7 +20,8 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 """Bad usage: an unknown option, a bad duration, PID, mode or method."""
 EXIT_NO_MECHANISM = 3
-"""Nothing could keep this machine awake; one line per mechanism says why."""
+"""Nothing could keep this machine awake (at start, or when a condition called for a hold);
+one line per mechanism says why."""
 EXIT_LOST = 4
 """Every mechanism was lost while holding (a service or the bus went away) and none came
 back within a few seconds."""
@@ -304,9 +305,13 @@ SYNOPSIS = (
 EXIT_STATUS = (
     (EXIT_OK, "the session ended as asked: duration, time, process exit, signal, q"),
     ("N", "with -- COMMAND: the command's status, 128+N if signal N killed it"),
-    (EXIT_FAILURE, "an unexpected error, named in one line"),
+    (EXIT_FAILURE, "an unexpected error, or a condition that cannot be watched here, in one line"),
     (EXIT_USAGE, "bad usage: an unknown option, a bad duration, PID, time, mode or method"),
-    (EXIT_NO_MECHANISM, "no mechanism could be acquired; a line per mechanism says why"),
+    (
+        EXIT_NO_MECHANISM,
+        "no mechanism could be acquired (at start, or when a condition called for a hold); "
+        "a line per mechanism says why",
+    ),
     (EXIT_LOST, "every mechanism was lost while holding and none came back within 5 s"),
     (EXIT_INTERRUPTED, "Ctrl-C before the hold was in place (128+N for another signal N)"),
 )

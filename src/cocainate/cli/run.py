@@ -73,7 +73,8 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "watch":
         from .watch import watch
 
-        return watch(args)
+        found = watch(args)
+        return found if isinstance(found, int) else _hold(found[0], [], watching=found[1])
     if args.command == "completion":
         from .completion import script
 

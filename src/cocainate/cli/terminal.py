@@ -25,6 +25,8 @@ def progress_line(
 
     names = session.holding
     held = [", ".join(names), f"{len(names)} held"]
+    if session.state == "waiting":  # with conditions, holding nothing for now
+        held = [f"waiting: {session.conditions_now}", "waiting"]
     left = session.remaining
     if total and left is not None:
         done = min(1.0, max(0.0, 1 - left / total))

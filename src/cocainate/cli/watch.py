@@ -67,7 +67,8 @@ def default_path() -> str:
     return os.path.join(home, "cocainate", "config.toml")
 
 
-def watch(args: Any) -> int:
+def watch(args: Any) -> int | tuple[Any, list[Any]]:
+    """An exit status, or what to hold: the options and the conditions (the caller holds)."""
     if args.print_unit:
         from .say import out
 
@@ -82,8 +83,6 @@ def watch(args: Any) -> int:
     except UsageError as problem:
         error(str(problem))
         return EXIT_USAGE
-    from .run import _hold
-
     hold = SimpleNamespace(**vars(args))
     hold.mode = settings.get("mode", "display")
     hold.reason = settings.get("reason", args.reason)
@@ -91,7 +90,7 @@ def watch(args: Any) -> int:
     hold.only_on_ac = settings.get("only-on-ac", False)
     hold.duration = hold.until = None
     hold.pid = []
-    return _hold(hold, [], watching=conditions(settings))
+    return hold, conditions(settings)
 
 
 def conditions(settings: dict[str, Any]) -> list[Any]:
