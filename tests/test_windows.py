@@ -154,3 +154,42 @@ def test_system_mode_leaves_the_display_alone() -> None:
     with cocainate.inhibit(mode="system"):
         assert wine_execution_state() == ES_CONTINUOUS | ES_SYSTEM
     assert wine_execution_state() == ES_CONTINUOUS
+
+
+def test_while_running_follows_a_real_windows_process(
+    children: list[subprocess.Popen[bytes]],
+) -> None:
+    """ToolHelp's process list finds ping.exe by name (either case, with or without .exe),
+    its process handle says when it exits, and the session holds exactly in between."""
+    import threading
+
+    import cocainate
+
+    seen: list[cocainate.Event] = []
+    condition = cocainate.ProcessRunning("PING", interval=0.2)
+    session = cocainate.Session(conditions=condition, on_event=seen.append).start()
+    waiter = threading.Thread(target=session.wait)
+    waiter.start()
+
+    def kinds() -> list[str]:
+        return [e.kind for e in seen]
+
+    def until(predicate: object, what: str) -> None:
+        deadline = time.monotonic() + 20
+        while not predicate():  # type: ignore[operator]
+            assert time.monotonic() < deadline, f"timed out waiting for {what}: {kinds()}"
+            time.sleep(0.05)
+
+    try:
+        assert session.state == "waiting" and kinds() == ["waiting"]
+        pid = sleeper(children)
+        until(lambda: "acquired" in kinds(), "the hold")
+        assert seen[-1].condition == f"PING runs (pid {pid})" and session.holding
+        children[0].kill()
+        children[0].wait()
+        until(lambda: "released" in kinds(), "the release")
+        assert session.state == "waiting" and session.holding == ()
+    finally:
+        session.stop()
+        waiter.join(10)
+    assert kinds()[-1] == "ended"

@@ -167,10 +167,11 @@ class XConnection:
                 f"the X server at {self.name} refused us"
                 + (f": {reason.strip()}" if reason.strip() else " (authorization required)")
             )
-        vendor_length, formats = struct.unpack_from("<H", body, 16)[0], body[21]
-        screens = 32 + vendor_length + _pad(vendor_length) + 8 * formats
-        if len(body) >= screens + 4:
-            (self.root,) = struct.unpack_from("<I", body, screens)
+        if len(body) >= 32:  # the first screen's root, after the vendor and the formats
+            vendor_length, formats = struct.unpack_from("<H", body, 16)[0], body[21]
+            screens = 32 + vendor_length + _pad(vendor_length) + 8 * formats
+            if len(body) >= screens + 4:
+                (self.root,) = struct.unpack_from("<I", body, screens)
 
     def _send(self, data: bytes, deadline: float) -> None:
         self._sock.settimeout(max(0.001, deadline - time.monotonic()))

@@ -50,6 +50,8 @@ class X11FullscreenWatcher(Watcher):
 
         try:
             self._x = x = XConnection(self.display)
+            if not x.root:
+                raise MechanismError(f"the X server at {self.display} names no screen")
             self._atoms = {
                 name: x.intern_atom(name)
                 for name in ("_NET_ACTIVE_WINDOW", "_NET_WM_STATE", "_NET_WM_STATE_FULLSCREEN")
