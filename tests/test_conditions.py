@@ -579,3 +579,26 @@ def test_holds_while_the_focused_window_is_fullscreen_on_sway() -> None:
         for process in windows:
             stop(process)
         sway.close()
+
+
+def test_a_scan_reads_only_the_pids_handed_out_since_the_last(
+    program: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between two full reads of /proc, a new process is found from /proc/loadavg's last
+    PID alone; a full read comes back when the PIDs wrap around."""
+    from cocainate.watchers import process as module
+
+    lister = module._ProcProcesses()
+    name = unique()
+    assert lister.matching([name]) == []  # the first scan: a full read
+    listed: list[str] = []
+    real_listdir = os.listdir
+    monkeypatch.setattr(
+        module.os, "listdir", lambda path: listed.append(path) or real_listdir(path)
+    )
+    started = program(name)
+    assert lister.matching([name]) == [(started.pid, name)]
+    assert listed == []  # found without listing /proc
+    monkeypatch.setattr(module, "_last_pid", lambda: 1)  # wrapped around
+    assert lister.matching([name]) == [(started.pid, name)]
+    assert listed == ["/proc"]

@@ -6,10 +6,13 @@ have started meanwhile. While none runs, no OS tells us when one starts (short o
 kernel's proc connector, which needs privileges), so the list is read every ``interval``
 seconds: the one scan cocainate does, measured in docs/benchmarks.md.
 
-A scan costs one read of the list of PIDs; each process's name is read once, when its PID is
-first seen, and kept. A process may change its name by exec() (a shell script's last
-command), mostly right after it starts: a PID's name is read again while it is younger than
-:data:`YOUNG` seconds, and every name again every :data:`FULL_EVERY` scans.
+A scan reads the names of the processes started since the last one (PIDs are handed out in
+order, and /proc/loadavg names the last), and the whole list of PIDs only now and then;
+each process's name is read once, when its PID is first seen, and kept. A process may
+change its name by exec() (a shell script's last command), mostly right after it starts:
+a process's name is read again at each scan while the process is younger than
+:data:`YOUNG` seconds (its start time is in the same read), and every name again every
+:data:`RENAME_EVERY` scans.
 """
 
 from __future__ import annotations
@@ -27,9 +30,14 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 YOUNG = 5.0
-"""Seconds after a PID is first seen during which its name is read at every scan."""
+"""A process younger than this many seconds has its name read again at every scan."""
 FULL_EVERY = 30
-"""Every this many scans, every name is read again."""
+"""Every this many scans, the whole list of PIDs is read (the names of new ones only)."""
+RENAME_EVERY = 300
+"""Every this many scans (10 minutes at the default interval), every name is read again:
+for a process that took its name by exec() when it was no longer young."""
+MAX_NEW = 256
+"""More PIDs than this handed out since the last scan: read the whole of /proc instead."""
 COMM_LENGTH = 15
 """Linux keeps the first 15 bytes of a process's name (TASK_COMM_LEN - 1)."""
 
@@ -134,43 +142,85 @@ def _lister() -> Any:
 
 
 class _ProcProcesses:
-    """The process list from /proc, with each name read once per PID (see the module)."""
+    """The process list from /proc, each name read once per PID (see the module).
+
+    PIDs are handed out in increasing order, and /proc/loadavg names the last one, so
+    between two full reads of /proc only the PIDs handed out since need reading (a thread
+    takes one too: it is read, and dropped when :func:`open_process` refuses it). A full
+    read is made at the first scan, every :data:`FULL_EVERY` scans, when the PIDs wrapped
+    around or more than :data:`MAX_NEW` were handed out since."""
 
     def __init__(self) -> None:
-        self._names: dict[str, tuple[str, float]] = {}  # "pid" -> (comm, first seen)
+        self._names: dict[str, tuple[str, float]] = {}  # "pid" -> (its name, read again until)
         self._scans = 0
+        self._last: int | None = None  # the last PID handed out, at the last scan
+        self._tick = os.sysconf("SC_CLK_TCK")
 
     def matching(self, names: Iterable[str]) -> list[tuple[int, str]]:
         wanted = {name[:COMM_LENGTH]: name for name in names}
-        now = time.monotonic()
+        now = time.clock_gettime(time.CLOCK_BOOTTIME)  # the clock of a process's start time
+        last, previous = _last_pid(), self._last
+        rename = self._scans % RENAME_EVERY == 0
+        full = (
+            rename
+            or self._scans % FULL_EVERY == 0
+            or last is None
+            or previous is None
+            or not 0 <= last - previous <= MAX_NEW
+        )
         self._scans += 1
-        full = self._scans % FULL_EVERY == 0
-        try:
-            pids = [entry for entry in os.listdir("/proc") if entry.isdigit()]
-        except OSError as err:
-            raise ConditionError(f"cannot read the process list in /proc: {err.strerror}") from err
-        known, fresh = self._names, {}
-        out = []
+        self._last = last
+        known = self._names
+        if full:
+            try:
+                pids = [entry for entry in os.listdir("/proc") if entry.isdigit()]
+            except OSError as err:
+                raise ConditionError(
+                    f"cannot read the process list in /proc: {err.strerror}"
+                ) from err
+            fresh = {}  # PIDs gone are forgotten, so a reused one is read anew
+        else:
+            assert last is not None and previous is not None
+            pids = [str(pid) for pid in range(previous + 1, last + 1)]
+            pids += [pid for pid, (_name, young) in known.items() if now < young]
+            fresh = known
         for pid in pids:
             seen = known.get(pid)
-            if seen is None or full or now - seen[1] < YOUNG:
-                comm = _comm(pid)
-                if comm is None:
-                    continue
-                seen = (comm, seen[1] if seen is not None else now)
+            if seen is None or rename or now < seen[1]:
+                seen = self._read(pid)
+                if seen is None:
+                    fresh.pop(pid, None)
+                    continue  # gone meanwhile
             fresh[pid] = seen
-            name = wanted.get(seen[0])
-            if name is not None and (len(name) <= COMM_LENGTH or _long_name(pid) == name):
-                out.append((int(pid), name))
-        self._names = fresh  # PIDs gone are forgotten, so a reused one is read anew
-        return out
+        self._names = fresh
+        return [
+            (int(pid), name)
+            for pid, (comm, _young) in fresh.items()
+            if (name := wanted.get(comm)) is not None
+            and (len(name) <= COMM_LENGTH or _long_name(pid) == name)
+        ]
+
+    def _read(self, pid: str) -> tuple[str, float] | None:
+        """A process's name, and until when it is young (its name read at every scan)."""
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            return None
+        name, _, rest = stat.partition(b" (")[2].rpartition(b") ")
+        try:
+            started = int(rest.split(None, 20)[19]) / self._tick  # field 22: starttime
+        except (IndexError, ValueError):
+            started = 0.0
+        return name.decode("utf-8", "replace"), started + YOUNG
 
 
-def _comm(pid: str) -> str | None:
+def _last_pid() -> int | None:
+    """The last PID handed out in this PID namespace (/proc/loadavg's last field)."""
     try:
-        with open(f"/proc/{pid}/comm", "rb") as f:
-            return f.read().rstrip(b"\n").decode("utf-8", "replace")
-    except OSError:
+        with open("/proc/loadavg", "rb") as f:
+            return int(f.read().split()[-1])
+    except (OSError, ValueError, IndexError):
         return None
 
 
