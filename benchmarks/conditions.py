@@ -183,6 +183,18 @@ def row(what: str, on: list[float], off: list[float]) -> tuple[str, str]:
     return (what, f"on {ms(on)}, off {ms(off)}")
 
 
+IDLE = 10.0
+"""Seconds a waiting cocainate is watched for wake-ups while nothing changes."""
+
+
+def idle(what: str, cli: subprocess.Popen[bytes]) -> tuple[str, str]:
+    """Wake-ups of a cocainate that waits while nothing changes, over :data:`IDLE` s."""
+    _cpu, before = cpu_and_switches(cli.pid)
+    time.sleep(IDLE)
+    _cpu, after = cpu_and_switches(cli.pid)
+    return (f"  {what}, nothing changing for {IDLE:g} s", f"{after - before} wake-ups")
+
+
 def latencies(runs: int, root: Path, env: dict[str, str], service: StandIn) -> list[Any]:
     from test_conditions import UPower, WindowManager, playerctl, start_mpv
 
@@ -220,6 +232,7 @@ def latencies(runs: int, root: Path, env: dict[str, str], service: StandIn) -> l
             try:
                 on, off = measure(runs, lambda: mpv.call("Play"), lambda: mpv.call("Pause"))
                 rows.append(row("--while-playing (from mpv's signal)", on, off))
+                rows.append(idle("waiting, mpv paused", cli))
                 delay = statistics.median(mpv.delays) * 1e3
                 rows.append(("  mpv's own delay, Play/Pause to its signal", f"{delay:.1f} ms"))
             finally:
@@ -238,6 +251,7 @@ def latencies(runs: int, root: Path, env: dict[str, str], service: StandIn) -> l
                 runs, lambda: upower.set_on_battery(False), lambda: upower.set_on_battery(True)
             )
             rows.append(row("--only-on-ac (UPower OnBattery)", on, off))
+            rows.append(idle("waiting, on battery", cli))
         finally:
             stop(cli)
     finally:
@@ -254,6 +268,7 @@ def latencies(runs: int, root: Path, env: dict[str, str], service: StandIn) -> l
                     runs, lambda: wm.fullscreen(window, True), lambda: wm.fullscreen(window, False)
                 )
                 rows.append(row("--while-fullscreen (openbox, via wmctrl)", on, off))
+                rows.append(idle("waiting, a window not fullscreen", cli))
             finally:
                 stop(cli)
         finally:

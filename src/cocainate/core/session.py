@@ -118,9 +118,11 @@ class Session:
         self.handle_signals = handle_signals
         self.until = timestamp(until)
         self.on_event = on_event
-        from ..conditions import check
+        self.conditions: tuple[Condition, ...] = ()
+        if conditions:  # the module only for a session that has some: start-up
+            from ..conditions import check
 
-        self.conditions = check(conditions)
+            self.conditions = check(conditions)
         self.only_on_ac = bool(only_on_ac)
 
         self.problems: list[str] = []
