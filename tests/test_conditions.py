@@ -602,3 +602,57 @@ def test_a_scan_reads_only_the_pids_handed_out_since_the_last(
     monkeypatch.setattr(module, "_last_pid", lambda: 1)  # wrapped around
     assert lister.matching([name]) == [(started.pid, name)]
     assert listed == ["/proc"]
+
+
+def test_nothing_to_hold_when_a_condition_calls_for_it_ends_the_session(
+    fresh_bus: Bus, program: Any, watching: list[Watching]
+) -> None:
+    """An empty bus: waiting works, but the hold a process calls for cannot be made, so the
+    session ends (FAILED) saying what was tried, on the command line exit status 3."""
+    name = unique()
+    w = Watching(conditions=ProcessRunning(name, interval=0.1), methods=["screensaver"])
+    watching.append(w)
+    assert w.session.state == "waiting"
+    program(name)
+    w.thread.join(5)
+    assert w.ended[0].reason == cocainate.EndReason.FAILED
+    assert isinstance(w.session.failure, cocainate.NoMechanismError)
+    assert w.kinds() == ["waiting", "ended"]
+
+    env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=fresh_bus.address)
+    cli = spawn_cli("--while-running", name, "--method", "screensaver", env=env)
+    _out, err = cli.communicate(timeout=10)
+    assert cli.returncode == 3, err
+    assert err.splitlines()[0] == "cocainate: nothing could keep this machine awake:"
+    assert err.splitlines()[1].startswith("  screensaver: ")
+
+
+def test_wait_async_follows_the_conditions(bus_env: Desktop, program: Any) -> None:
+    import asyncio
+
+    name = unique()
+
+    async def main() -> cocainate.Ended:
+        seen: list[str] = []
+        session = Session(
+            conditions=ProcessRunning(name, interval=0.1), on_event=lambda e: seen.append(e.kind)
+        ).start()
+        task = asyncio.ensure_future(session.wait_async())
+
+        async def until(kind: str) -> None:
+            for _ in range(500):
+                if kind in seen:
+                    return
+                await asyncio.sleep(0.01)
+            raise AssertionError(f"no {kind}: {seen}")
+
+        process = program(name)
+        await until("acquired")
+        assert bus_env.held()["screensaver"]
+        process.kill()
+        process.wait()
+        await until("released")
+        session.stop()
+        return await task
+
+    assert asyncio.run(main()).reason == cocainate.EndReason.STOPPED

@@ -79,3 +79,58 @@ def test_a_thousand_early_stopped_hour_long_sessions_leave_nothing(
     assert len(bus_env.screensaver.calls("UnInhibit")) == 1020
     views = compositor.views()  # type: ignore[attr-defined]
     assert not [v for v in views if v.get("app_id") == "cocainate"]
+
+
+def test_sessions_with_every_condition_leave_nothing(
+    bus_env: Desktop, x_display: str, tmp_path: object
+) -> None:
+    """Every watcher's fds and connections (pidfds, the session bus for MPRIS, the system
+    bus for UPower, the X connection for fullscreen) go with the session, holding or
+    waiting, and each hold made along the way is let go."""
+    import shutil
+    from pathlib import Path
+
+    from cocainate import Fullscreen, MediaPlaying, ProcessRunning
+    from test_conditions import UPower
+
+    name = "ccleak" + str(os.getpid())[-6:]
+    program = Path(str(tmp_path)) / name
+    shutil.copy(shutil.which("sleep") or "/bin/sleep", program)
+    upower = UPower(bus_env.system_bus, on_battery=False)
+    env_display = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = x_display
+    running: subprocess.Popen[bytes] | None = None
+
+    def one(hold: bool) -> None:
+        conditions = [ProcessRunning(name), MediaPlaying(), Fullscreen()]
+        session = Session(conditions=conditions, only_on_ac=True, methods=["screensaver"])
+        session.start()
+        assert session.state == ("holding" if hold else "waiting")
+        session.stop()
+
+    try:
+        for _ in range(5):
+            one(hold=False)
+        gc.collect()
+        threads, fds = threading.active_count(), open_fds()
+        for _ in range(100):
+            one(hold=False)
+        running = subprocess.Popen([str(program), "600"])
+        time.sleep(0.2)  # named (see test_conditions.program)
+        for _ in range(100):
+            one(hold=True)
+        running.kill()
+        running.wait()
+        gc.collect()
+        assert threading.active_count() == threads
+        assert open_fds() == fds
+        assert bus_env.nothing_held()
+    finally:
+        if running is not None and running.poll() is None:
+            running.kill()
+            running.wait()
+        upower.stop()
+        if env_display is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = env_display
