@@ -156,3 +156,78 @@ def test_kqueue_refuses_a_missing_process(io: FakeIOKit, kqueue: type[FakeKqueue
     with pytest.raises(ProcessNotFoundError):
         cocainate.Session(pids=[dead.pid]).start()
     assert io.calls == []
+
+
+class FakeLibProc:
+    """libproc's two calls, answered from Linux's /proc (the process list and the names
+    are real; only the call that fetches them is not), counting the names read."""
+
+    def __init__(self) -> None:
+        self.named: list[int] = []
+
+    def pids(self) -> list[int]:
+        return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
+
+    def name(self, pid: int) -> str | None:
+        self.named.append(pid)
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                return f.read().strip()
+        except OSError:
+            return None
+
+
+def test_while_running_from_libproc(
+    io: FakeIOKit,
+    kqueue: type[FakeKqueue],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Any,
+) -> None:
+    """The macOS process list (a fake libproc over /proc) finds a real process by name,
+    reads each name once past its first seconds, waits on it with a (fake) kqueue, and the
+    (fake) IOKit assertion is held until it exits."""
+    import shutil
+    import time
+
+    from cocainate.bindings import libproc as _libproc
+    from cocainate.watchers import process as module
+
+    fake = FakeLibProc()
+    monkeypatch.setattr(_libproc, "_libproc", fake)
+    lister = module._MacProcesses()
+    monkeypatch.setattr(module, "_lister", lambda: lister)
+    monkeypatch.setattr(module, "YOUNG", 0.0)  # every process is past its first seconds
+    name = "ccmac" + str(os.getpid())[-6:]
+    program = tmp_path / name
+    shutil.copy(shutil.which("sleep") or "/bin/sleep", program)
+    seen: list[cocainate.Event] = []
+    session = cocainate.Session(
+        conditions=cocainate.ProcessRunning(name, interval=0.05),
+        methods=["iokit"],
+        on_event=seen.append,
+    )
+    session.start()
+    waiter = threading.Thread(target=session.wait)
+    waiter.start()
+    child = subprocess.Popen([str(program), "60"])
+    try:
+        deadline = time.monotonic() + 5
+        while "acquired" not in [e.kind for e in seen]:
+            assert time.monotonic() < deadline, seen
+            time.sleep(0.01)
+        assert seen[-1].condition == f"{name} runs (pid {child.pid})"
+        assert io.held and kqueue.registered[-1].ident == child.pid
+        reads = len(fake.named)
+        time.sleep(0.3)  # scans go on? no: the process is waited on, nothing is read
+        assert len(fake.named) == reads
+    finally:
+        child.kill()
+        child.wait()
+        deadline = time.monotonic() + 5
+        while "released" not in [e.kind for e in seen]:
+            assert time.monotonic() < deadline, seen
+            time.sleep(0.01)
+        session.stop()
+        waiter.join(5)
+    assert fake.named.count(child.pid) == 1  # read once, kept
+    assert [e.kind for e in seen] == ["waiting", "acquired", "released", "ended"]

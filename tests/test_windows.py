@@ -193,3 +193,15 @@ def test_while_running_follows_a_real_windows_process(
         session.stop()
         waiter.join(10)
     assert kinds()[-1] == "ended"
+
+
+def test_conditions_windows_lacks_are_one_line() -> None:
+    for option, what in (
+        ("--while-playing", "media players are followed over D-Bus (MPRIS)"),
+        ("--while-fullscreen", "fullscreen windows are followed on X11 and Wayland"),
+        ("--only-on-ac", "the power source is followed through UPower"),
+    ):
+        result = cli(option, "-d", "1s")
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.startswith(f"cocainate: {what}") and "Windows" in result.stderr
+        assert len(result.stderr.splitlines()) == 1, result.stderr

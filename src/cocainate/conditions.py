@@ -74,6 +74,7 @@ class MediaPlaying(Condition):
         return "media plays"
 
     def watcher(self) -> Watcher:
+        _needs_freedesktop("media players are followed over D-Bus (MPRIS)")
         from .watchers.mpris import MediaWatcher
 
         return MediaWatcher()
@@ -87,6 +88,7 @@ class Fullscreen(Condition):
         return "a window is fullscreen"
 
     def watcher(self) -> Watcher:
+        _needs_freedesktop("fullscreen windows are followed on X11 and Wayland")
         from .watchers.fullscreen import fullscreen_watcher
 
         return fullscreen_watcher()
@@ -100,9 +102,24 @@ class OnACPower(Condition):
         return "on mains power"
 
     def watcher(self) -> Watcher:
+        _needs_freedesktop("the power source is followed through UPower, over D-Bus")
         from .watchers.power import PowerWatcher
 
         return PowerWatcher()
+
+
+def _needs_freedesktop(what: str) -> None:
+    """ConditionError on macOS and Windows, which have no D-Bus, X11 or Wayland desktop."""
+    from .mechanisms import platform_key
+
+    platform = platform_key()
+    if platform != "linux":
+        from .errors import ConditionError
+
+        raise ConditionError(f"{what}, which {_NAMES.get(platform, platform)} does not have")
+
+
+_NAMES = {"darwin": "macOS", "win32": "Windows"}
 
 
 def check(conditions: object) -> tuple[Condition, ...]:

@@ -1,10 +1,10 @@
 """``ProcessRunning``: met while a process with one of the names runs.
 
-While one runs, it is waited on with a pidfd (a process handle on Windows), like ``-p``:
-nothing wakes until it exits. Then the process list is read again at once, since others may
-have started meanwhile. While none runs, no OS tells us when one starts (short of the
-kernel's proc connector, which needs privileges), so the list is read every ``interval``
-seconds: the one scan cocainate does, measured in docs/benchmarks.md.
+While one runs, it is waited on with a pidfd (a kqueue on macOS, a process handle on
+Windows), like ``-p``: nothing wakes until it exits. Then the process list is read again at
+once, since others may have started meanwhile. While none runs, no OS tells us when one
+starts (short of the kernel's proc connector, which needs privileges), so the list is read
+every ``interval`` seconds: the one scan cocainate does, measured in docs/benchmarks.md.
 
 A scan reads the names of the processes started since the last one (PIDs are handed out in
 order, and /proc/loadavg names the last), and the whole list of PIDs only now and then;
@@ -138,6 +138,8 @@ def _lister() -> Any:
         return _WindowsProcesses()
     if sys.platform.startswith("linux"):
         return _ProcProcesses()
+    if sys.platform == "darwin":
+        return _MacProcesses()
     raise ConditionError(f"watching for a process by name is not supported on {sys.platform} yet")
 
 
@@ -237,6 +239,32 @@ def _long_name(pid: str) -> str | None:
     except OSError:
         return None
     return os.path.basename(first.decode("utf-8", "replace")) or None
+
+
+class _MacProcesses:
+    """The process list from libproc: all PIDs in one call, then the name of each new one
+    (read again while it is new: younger than :data:`YOUNG` seconds by our clock)."""
+
+    def __init__(self) -> None:
+        self._names: dict[int, tuple[str, float]] = {}  # pid -> (its name, read again until)
+
+    def matching(self, names: Iterable[str]) -> list[tuple[int, str]]:
+        from ..bindings.libproc import libproc
+
+        lib = libproc()
+        wanted = set(names)
+        now = time.monotonic()
+        known, fresh = self._names, {}
+        for pid in lib.pids():
+            seen = known.get(pid)
+            if seen is None or now < seen[1]:
+                name = lib.name(pid)
+                if name is None:
+                    continue  # gone meanwhile
+                seen = (name, seen[1] if seen is not None else now + YOUNG)
+            fresh[pid] = seen
+        self._names = fresh
+        return [(pid, name) for pid, (name, _young) in fresh.items() if name in wanted]
 
 
 class _WindowsProcesses:
