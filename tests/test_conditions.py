@@ -656,3 +656,51 @@ def test_wait_async_follows_the_conditions(bus_env: Desktop, program: Any) -> No
         return await task
 
     assert asyncio.run(main()).reason == cocainate.EndReason.STOPPED
+
+
+def test_a_watcher_that_fails_stops_watching_and_the_session_goes_on(
+    bus_env: Desktop, program: Any, watching: list[Watching], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cocainate.watchers.process import ProcessWatcher
+
+    def broken(self: ProcessWatcher) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(ProcessWatcher, "exited", broken)
+    name = unique()
+    process = program(name)
+    w = Watching(conditions=ProcessRunning(name), duration=30)
+    watching.append(w)
+    assert w.session.state == "holding"
+    process.kill()
+    process.wait()
+    released = w.wait_for("released")
+    assert released.condition == "stopped watching: unexpected RuntimeError: a bug"
+    assert w.session.state == "waiting" and w.thread.is_alive()
+    assert "stopped watching: unexpected RuntimeError: a bug (a bug in cocainate)" in (
+        w.session.problems
+    )
+
+
+def test_a_command_runs_while_the_session_waits(bus_env: Desktop) -> None:
+    """-- COMMAND with a condition that is not met: the command's PID is watched all the
+    same, and its exit ends the session with its status."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cocainate",
+            "--while-running",
+            unique(),
+            "--",
+            "sh",
+            "-c",
+            "exit 7",
+        ],
+        env=bus_env.env,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert done.returncode == 7, done.stderr
+    assert "released after" in done.stderr and "(sh exited)" in done.stderr

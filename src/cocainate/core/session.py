@@ -246,7 +246,9 @@ class Session:
     def start(self) -> Session:
         """Acquire every usable mechanism and return the holding session, or raise (a
         :class:`NoMechanismError` when nothing could be held; a :class:`SessionError`
-        when it was stopped while starting) having released everything."""
+        when it was stopped while starting; a :class:`ConditionError` when a condition
+        cannot be watched) having released everything. With conditions, it holds only if
+        one is met, and is otherwise returned waiting."""
         if not self._move(State.STARTING):
             raise SessionError("a session can be started only once")
         from ..bindings.waiting import Flag
@@ -315,7 +317,7 @@ class Session:
         for watcher in (*self._watchers, self._gate):
             if watcher is not None:
                 for source in watcher.open():  # bounded; ConditionError if it cannot be
-                    reactor.add(source)
+                    reactor.add(_WatcherSource(self, watcher, source))
         if self._wanted():
             self._holdings = holdings = self._new_holdings()
             holdings.acquire(lambda: self._why is not None)
@@ -413,8 +415,8 @@ class Session:
         then ends when every watched process has exited. A PID already watched changes
         nothing."""
         (pid,) = pids_of([pid])
-        if self._state != State.HOLDING or self._reactor is None:
-            raise SessionError("processes can be added only to a holding session")
+        if not self.active or self._reactor is None:
+            raise SessionError("processes can be added only to a holding or waiting session")
         if pid in self.pids:
             return
         source = _ProcessSource(self, pid)  # raises for a PID that is not a process
@@ -597,11 +599,11 @@ class Session:
                 else:
                     holdings.abandon()  # a fork's child: the parent holds, and releases
                 self.problems.extend(holdings.problems)
-            for watcher in (*self._watchers, self._gate):
-                if watcher is not None:
-                    watcher.close()
             if self._reactor is not None:
                 self._reactor.close()  # process watches, the wall-clock timer, the waker
+            for watcher in (*self._watchers, self._gate):  # once no dispatch can call them
+                if watcher is not None:
+                    watcher.close()
         finally:
             if self._waker is not None:
                 self._waker.close()
@@ -752,6 +754,35 @@ class _WallClockSource(Source):
         timer, self._timer = self._timer, None
         if timer is not None:
             timer.close()
+
+
+class _WatcherSource(Source):
+    """A watcher's source, guarded: a watcher that fails (a bug, a reply it cannot read)
+    stops watching and counts as not met, and the session goes on."""
+
+    def __init__(self, session: Session, watcher: Watcher, source: Source) -> None:
+        self._session, self._watcher, self._source = session, watcher, source
+        self.events = source.events
+
+    def waitables(self) -> list[int]:
+        return self._source.waitables()
+
+    def when(self) -> float | None:
+        return self._source.when()
+
+    def fire(self) -> bool:
+        try:
+            return self._source.fire()
+        except Exception as err:
+            watcher = self._watcher
+            watcher.met = False
+            watcher.detail = f"stopped watching: unexpected {type(err).__name__}: {err}"
+            self._session.problems.append(f"{watcher.detail} (a bug in cocainate)")
+            watcher.close()
+            return False
+
+    def close(self) -> None:
+        self._source.close()
 
 
 class _UserSource(Source):
