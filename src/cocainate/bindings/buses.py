@@ -78,26 +78,15 @@ class Resources:
             del self._subscribers[kind]
 
     def _add_match(self, kind: str, connection: DBusConnection, name: str) -> None:
-        from jeepney import MatchRule, MessageFlag, message_bus
+        from jeepney import MessageFlag, message_bus
+
+        from .dbus import owner_changes
 
         if kind not in self._queues:
-            any_change = MatchRule(
-                type="signal",
-                sender="org.freedesktop.DBus",
-                interface="org.freedesktop.DBus",
-                member="NameOwnerChanged",
-            )
             queue: deque[Any] = deque()
             self._queues[kind] = queue
-            self._filters[kind] = connection.filter(any_change, queue=queue)
-        rule = MatchRule(
-            type="signal",
-            sender="org.freedesktop.DBus",
-            interface="org.freedesktop.DBus",
-            member="NameOwnerChanged",
-        )
-        rule.add_arg_condition(0, name)
-        message = message_bus.AddMatch(rule)
+            self._filters[kind] = connection.filter(owner_changes(), queue=queue)
+        message = message_bus.AddMatch(owner_changes(name))
         message.header.flags |= MessageFlag.no_reply_expected  # no round trip to wait for
         connection.send(message)
 

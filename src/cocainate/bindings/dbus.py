@@ -186,6 +186,36 @@ def call_reply(
     return reply
 
 
+def owner_changes(name: str | None = None, namespace: bool = False) -> Any:
+    """The match rule for NameOwnerChanged: of ``name`` (every name under it, with
+    ``namespace``), or of every name."""
+    from jeepney import MatchRule
+
+    rule = MatchRule(
+        type="signal",
+        sender="org.freedesktop.DBus",
+        interface="org.freedesktop.DBus",
+        member="NameOwnerChanged",
+    )
+    if name is not None:
+        rule.add_arg_condition(0, name, kind="namespace" if namespace else "string")
+    return rule
+
+
+def property_changes(path: str, interface: str) -> Any:
+    """The match rule for PropertiesChanged of ``interface`` at ``path``."""
+    from jeepney import MatchRule
+
+    rule = MatchRule(
+        type="signal",
+        interface="org.freedesktop.DBus.Properties",
+        member="PropertiesChanged",
+        path=path,
+    )
+    rule.add_arg_condition(0, interface)
+    return rule
+
+
 def name_owner(connection: DBusConnection, name: str) -> str:
     """The unique name owning ``name``, or "" if nobody does (or the bus will not say)."""
     bus = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")

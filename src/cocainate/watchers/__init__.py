@@ -11,10 +11,9 @@ watched here at all; everything after it is non-blocking.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Callable
 
-if TYPE_CHECKING:
-    from ..core.reactor import Source
+from ..core.reactor import Source
 
 
 class Watcher:
@@ -28,3 +27,17 @@ class Watcher:
 
     def close(self) -> None:
         """Stop watching and release what it owns (fds, connections). Idempotent."""
+
+
+class ConnectionSource(Source):
+    """A watcher's connection (an X server, a compositor): wake when ``fileno()`` is
+    readable and call ``readable()``, which says False once the connection has gone."""
+
+    def __init__(self, fileno: Callable[[], int | None], readable: Callable[[], bool]) -> None:
+        self._fileno, self._readable = fileno, readable
+
+    def waitable(self) -> int | None:
+        return self._fileno()
+
+    def fire(self) -> bool:
+        return self._readable()

@@ -15,12 +15,12 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from ..core.reactor import Source
 from ..errors import ConditionError, MechanismError
-from . import Watcher
+from . import ConnectionSource, Watcher
 
 if TYPE_CHECKING:
     from ..bindings.x11 import XConnection
+    from ..core.reactor import Source
 
 
 def fullscreen_watcher() -> Watcher:
@@ -61,7 +61,7 @@ class X11FullscreenWatcher(Watcher):
         except MechanismError as err:
             self.close()
             raise ConditionError(f"cannot follow fullscreen windows on X11: {err}") from err
-        return [_XSource(self)]
+        return [ConnectionSource(lambda: self._x.fileno() if self._x else None, self.readable)]
 
     def _follow_focus(self) -> None:
         """Read which window is focused; hear that one's state changes from now on."""
@@ -139,15 +139,3 @@ class X11FullscreenWatcher(Watcher):
         x, self._x = self._x, None
         if x is not None:
             x.close()
-
-
-class _XSource(Source):
-    def __init__(self, watcher: X11FullscreenWatcher) -> None:
-        self._watcher = watcher
-
-    def waitable(self) -> int | None:
-        x = self._watcher._x
-        return None if x is None else x.fileno()
-
-    def fire(self) -> bool:
-        return self._watcher.readable()

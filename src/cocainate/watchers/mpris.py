@@ -28,23 +28,10 @@ FIRST_LOOK = 1.0
 class MediaWatcher(Watcher):
     def __init__(self) -> None:
         super().__init__()
-        from jeepney import MatchRule
+        from ..bindings.dbus import owner_changes, property_changes
 
-        owners = MatchRule(
-            type="signal",
-            sender="org.freedesktop.DBus",
-            interface="org.freedesktop.DBus",
-            member="NameOwnerChanged",
-        )
-        owners.add_arg_condition(0, PREFIX.rstrip("."), kind="namespace")
-        changes = MatchRule(
-            type="signal",
-            interface="org.freedesktop.DBus.Properties",
-            member="PropertiesChanged",
-            path=PATH,
-        )
-        changes.add_arg_condition(0, PLAYER)
-        self._bus = BusWatch("session", [owners, changes], self._signal, self._look, self._gone)
+        rules = [owner_changes(PREFIX.rstrip("."), namespace=True), property_changes(PATH, PLAYER)]
+        self._bus = BusWatch("session", rules, self._signal, self._look, self._gone)
         self._players: dict[str, list[str]] = {}  # unique name -> [player name, status]
         self.detail = "no media plays"
 

@@ -26,23 +26,10 @@ FIRST_LOOK = 2.0
 class PowerWatcher(Watcher):
     def __init__(self) -> None:
         super().__init__()
-        from jeepney import MatchRule
+        from ..bindings.dbus import owner_changes, property_changes
 
-        owner = MatchRule(
-            type="signal",
-            sender="org.freedesktop.DBus",
-            interface="org.freedesktop.DBus",
-            member="NameOwnerChanged",
-        )
-        owner.add_arg_condition(0, NAME)
-        changes = MatchRule(
-            type="signal",
-            interface="org.freedesktop.DBus.Properties",
-            member="PropertiesChanged",
-            path=PATH,
-        )
-        changes.add_arg_condition(0, NAME)
-        self._bus = BusWatch("system", [owner, changes], self._signal, self._ask, lambda: None)
+        rules = [owner_changes(NAME), property_changes(PATH, NAME)]
+        self._bus = BusWatch("system", rules, self._signal, self._ask, lambda: None)
         self._known = False
         self._problem = ""
         self.detail = "power source unknown"

@@ -10,11 +10,13 @@ bounded (:mod:`cocainate.bindings.wayland`), and everything after reads without 
 from __future__ import annotations
 
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..core.reactor import Source
 from ..errors import ConditionError, MechanismError
-from . import Watcher
+from . import ConnectionSource, Watcher
+
+if TYPE_CHECKING:
+    from ..core.reactor import Source
 
 MANAGER = "zwlr_foreign_toplevel_manager_v1"
 
@@ -35,7 +37,10 @@ class ToplevelWatcher(Watcher):
         except MechanismError as err:
             self.close()
             raise ConditionError(f"cannot follow fullscreen windows on Wayland: {err}") from err
-        return [_ToplevelSource(self)]
+        return [ConnectionSource(self._fileno, self.readable)]
+
+    def _fileno(self) -> int | None:
+        return None if self._display is None else self._display.get_fd()
 
     def _connect(self) -> None:
         try:
@@ -121,15 +126,3 @@ class ToplevelWatcher(Watcher):
         self._titles.clear()
         if display is not None:
             display.disconnect()
-
-
-class _ToplevelSource(Source):
-    def __init__(self, watcher: ToplevelWatcher) -> None:
-        self._watcher = watcher
-
-    def waitable(self) -> int | None:
-        display = self._watcher._display
-        return None if display is None else display.get_fd()
-
-    def fire(self) -> bool:
-        return self._watcher.readable()
