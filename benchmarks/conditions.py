@@ -152,14 +152,14 @@ class Player:
         address = DBusAddress(
             "/org/mpris/MediaPlayer2", "org.mpris.MediaPlayer2.mpv", "org.mpris.MediaPlayer2.Player"
         )
+        expected = ("s", {"Play": "Playing", "Pause": "Paused"}[method])
         with self.connection.filter(self.rule, bufsize=100) as queue:
             sent = time.time()
             self.connection.send_and_get_reply(new_method_call(address, method), timeout=5)
-            while (
-                "PlaybackStatus"
-                not in self.connection.recv_until_filtered(queue, timeout=5).body[1]
-            ):
-                pass
+            while True:  # the change this call made, not an earlier one still unread
+                changed = self.connection.recv_until_filtered(queue, timeout=5).body[1]
+                if changed.get("PlaybackStatus") == expected:
+                    break
         announced = time.time()
         self.delays.append(announced - sent)
         return announced
@@ -199,8 +199,26 @@ def latencies(runs: int, root: Path, env: dict[str, str], service: StandIn) -> l
     from test_conditions import UPower, WindowManager, playerctl, start_mpv
 
     session_bus: Bus = service.bus
-    rows = []
+    rows: list[tuple[str, str]] = []
     measure = Latency(service).measure
+
+    def follow(
+        what: str,
+        env: dict[str, str],
+        option: list[str],
+        on: Callable[[], float | None],
+        off: Callable[[], float | None],
+        waiting: str | None = None,
+    ) -> None:
+        """A cocainate waiting on ``option``: its latencies both ways, then (``waiting``)
+        its wake-ups while nothing changes."""
+        cli = watched(env, *option)
+        try:
+            rows.append(row(what, *measure(runs, on, off)))
+            if waiting is not None:
+                rows.append(idle(waiting, cli))
+        finally:
+            stop(cli)
 
     # a process: its exit is a pidfd; its start waits for the next scan
     name = "ccbench" + str(os.getpid())[-6:]
@@ -215,45 +233,34 @@ def latencies(runs: int, root: Path, env: dict[str, str], service: StandIn) -> l
         running[-1].kill()
         running[-1].wait()
 
-    cli = watched(env, "--while-running", name)
-    try:
-        rows.append(
-            row(f"--while-running (scan every 2 s; {runs} runs)", *measure(runs, start, end))
-        )
-    finally:
-        stop(cli)
+    what = f"--while-running (scan every 2 s; {runs} runs)"
+    follow(what, env, ["--while-running", name], start, end)
 
     if shutil.which("mpv"):
         player = start_mpv(session_bus)
+        mpv = Player(session_bus)
         try:
             playerctl(session_bus, "pause")
-            cli = watched(env, "--while-playing")
-            mpv = Player(session_bus)
-            try:
-                on, off = measure(runs, lambda: mpv.call("Play"), lambda: mpv.call("Pause"))
-                rows.append(row("--while-playing (from mpv's signal)", on, off))
-                rows.append(idle("waiting, mpv paused", cli))
-                delay = statistics.median(mpv.delays) * 1e3
-                rows.append(("  mpv's own delay, Play/Pause to its signal", f"{delay:.1f} ms"))
-            finally:
-                mpv.close()
-                stop(cli)
+            play, pause = (lambda: mpv.call("Play")), (lambda: mpv.call("Pause"))
+            what = "--while-playing (from mpv's signal)"
+            follow(what, env, ["--while-playing"], play, pause, "waiting, mpv paused")
+            delay = statistics.median(mpv.delays) * 1e3
+            rows.append(("  mpv's own delay, Play/Pause to its signal", f"{delay:.1f} ms"))
         finally:
+            mpv.close()
             stop(player)
 
     system = Bus(root / "system", "system")
     upower = UPower(system, on_battery=True)
-    power_env = dict(env, DBUS_SYSTEM_BUS_ADDRESS=system.address)
     try:
-        cli = watched(power_env, "--only-on-ac")
-        try:
-            on, off = measure(
-                runs, lambda: upower.set_on_battery(False), lambda: upower.set_on_battery(True)
-            )
-            rows.append(row("--only-on-ac (UPower OnBattery)", on, off))
-            rows.append(idle("waiting, on battery", cli))
-        finally:
-            stop(cli)
+        follow(
+            "--only-on-ac (UPower OnBattery)",
+            dict(env, DBUS_SYSTEM_BUS_ADDRESS=system.address),
+            ["--only-on-ac"],
+            lambda: upower.set_on_battery(False),
+            lambda: upower.set_on_battery(True),
+            "waiting, on battery",
+        )
     finally:
         upower.stop()
         system.close()
@@ -262,15 +269,14 @@ def latencies(runs: int, root: Path, env: dict[str, str], service: StandIn) -> l
         wm = WindowManager()
         try:
             window = wm.window("bench")
-            cli = watched(dict(env, DISPLAY=wm.display), "--while-fullscreen")
-            try:
-                on, off = measure(
-                    runs, lambda: wm.fullscreen(window, True), lambda: wm.fullscreen(window, False)
-                )
-                rows.append(row("--while-fullscreen (openbox, via wmctrl)", on, off))
-                rows.append(idle("waiting, a window not fullscreen", cli))
-            finally:
-                stop(cli)
+            follow(
+                "--while-fullscreen (openbox, via wmctrl)",
+                dict(env, DISPLAY=wm.display),
+                ["--while-fullscreen"],
+                lambda: wm.fullscreen(window, True),
+                lambda: wm.fullscreen(window, False),
+                "waiting, a window not fullscreen",
+            )
         finally:
             wm.close()
     return rows
