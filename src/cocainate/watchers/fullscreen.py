@@ -122,8 +122,9 @@ class X11FullscreenWatcher(Watcher):
                     self._follow_focus()
                 elif state:
                     self._read_state()
-                events = x.events  # what came while those replies were awaited
-                x.events = []
+                # What came while those replies were awaited: queued, or still in the
+                # buffer after a reply, where no wake-up would ever find it.
+                events = x.read_events()
         except MechanismError as err:
             events = None
             self.detail = f"lost the X server: {err}"
