@@ -704,3 +704,44 @@ def test_a_command_runs_while_the_session_waits(bus_env: Desktop) -> None:
     )
     assert done.returncode == 7, done.stderr
     assert "released after" in done.stderr and "(sh exited)" in done.stderr
+
+
+@needs_mpv
+def test_media_is_followed_across_a_bus_that_restarts(
+    fresh_bus: Bus, watching: list[Watching]
+) -> None:
+    """The watcher's own connection breaks with the bus: nothing plays as far as it can
+    tell, so it lets go; it reconnects when the bus is back and follows the players there."""
+    from buses import StandIn
+
+    StandIn(fresh_bus, "screensaver")
+    start_mpv(fresh_bus)
+    wait_until(lambda: _status(fresh_bus) == "Playing", 10, "mpv to play")
+    w = Watching(conditions=MediaPlaying(), methods=["screensaver"])
+    watching.append(w)
+    assert w.session.state == "holding"
+    fresh_bus.kill()  # the daemon, mpv and the service with it
+    assert w.wait_for("released").condition == "no media plays"
+    fresh_bus.restart()
+    service = StandIn(fresh_bus, "screensaver")
+    start_mpv(fresh_bus)
+    assert w.wait_for("acquired", 2, timeout=15).condition == "mpv plays"
+    wait_until(service.inhibitors, 5, "the inhibit on the new bus")
+
+
+def test_upower_restarting_keeps_the_last_word_then_is_asked_again(
+    bus_env: Desktop, watching: list[Watching]
+) -> None:
+    upower = UPower(bus_env.system_bus, on_battery=False)
+    try:
+        w = Watching(only_on_ac=True)
+        watching.append(w)
+        assert w.session.state == "holding"
+        upower.stop()  # UPower leaves: what it said last stands
+        wait_until(lambda: not bus_env.system_bus.has_owner(UPower.name), 5, "UPower to go")
+        time.sleep(0.2)
+        assert w.session.state == "holding" and w.kinds() == ["acquired"]
+        upower = UPower(bus_env.system_bus, on_battery=True)  # back, and on battery now
+        assert w.wait_for("released").condition == "on battery"
+    finally:
+        upower.stop()
