@@ -279,7 +279,42 @@ def latencies(runs: int, root: Path, env: dict[str, str], service: StandIn) -> l
             )
         finally:
             wm.close()
+
+    if shutil.which("sway") and shutil.which("swaymsg"):
+        on_sway(follow, env)
     return rows
+
+
+def on_sway(follow: Callable[..., None], env: dict[str, str]) -> None:
+    """--while-fullscreen on a headless sway (wlr-foreign-toplevel-management), a real
+    window made fullscreen by swaymsg."""
+    from sway import Sway
+
+    sway = Sway()
+    window = subprocess.Popen(
+        [sys.executable, str(HERE.parent / "tests" / "wayland_window.py"), "film"],
+        env=sway.env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert window.stdout is not None and window.stdout.readline().strip() == "mapped"
+
+        def swaymsg(command: str) -> None:
+            subprocess.run(["swaymsg", "-s", sway.ipc, command], check=True, capture_output=True)
+
+        env = dict(env, WAYLAND_DISPLAY=sway.display, XDG_RUNTIME_DIR=str(sway.runtime))
+        follow(
+            "--while-fullscreen (sway, via swaymsg)",
+            env,
+            ["--while-fullscreen"],
+            lambda: swaymsg("[app_id=film] fullscreen enable"),
+            lambda: swaymsg("[app_id=film] fullscreen disable"),
+            "waiting, a window not fullscreen",
+        )
+    finally:
+        stop(window)
+        sway.close()
 
 
 def main() -> None:

@@ -409,8 +409,8 @@ def test_cli_condition_problems_are_one_line(bus_env: Desktop) -> None:
 # -- fullscreen windows -----------------------------------------------------------------
 
 needs_openbox = pytest.mark.skipif(
-    not have("Xvfb", "openbox", "wmctrl", "xdotool", "xmessage"),
-    reason="needs Xvfb, openbox, wmctrl, xdotool and xmessage (tools/test installs them)",
+    not have("Xvfb", "openbox", "wmctrl", "xdotool", "xmessage", "xprop"),
+    reason="needs Xvfb, openbox, wmctrl, xdotool, xmessage and xprop (tools/test installs them)",
 )
 
 
@@ -456,7 +456,14 @@ class WindowManager:
         return int(self.run("xdotool", "getactivewindow", check=False).stdout.strip() or 0)
 
     def fullscreen(self, window: int, on: bool) -> None:
+        """Ask the window manager; return once the window's state says it is done."""
         self.run("wmctrl", "-i", "-r", hex(window), "-b", f"{'add' if on else 'remove'},fullscreen")
+
+        def done() -> bool:
+            state = self.run("xprop", "-id", hex(window), "_NET_WM_STATE", check=False).stdout
+            return ("_NET_WM_STATE_FULLSCREEN" in state) == on
+
+        wait_until(done, 5, f"window {window:#x} to be fullscreen={on}")
 
     def close(self) -> None:
         for child in reversed(self.children):
