@@ -49,8 +49,11 @@ After=graphical-session.target
 
 [Service]
 ExecStart={executable} watch
+# Again after a failure (the display or UPower not there yet at login), but not after a
+# bad config file (status 2), which only a person can mend.
 Restart=on-failure
 RestartSec=5
+RestartPreventExitStatus=2
 
 [Install]
 WantedBy=graphical-session.target
