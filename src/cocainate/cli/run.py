@@ -74,7 +74,7 @@ def _main(argv: Sequence[str] | None) -> int:
         from .watch import watch
 
         found = watch(args)
-        return found if isinstance(found, int) else _hold(found[0], [], watching=found[1])
+        return found if isinstance(found, int) else _hold(found, [])
     if args.command == "completion":
         from .completion import script
 
@@ -174,7 +174,9 @@ def conditions(args: Any) -> list[Any]:
 
     found: list[c.Condition] = []
     if args.while_running:
-        found.append(c.ProcessRunning(*args.while_running))
+        # scan_interval: set only by the config file of 'cocainate watch'
+        interval = getattr(args, "scan_interval", c.SCAN_INTERVAL)
+        found.append(c.ProcessRunning(*args.while_running, interval=interval))
     if args.while_playing:
         found.append(c.MediaPlaying())
     if args.while_fullscreen:
@@ -182,7 +184,7 @@ def conditions(args: Any) -> list[Any]:
     return found
 
 
-def _hold(args: Any, command: list[str], watching: list[Any] | None = None) -> int:
+def _hold(args: Any, command: list[str]) -> int:
     from ..core.session import Session, screen_blocked
 
     human = not (args.quiet or args.json)
@@ -204,7 +206,7 @@ def _hold(args: Any, command: list[str], watching: list[Any] | None = None) -> i
             methods=args.method,
             handle_signals=not command,  # with a command, signals go to the command
             on_event=_json_event if args.json else said.event,
-            conditions=conditions(args) if watching is None else watching,
+            conditions=conditions(args),
             only_on_ac=args.only_on_ac,
         )
         try:

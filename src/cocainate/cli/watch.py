@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import sys
-from types import SimpleNamespace
 from typing import Any
 
 from ..errors import UsageError
@@ -70,8 +69,10 @@ def default_path() -> str:
     return os.path.join(home, "cocainate", "config.toml")
 
 
-def watch(args: Any) -> int | tuple[Any, list[Any]]:
-    """An exit status, or what to hold: the options and the conditions (the caller holds)."""
+def watch(args: Any) -> int | Any:
+    """An exit status, or the options to hold with, as the config file sets them (the
+    caller holds; the options the file does not set are at their defaults: 'watch'
+    takes no other)."""
     if args.print_unit:
         from .say import out
 
@@ -86,28 +87,9 @@ def watch(args: Any) -> int | tuple[Any, list[Any]]:
     except UsageError as problem:
         error(str(problem))
         return EXIT_USAGE
-    hold = SimpleNamespace(**vars(args))
-    hold.mode = settings.get("mode", "display")
-    hold.reason = settings.get("reason", args.reason)
-    hold.method = settings.get("method", [])
-    hold.only_on_ac = settings.get("only-on-ac", False)
-    hold.duration = hold.until = None
-    hold.pid = []
-    return hold, conditions(settings)
-
-
-def conditions(settings: dict[str, Any]) -> list[Any]:
-    from .. import conditions as c
-
-    found: list[c.Condition] = []
-    if settings.get("while-running"):
-        interval = settings.get("scan-interval", c.SCAN_INTERVAL)
-        found.append(c.ProcessRunning(*settings["while-running"], interval=interval))
-    if settings.get("while-playing"):
-        found.append(c.MediaPlaying())
-    if settings.get("while-fullscreen"):
-        found.append(c.Fullscreen())
-    return found
+    for key, value in settings.items():
+        setattr(args, key.replace("-", "_"), value)  # while-running: args.while_running
+    return args
 
 
 def load(path: str) -> dict[str, Any]:
