@@ -48,11 +48,9 @@ class ProcessWatcher(Watcher):
         self.names = names
         self.interval = interval
         self._lister = _lister()
-        self._watches: dict[int, Any] = {}  # pid -> a watch from open_process
-        self._found: dict[int, str] = {}  # pid -> the name it matched
+        self._watches: dict[int, tuple[Any, str]] = {}  # pid -> (its watch, the name matched)
         self._next_scan: float | None = None
         self._source = _ProcessesSource(self)
-        self.scans = 0
         self.detail = f"no {' or '.join(names)} runs"
 
     def open(self) -> list[Source]:
@@ -61,7 +59,6 @@ class ProcessWatcher(Watcher):
 
     def scan(self) -> None:
         """Read the process list; wait on every process that matches, or scan again later."""
-        self.scans += 1
         for pid, name in self._lister.matching(self.names):
             if pid in self._watches or pid == os.getpid():
                 continue
@@ -74,19 +71,19 @@ class ProcessWatcher(Watcher):
             if has_exited(watch):  # a zombie: its name stays listed until it is reaped
                 watch.close()
                 continue
-            self._watches[pid] = watch
-            self._found[pid] = name
+            self._watches[pid] = (watch, name)
         self._settle()
 
     def exited(self) -> None:
         """A watched process may have exited: drop those that have; scan if none is left."""
         from ..bindings.process import has_exited
 
-        gone = [pid for pid, watch in self._watches.items() if has_exited(watch)]
+        gone = [pid for pid, (watch, _name) in self._watches.items() if has_exited(watch)]
         last = ""
         for pid in gone:
-            self._watches.pop(pid).close()
-            last = f"{self._found.pop(pid)} exited (pid {pid})"
+            watch, name = self._watches.pop(pid)
+            watch.close()
+            last = f"{name} exited (pid {pid})"
         if gone and not self._watches:
             self.scan()
             if not self._watches:
@@ -98,17 +95,16 @@ class ProcessWatcher(Watcher):
         self.met = bool(self._watches)
         if self.met:
             self._next_scan = None
-            pid, name = next(iter(self._found.items()))
-            more = len(self._found) - 1
+            pid, (_watch, name) = next(iter(self._watches.items()))
+            more = len(self._watches) - 1
             self.detail = f"{name} runs (pid {pid}" + (f" and {more} more)" if more else ")")
         else:
             self._next_scan = time.monotonic() + self.interval
 
     def close(self) -> None:
         watches, self._watches = self._watches, {}
-        for watch in watches.values():
+        for watch, _name in watches.values():
             watch.close()
-        self._found.clear()
         self._next_scan = None
 
 
@@ -117,7 +113,7 @@ class _ProcessesSource(Source):
         self._watcher = watcher
 
     def waitables(self) -> list[int]:
-        return [watch.fileno() for watch in self._watcher._watches.values()]
+        return [watch.fileno() for watch, _name in self._watcher._watches.values()]
 
     def when(self) -> float | None:
         return self._watcher._next_scan
