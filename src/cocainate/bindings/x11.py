@@ -46,6 +46,22 @@ def _pad(n: int) -> int:
     return -n % 4
 
 
+def _extra(header: bytes) -> int:
+    """Bytes a packet carries past its first 32: a reply's and a GenericEvent's, by the
+    length in their header; none for an error or another event."""
+    kind = header[0]
+    if kind == 1 or kind & 0x7F == 35:
+        length: int = struct.unpack_from("<I", header, 4)[0]
+        return 4 * length
+    return 0
+
+
+def _describe_error(packet: bytes) -> tuple[int, str]:
+    """An error packet's sequence number, and what it says."""
+    code, sequence, _bad, minor, major = struct.unpack_from("<xBHIHB", packet)
+    return sequence, f"the X server answered request {major}.{minor} with error {code}"
+
+
 def parse_display(name: str) -> tuple[str, int]:
     """``[host]:number[.screen]`` as (host, number); "" for a local display."""
     host, colon, rest = name.rpartition(":")
@@ -220,15 +236,12 @@ class XConnection:
             packet = self._read(32, deadline)
             kind = packet[0]
             if kind == 0:  # an error
-                code, seq, _bad, minor, major = struct.unpack_from("<xBHIHB", packet)
-                error = f"the X server answered request {major}.{minor} with error {code}"
+                seq, error = _describe_error(packet)
                 if seq == sequence:
                     raise XError(error)
                 self._error(error)
                 continue
-            if kind == 1 or kind & 0x7F == 35:  # a reply, or a GenericEvent: both carry more
-                (extra,) = struct.unpack_from("<I", packet, 4)
-                packet += self._read(extra * 4, deadline)
+            packet += self._read(_extra(packet), deadline)
             if kind == 1 and struct.unpack_from("<H", packet, 2)[0] == sequence:
                 return packet
             if kind != 1:
@@ -254,15 +267,12 @@ class XConnection:
         events, self.events = self.events, []
         while len(self._buffer) >= 32:
             kind = self._buffer[0]
-            size = 32
-            if kind == 1 or kind & 0x7F == 35:
-                size += 4 * struct.unpack_from("<I", self._buffer, 4)[0]
+            size = 32 + _extra(self._buffer)
             if len(self._buffer) < size:
                 break
             packet, self._buffer = self._buffer[:size], self._buffer[size:]
             if kind == 0:
-                code, _seq, _bad, minor, major = struct.unpack_from("<xBHIHB", packet)
-                self._error(f"the X server answered request {major}.{minor} with error {code}")
+                self._error(_describe_error(packet)[1])
             elif kind != 1:  # a late reply nobody waits for is dropped
                 events.append(packet)
         return events
