@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 OwnerCallback = Callable[[Any], None]  # the new owner: a unique name, "" (gone), None (bus gone)
 FIRST_RETRY, LAST_RETRY = 0.25, 8.0
+"""Seconds before reconnecting a broken connection: doubling from the first to the last
+(the mechanisms' connections here, and the watchers' in cocainate.watchers.bus)."""
 
 
 class Resources:
@@ -145,7 +147,7 @@ class Resources:
         handle = self._filters.pop(kind, None)
         if handle is not None:
             handle.close()
-        _close_quietly(connection)
+        close_quietly(connection)
         self._retry[kind] = (time.monotonic() + FIRST_RETRY, FIRST_RETRY)
         for callbacks in self._subscribers.get(kind, {}).values():
             for callback in list(callbacks):
@@ -183,10 +185,10 @@ class Resources:
         buses, self._buses = self._buses, {}
         for found in buses.values():
             if not isinstance(found, MechanismError):
-                _close_quietly(found)
+                close_quietly(found)
 
 
-def _close_quietly(connection: Any) -> None:
+def close_quietly(connection: Any) -> None:
     try:
         if connection is not None:
             connection.close()

@@ -11,15 +11,13 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..bindings.buses import FIRST_RETRY, LAST_RETRY, close_quietly
 from ..core.reactor import Source
 from ..errors import MechanismError
 
 if TYPE_CHECKING:
     from jeepney import DBusAddress, MatchRule
     from jeepney.io.blocking import DBusConnection
-
-FIRST_RETRY, LAST_RETRY = 0.25, 8.0
-"""Seconds before reconnecting a broken connection: doubling from the first to the last."""
 
 Reply = Callable[[Any], None]  # the reply (or error) message, or None if the bus went
 
@@ -57,7 +55,7 @@ class BusWatch:
                 message.header.flags |= MessageFlag.no_reply_expected
                 connection.send(message)
         except OSError as err:
-            connection.close()
+            close_quietly(connection)
             raise MechanismError(f"lost the {self.kind} bus: {err}") from err
         self._connection = connection
         self._retry = None
@@ -135,11 +133,7 @@ class BusWatch:
 
     def _broken(self) -> None:
         connection, self._connection = self._connection, None
-        if connection is not None:
-            try:
-                connection.close()
-            except OSError:
-                pass
+        close_quietly(connection)
         pending, self._pending = self._pending, {}
         for reply in pending.values():
             reply(None)
@@ -159,11 +153,7 @@ class BusWatch:
         connection, self._connection = self._connection, None
         self._pending.clear()
         self._retry = None
-        if connection is not None:
-            try:
-                connection.close()
-            except OSError:
-                pass
+        close_quietly(connection)
 
 
 class _BusWatchSource(Source):
