@@ -87,6 +87,22 @@ class BusWatch:
         except OSError:
             self._broken()
 
+    def get(
+        self,
+        name: str,
+        path: str,
+        interface: str,
+        prop: str,
+        on_reply: Reply,
+        auto_start: bool = False,
+    ) -> None:
+        """:meth:`call` org.freedesktop.DBus.Properties.Get for ``prop`` of ``interface``
+        on ``name``'s object at ``path``."""
+        from jeepney import DBusAddress
+
+        address = DBusAddress(path, name, "org.freedesktop.DBus.Properties")
+        self.call(address, "Get", "ss", (interface, prop), on_reply, auto_start)
+
     def settle(self, timeout: float) -> None:
         """Read and handle messages until every call sent has its reply, at most
         ``timeout`` seconds: for the first look, at start."""

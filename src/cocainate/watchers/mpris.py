@@ -65,9 +65,6 @@ class MediaWatcher(Watcher):
 
     def _ask(self, name: str, label: str | None = None) -> None:
         """Ask player ``name`` (a well-known or unique name) how it plays."""
-        from jeepney import DBusAddress
-
-        address = DBusAddress(PATH, name, "org.freedesktop.DBus.Properties")
         label = label or name[len(PREFIX) :]
 
         def answer(reply: Any) -> None:
@@ -77,7 +74,7 @@ class MediaWatcher(Watcher):
             self._players[owner] = [label, str(variant(reply.body[0]))]
             self._update()
 
-        self._bus.call(address, "Get", "ss", (PLAYER, "PlaybackStatus"), answer)
+        self._bus.get(name, PATH, PLAYER, "PlaybackStatus", answer)
 
     def _signal(self, message: Any) -> None:
         from jeepney import HeaderFields

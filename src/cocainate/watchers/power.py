@@ -50,19 +50,16 @@ class PowerWatcher(Watcher):
         self._bus.close()
 
     def _ask(self) -> None:
-        from jeepney import DBusAddress
-
-        address = DBusAddress(PATH, NAME, "org.freedesktop.DBus.Properties")
-        self._bus.call(
-            address, "Get", "ss", (NAME, "OnBattery"), self._answer, auto_start=not self._known
-        )
+        self._bus.get(NAME, PATH, NAME, "OnBattery", self._answer, auto_start=not self._known)
 
     def _answer(self, reply: Any) -> None:
         if reply is None:
             return
         error = error_name(reply)
         if error is not None:
-            if error.endswith(("ServiceUnknown", "NameHasNoOwner")):
+            from ..bindings.dbus import NO_OWNER
+
+            if error in NO_OWNER:
                 self._problem = "UPower (org.freedesktop.UPower) is not running"
             else:
                 self._problem = f"UPower answered with {error}"
