@@ -38,9 +38,6 @@ class _Handle:
     def fileno(self) -> int:
         return self._handle
 
-    def signalled(self) -> bool:
-        return self._k32.wait_any([self._handle], 0) is not None
-
     def close(self) -> None:
         self._k32.close_handle(self._handle)
 
@@ -119,13 +116,7 @@ def _kqueue(pid: int) -> Any:
 
 def has_exited(watch: Any) -> bool:
     """Whether the process a watch from :func:`open_process` names has exited, now, without
-    waiting."""
-    from . import waiting
+    waiting: its fd or handle is ready (a sleep that does not wait)."""
+    from .waiting import READ, sleep
 
-    if waiting.WINDOWS:
-        return watch.signalled()  # type: ignore[no-any-return]
-    import select
-
-    poller = select.poll()
-    poller.register(watch.fileno(), select.POLLIN)
-    return bool(poller.poll(0))
+    return bool(sleep([(watch.fileno(), READ)], 0))
