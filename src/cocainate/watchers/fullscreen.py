@@ -70,11 +70,6 @@ class X11FullscreenWatcher(Watcher):
         x = self._x
         assert x is not None
         value = x.get_property(x.root, self._atoms["_NET_ACTIVE_WINDOW"], 1)
-        if value is None:
-            self._active = 0
-            self.met = False
-            self.detail = "the window manager does not say which window is focused (no EWMH)"
-            return
         active = value[0] if value else 0
         if active != self._active:
             if self._active:
@@ -83,17 +78,21 @@ class X11FullscreenWatcher(Watcher):
                 x.select_events(active, PROPERTY_CHANGE_MASK)
             self._active = active
         self._read_state()
+        if value is None:
+            self.detail = "the window manager does not say which window is focused (no EWMH)"
 
     def _read_state(self) -> None:
+        from ..bindings.x11 import XError
+
         x = self._x
         assert x is not None
         state = None
         if self._active:
             try:
                 state = x.get_property(self._active, self._atoms["_NET_WM_STATE"])
-            except MechanismError:  # the window went meanwhile (BadWindow): not fullscreen
+            except XError:  # the window went meanwhile (BadWindow): not fullscreen
                 state = None
-        self.met = bool(state) and self._atoms["_NET_WM_STATE_FULLSCREEN"] in (state or ())
+        self.met = state is not None and self._atoms["_NET_WM_STATE_FULLSCREEN"] in state
         self.detail = (
             f"window 0x{self._active:x} is fullscreen" if self.met else "no window is fullscreen"
         )
