@@ -26,9 +26,10 @@ class ToplevelWatcher(Watcher):
         super().__init__()
         self.name = name
         self._display: Any = None
-        self._states: dict[Any, tuple[bool, bool, str]] = {}  # handle -> its last done state
-        self._pending: dict[Any, tuple[bool, bool]] = {}
-        self._titles: dict[Any, str] = {}
+        # handle -> its state as of its last "done" (the protocol's atomic update), and
+        # what has been said since, applied at the next "done"
+        self._states: dict[Any, dict[str, Any]] = {}
+        self._pending: dict[Any, dict[str, Any]] = {}
         self.detail = "no window is fullscreen"
 
     def open(self) -> list[Source]:
@@ -77,7 +78,9 @@ class ToplevelWatcher(Watcher):
 
     def _toplevel(self, manager: Any, handle: Any) -> None:
         handle.dispatcher["state"] = self._state
-        handle.dispatcher["title"] = lambda h, title: self._titles.__setitem__(h, title)
+        handle.dispatcher["title"] = lambda h, title: self._pending.setdefault(h, {}).update(
+            title=title
+        )
         handle.dispatcher["done"] = self._done
         handle.dispatcher["closed"] = self._closed
 
@@ -85,24 +88,25 @@ class ToplevelWatcher(Watcher):
         from ..bindings.foreign_toplevel import STATE_ACTIVATED, STATE_FULLSCREEN
 
         values = struct.unpack(f"={len(state) // 4}I", state[: len(state) // 4 * 4])
-        self._pending[handle] = (STATE_ACTIVATED in values, STATE_FULLSCREEN in values)
+        self._pending.setdefault(handle, {}).update(
+            active=STATE_ACTIVATED in values, fullscreen=STATE_FULLSCREEN in values
+        )
 
     def _done(self, handle: Any) -> None:
-        if handle in self._pending:
-            active, fullscreen = self._pending.pop(handle)
-            self._states[handle] = (active, fullscreen, self._titles.get(handle, ""))
+        self._states.setdefault(handle, {}).update(self._pending.pop(handle, {}))
         self._update()
 
     def _closed(self, handle: Any) -> None:
         self._states.pop(handle, None)
         self._pending.pop(handle, None)
-        self._titles.pop(handle, None)
         handle.destroy()
         self._update()
 
     def _update(self) -> None:
         full = [
-            title for active, fullscreen, title in self._states.values() if active and fullscreen
+            state.get("title", "")
+            for state in self._states.values()
+            if state.get("active") and state.get("fullscreen")
         ]
         self.met = bool(full)
         self.detail = (
@@ -123,6 +127,5 @@ class ToplevelWatcher(Watcher):
         display, self._display = self._display, None
         self._states.clear()
         self._pending.clear()
-        self._titles.clear()
         if display is not None:
             display.disconnect()
