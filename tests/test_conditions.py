@@ -389,8 +389,26 @@ def test_cli_says_what_it_waits_for(bus_env: Desktop, program: Any) -> None:
         assert cli.wait(5) == 0
         rest = cli.stdout.read()
         assert "released after" in rest
+        assert cli.stderr is not None
+        assert f"cocainate: waiting now: no {name} runs" in cli.stderr.read()  # -v
     finally:
         stop(cli)
+
+
+def test_the_duration_ends_a_watch_that_never_held(bus_env: Desktop) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "cocainate", "--while-running", unique(), "-d", "300ms", "--json"],
+        env=bus_env.env,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [e["event"] for e in events] == ["waiting", "ended"]
+    assert events[1]["reason"] == "duration"
+    assert events[1]["time"] - events[0]["time"] >= 0.3
+    assert bus_env.nothing_held()
 
 
 def test_cli_condition_problems_are_one_line(bus_env: Desktop) -> None:
