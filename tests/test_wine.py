@@ -57,11 +57,22 @@ def test_the_windows_suite_passes_on_a_real_windows_python(wine_python: str) -> 
             text=True,
             timeout=240,
         )
+    except subprocess.TimeoutExpired as err:
+        # What it printed, with faulthandler's stacks of a test stuck for 120 s
+        # (pyproject's faulthandler_timeout): where it hung.
+        printed = [_text(err.stdout)[-6000:], _text(err.stderr)[-6000:]]
+        pytest.fail("the Windows suite did not end within 240 s:\n" + "\n".join(printed))
     finally:
         subprocess.run([wine_python, "--kill"], timeout=60)
     summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
+
+
+def _text(output: str | bytes | None) -> str:
+    if isinstance(output, bytes):
+        return output.decode(errors="replace")
+    return output or ""
 
 
 def test_ctrl_c_at_a_terminal_reaches_the_console_handler(wine_python: str) -> None:
