@@ -8,6 +8,7 @@ import subprocess
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -173,6 +174,65 @@ def test_keyboard_interrupt_while_waiting_releases(bus_env: Desktop) -> None:
         session.wait()
     assert not session.active
     assert bus_env.screensaver.inhibitors() == []
+
+
+def signal_from_another_thread(signum: int) -> threading.Thread:
+    """Once the main thread sleeps, raise ``signum`` in a thread of its own: the OS
+    delivers it there, so the main thread's sleep is not interrupted, and Python runs the
+    handler in the main thread only once it runs Python code again (or the signal arrived
+    just before the main thread went to sleep: the same, by chance)."""
+    main = threading.main_thread().native_id
+
+    def raise_here() -> None:
+        stat = f"/proc/self/task/{main}/stat"
+        wait_until(lambda: Path(stat).read_text().rsplit(")", 1)[1].split()[0] == "S", 10, "sleep")
+        signal.pthread_kill(threading.get_ident(), signum)
+
+    thread = threading.Thread(target=raise_here)
+    thread.start()
+    return thread
+
+
+def test_a_signal_another_thread_caught_still_interrupts_the_wait(bus_env: Desktop) -> None:
+    """Without the wakeup fd, the sleep went on until its timeout (the CLI has none)."""
+    session = Session().start()
+    began = time.monotonic()
+    thread = signal_from_another_thread(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        session.wait(timeout=60)
+    thread.join()
+    assert time.monotonic() - began < 30, "the wait slept through the signal"
+    assert not session.active
+    assert bus_env.screensaver.inhibitors() == []
+    assert signal.set_wakeup_fd(-1) == -1, "the wakeup fd was left set"
+
+
+def test_a_handled_signal_another_thread_caught_ends_the_session(bus_env: Desktop) -> None:
+    session = Session(handle_signals=True).start()
+    began = time.monotonic()
+    thread = signal_from_another_thread(signal.SIGTERM)
+    ended = session.wait(timeout=60)
+    thread.join()
+    assert time.monotonic() - began < 30, "the wait slept through the signal"
+    assert ended is not None and ended.reason is EndReason.SIGNAL
+    assert ended.signal == signal.SIGTERM
+    assert bus_env.screensaver.inhibitors() == []
+
+
+def test_a_program_s_own_wakeup_fd_is_left_in_place(bus_env: Desktop) -> None:
+    """An event loop's wakeup fd stays set; the session's wait does not take it over."""
+    import socket
+
+    theirs, other = socket.socketpair()
+    theirs.setblocking(False)
+    signal.set_wakeup_fd(theirs.fileno())
+    try:
+        with Session() as session:
+            assert session.wait(timeout=0.01) is None
+    finally:
+        assert signal.set_wakeup_fd(-1) == theirs.fileno()
+        theirs.close()
+        other.close()
 
 
 def test_nothing_usable_raises_with_every_reason(fresh_bus: Bus) -> None:

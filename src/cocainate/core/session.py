@@ -454,12 +454,15 @@ class Session:
         """
         if self._state == State.NEW or self._flags is None:
             raise SessionError("start the session before waiting for it")
-        self._flags[0].wait()
-        from ..bindings.waiting import sleep
+        from ..bindings.waiting import READ, sleep
+        from .signals import SignalWakeup
 
         give_up = None if timeout is None else time.monotonic() + timeout
+        signalled = SignalWakeup()  # in the main thread: a signal always wakes its sleep
         self._enter()
         try:
+            self._flags[0].wait()  # a start in another thread finishes first (it is bounded)
+            signalled.open()
             looked = False
             while self._state != State.RELEASED:
                 if self._ending():
@@ -475,12 +478,19 @@ class Session:
                         return None
                     limit = left if limit is None else min(limit, left)
                 looked = True
-                self._turn(wakeup, sleep(wakeup.waitables, limit))
+                waitables = wakeup.waitables
+                if signalled.fd >= 0:
+                    waitables = [*waitables, (signalled.fd, READ)]
+                ready = sleep(waitables, limit)
+                if signalled.fd in ready:
+                    signalled.drain()
+                self._turn(wakeup, ready)
         except BaseException:
             self._request_end("stopped")
             self._release()
             raise
         finally:
+            signalled.close()
             self._leave()
             self._settle()
         self._wait_released(RELEASE_WAIT)

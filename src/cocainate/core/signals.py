@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import SessionError
@@ -33,6 +34,73 @@ HANDLED = tuple(
 CONSOLE_CLOSE_WAIT = 4.0
 """Seconds the console handler waits for the release before Windows ends the process
 (it allows about five)."""
+
+
+class SignalWakeup:
+    """Wakes the main thread's sleep for every signal that has a Python handler.
+
+    Python runs signal handlers in the main thread, between bytecodes. A signal that
+    arrives just before the main thread enters poll(), or that the OS delivers to another
+    thread, does not interrupt that poll, and its handler (the session's, or Python's
+    KeyboardInterrupt) would wait for the sleep to end for some other reason: perhaps
+    never. Python's C-level handler also writes to the wakeup fd (``signal.set_wakeup_fd``),
+    from whatever thread caught the signal; a sleep that watches it wakes, and the handler
+    runs. One wait in the main thread owns one of these: it opens it, sleeps on :attr:`fd`
+    too, and closes it, all in that thread. A program's own wakeup fd (an event loop's) is
+    left in place, and then none is watched. On Windows the console handler wakes the
+    session's waker instead.
+    """
+
+    def __init__(self) -> None:
+        self.fd = -1  # what the sleep watches: the pipe's read end, or -1 when not set
+        self._write = -1
+
+    def open(self) -> None:
+        if sys.platform == "win32":
+            return
+        self.fd, self._write = os.pipe()
+        os.set_blocking(self.fd, False)
+        os.set_blocking(self._write, False)
+        try:
+            previous = signal.set_wakeup_fd(self._write, warn_on_full_buffer=False)
+        except ValueError:  # not the main thread, the only one Python lets set it
+            self._close_pipe()
+            return
+        if previous != -1:  # the program's own: put it back, with what came meanwhile
+            signal.set_wakeup_fd(previous)
+            _pass_on(self.fd, previous)
+            self._close_pipe()
+
+    def drain(self) -> None:
+        """After a wake: the handlers run on their own; empty the pipe."""
+        _pass_on(self.fd, -1)
+
+    def close(self) -> None:
+        """Unset it (in the thread that opened it) and close the pipe. Idempotent."""
+        if self._write < 0:
+            return
+        current = signal.set_wakeup_fd(-1)
+        if current != self._write:  # set anew meanwhile (by a callback): that one stays
+            signal.set_wakeup_fd(current)
+        self._close_pipe()
+
+    def _close_pipe(self) -> None:
+        os.close(self.fd)
+        os.close(self._write)
+        self.fd = self._write = -1
+
+
+def _pass_on(read: int, to: int) -> None:
+    """Read ``read`` empty, writing what it held to ``to`` (if not -1); never blocks."""
+    try:
+        while True:
+            data = os.read(read, 512)
+            if not data:
+                return
+            if to >= 0:
+                os.write(to, data)
+    except OSError:  # empty (EAGAIN), or theirs full: a signal is pending there already
+        return
 
 
 class Signals:
