@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -172,3 +174,22 @@ def children() -> Iterator[list[subprocess.Popen[Any]]]:
         if child.poll() is None:
             child.kill()
         child.communicate(timeout=60)
+
+
+def signal_from_another_thread(signum: int) -> threading.Thread:
+    """Once the main thread sleeps, raise ``signum`` in a thread of its own: the OS
+    delivers it there, so the main thread's sleep is not interrupted, and Python runs the
+    handler in the main thread only once it runs Python code again (or the signal arrived
+    just before the main thread went to sleep: the same, by chance)."""
+    main = threading.main_thread().native_id
+
+    def raise_here() -> None:
+        from buses import wait_until
+
+        stat = f"/proc/self/task/{main}/stat"
+        wait_until(lambda: Path(stat).read_text().rsplit(")", 1)[1].split()[0] == "S", 10, "sleep")
+        signal.pthread_kill(threading.get_ident(), signum)
+
+    thread = threading.Thread(target=raise_here)
+    thread.start()
+    return thread

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
 import threading
+import time
 
 import pytest
 
 import cocainate
 from cocainate import EndReason
-from conftest import Desktop
+from conftest import Desktop, signal_from_another_thread
 
 
 def test_decorator_holds_for_each_call(bus_env: Desktop) -> None:
@@ -82,6 +84,24 @@ def test_wait_async_duration_and_loop_stays_free(bus_env: Desktop) -> None:
     reason, ticks = asyncio.run(main())
     assert reason is EndReason.DURATION
     assert ticks >= 10  # the loop ran while the session waited
+
+
+def test_wait_async_wakes_for_a_signal_another_thread_caught(bus_env: Desktop) -> None:
+    """asyncio sets no signal wakeup fd on POSIX: without the session's, the loop slept on
+    (here until the 60 s limit) while the session's handler waited to run."""
+
+    async def main() -> tuple[cocainate.Ended, float]:
+        session = cocainate.Session(handle_signals=True, methods=["screensaver"]).start()
+        began = time.monotonic()
+        thread = signal_from_another_thread(signal.SIGTERM)  # the handler is in place
+        ended = await asyncio.wait_for(session.wait_async(), 60)
+        thread.join()
+        return ended, time.monotonic() - began
+
+    ended, took = asyncio.run(main())
+    assert took < 30, "the loop slept through the signal"
+    assert ended.reason is EndReason.SIGNAL and ended.signal == signal.SIGTERM
+    assert bus_env.screensaver.inhibitors() == []
 
 
 def test_wait_async_process_exit_and_stop(bus_env: Desktop) -> None:

@@ -8,14 +8,13 @@ import subprocess
 import threading
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 import cocainate
 from buses import Bus, wait_until
 from cocainate import EndReason, NoMechanismError, Session, SessionError, UsageError
-from conftest import Desktop
+from conftest import Desktop, signal_from_another_thread
 
 
 def open_fds() -> int:
@@ -174,23 +173,6 @@ def test_keyboard_interrupt_while_waiting_releases(bus_env: Desktop) -> None:
         session.wait()
     assert not session.active
     assert bus_env.screensaver.inhibitors() == []
-
-
-def signal_from_another_thread(signum: int) -> threading.Thread:
-    """Once the main thread sleeps, raise ``signum`` in a thread of its own: the OS
-    delivers it there, so the main thread's sleep is not interrupted, and Python runs the
-    handler in the main thread only once it runs Python code again (or the signal arrived
-    just before the main thread went to sleep: the same, by chance)."""
-    main = threading.main_thread().native_id
-
-    def raise_here() -> None:
-        stat = f"/proc/self/task/{main}/stat"
-        wait_until(lambda: Path(stat).read_text().rsplit(")", 1)[1].split()[0] == "S", 10, "sleep")
-        signal.pthread_kill(threading.get_ident(), signum)
-
-    thread = threading.Thread(target=raise_here)
-    thread.start()
-    return thread
 
 
 def test_a_signal_another_thread_caught_still_interrupts_the_wait(bus_env: Desktop) -> None:

@@ -27,18 +27,31 @@ async def wait_async(session: Session) -> Ended:
     if session.state == "new" or session._flags is None:
         raise SessionError("start the session before waiting for it")
     session._flags[0].wait()  # a start in another thread finishes first (it is bounded)
+    from ..bindings.waiting import READ
+    from .signals import SignalWakeup
+
     library = _running_library()
     sleeper = _Trio() if library == "trio" else _Asyncio()
     session._async_wakers.append(sleeper.wake)
+    # A loop in the main thread wakes for every signal (asyncio sets no wakeup fd of its
+    # own; trio does, and keeps it).
+    signalled = SignalWakeup()
     try:
+        signalled.open()
         while True:
             if session._ending() or session.state == "released":
                 return session.wait()  # the release, bounded, and why it ended
             session._follow()
             assert session._reactor is not None
             wakeup = session._reactor.next_wakeup()
-            session._turn(wakeup, await sleeper.sleep(wakeup))
+            if signalled.fd >= 0:
+                wakeup.waitables.append((signalled.fd, READ))
+            ready = await sleeper.sleep(wakeup)
+            if signalled.fd in ready:
+                signalled.drain()
+            session._turn(wakeup, ready)
     finally:
+        signalled.close()
         session._async_wakers.remove(sleeper.wake)
         sleeper.close()
 
