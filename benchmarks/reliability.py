@@ -1,7 +1,8 @@
 """cocainate under fire: signals at random moments and during a slow release, services
 that restart (once, or five times in a row), full pipes nobody reads, an X server that
-never answers, and random command lines; counts what stayed held (must be 0), tracebacks
-(must be 0) and runs that ended as documented (exit status, timing, one inhibit).
+never answers, random command lines, and a library session whose signal another thread
+catches; counts what stayed held (must be 0), tracebacks (must be 0) and runs that ended
+as documented (exit status, timing, one inhibit).
 
 Starts its own private buses and services, like benchmarks/run.py, and prints a table.
 
@@ -249,6 +250,47 @@ def restart_storm(rig: Rig, runs: int) -> dict[str, int]:
     return out
 
 
+def other_thread(rig: Rig, runs: int, rng: random.Random) -> dict[str, int]:
+    """A library session waiting in the main thread, and the signal caught by another
+    thread at a random moment: SIGTERM with handle_signals, else SIGINT (KeyboardInterrupt).
+    As documented: the wait ends within 1 s, for the signal, and nothing stays held."""
+    import threading
+
+    from cocainate import EndReason, Session
+
+    os.environ.update(
+        DBUS_SESSION_BUS_ADDRESS=rig.session.address, DBUS_SYSTEM_BUS_ADDRESS=rig.system.address
+    )
+    out = {"runs": 0, "injected": 0, "held": 0, "tracebacks": 0, "status": 0}
+    for i in range(runs):
+        handled = i % 2 == 0
+        signum = signal.SIGTERM if handled else signal.SIGINT
+        delay = rng.uniform(0, 0.02)  # a random moment, not synchronisation
+        session = Session(handle_signals=handled, methods=["screensaver"]).start()
+
+        def catch(delay: float = delay, signum: int = signum) -> None:
+            time.sleep(delay)
+            signal.pthread_kill(threading.get_ident(), signum)
+
+        began = time.monotonic()
+        ok = False
+        thread = threading.Thread(target=catch)
+        try:
+            thread.start()
+            ended = session.wait(timeout=5)
+            ok = ended is not None and ended.reason is EndReason.SIGNAL
+        except KeyboardInterrupt:
+            ok = not handled
+        finally:
+            thread.join()
+            session.stop()
+        out["runs"] += 1
+        out["injected"] += 1
+        out["status"] += ok and time.monotonic() - began < 1.0
+        out["held"] += settle(rig)
+    return out
+
+
 def fuzz(rig: Rig, runs: int, rng: random.Random) -> dict[str, int]:
     """Random command lines from the option table's flags and subcommands and a few values,
     in one process; each ends at once (-d 1ms comes last)."""
@@ -301,6 +343,10 @@ def main() -> None:
             ("stdout and stderr full pipes nobody reads, -d 300ms", full_pipes(rig, args.runs)),
             ("an X server that accepts and never answers", frozen_x(rig, max(1, args.runs // 4))),
             ("the screensaver restarts 5 times in a row while held", restart_storm(rig, args.runs)),
+            (
+                "library: the signal caught by another thread while the main thread waits",
+                other_thread(rig, args.runs * 5, rng),
+            ),
         ]
     finally:
         rig.close()
