@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import SessionError
@@ -56,7 +55,9 @@ class SignalWakeup:
         self._write = -1
 
     def open(self) -> None:
-        if sys.platform == "win32":
+        from ..bindings import waiting
+
+        if waiting.WINDOWS:
             return
         self.fd, self._write = os.pipe()
         os.set_blocking(self.fd, False)
