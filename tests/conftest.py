@@ -31,6 +31,34 @@ collect_ignore = (
 if LINUX_WITH_DBUS:
     from buses import Bus, Logind, StandIn, stop, wait_until
 
+# The tests are about what cocainate does with these signals. A run that a shell without
+# job control put in the background inherits SIGINT and SIGQUIT ignored (nohup: SIGHUP),
+# and would pass that on to every cocainate it starts, which keeps them ignored, rightly
+# (test_cli's test_a_signal_ignored_at_start_stays_ignored): start from the defaults.
+SIGNALS = tuple(
+    getattr(signal, name)
+    for name in ("SIGINT", "SIGTERM", "SIGQUIT", "SIGHUP")
+    if hasattr(signal, name)
+)
+for _signum in SIGNALS:
+    if signal.getsignal(_signum) == signal.SIG_IGN:
+        default = signal.default_int_handler if _signum == signal.SIGINT else signal.SIG_DFL
+        signal.signal(_signum, default)
+
+
+@pytest.fixture(autouse=True)
+def signals_left_as_found() -> Iterator[None]:
+    """Each test leaves the signal handlers and the wakeup fd as it found them: a leaked
+    handler fails the test that leaked it (and is put back), not a later one by a hang."""
+    before = {signum: signal.getsignal(signum) for signum in SIGNALS}
+    yield
+    changed = [signum for signum in SIGNALS if signal.getsignal(signum) != before[signum]]
+    for signum in changed:
+        signal.signal(signum, before[signum])
+    wakeup = signal.set_wakeup_fd(-1)
+    assert not changed, f"handlers left changed: {changed}"
+    assert wakeup == -1, f"the wakeup fd was left set: {wakeup}"
+
 
 class Desktop:
     """A private session bus with the three desktop services, and a private system bus

@@ -48,6 +48,26 @@ def test_each_signal_releases_and_exits_0(bus_env: Desktop, signame: str) -> Non
     released_properly(bus_env)
 
 
+def test_a_signal_ignored_at_start_stays_ignored(bus_env: Desktop) -> None:
+    """Under nohup (SIGHUP ignored), a hangup does not end it: the SIGTERM sent after the
+    SIGHUP is what it ends on. It used to put its own handler over the ignore."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cocainate"],
+        env=bus_env.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),  # as nohup does
+    )
+    started(bus_env, process)
+    process.send_signal(signal.SIGHUP)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert "(signal SIGTERM)" in out, out
+    released_properly(bus_env)
+
+
 def test_duration(bus_env: Desktop) -> None:
     begin = time.monotonic()
     result = run_cli("-d", "300ms", env=bus_env.env)

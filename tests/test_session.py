@@ -137,6 +137,17 @@ def test_handled_signals_end_it_and_handlers_are_restored(bus_env: Desktop, sign
         signal.signal(signum, before)
 
 
+def test_a_signal_ignored_at_start_stays_ignored(bus_env: Desktop) -> None:
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with Session(handle_signals=True):
+            assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN)
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, before)
+
+
 def test_signals_are_left_alone_unless_asked(bus_env: Desktop) -> None:
     before = signal.getsignal(signal.SIGTERM)
     with Session():

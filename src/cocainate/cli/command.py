@@ -1,7 +1,8 @@
 """``cocainate -- COMMAND``: hold while a command runs, as systemd-inhibit and caffeinate do.
 
-Signals that reach cocainate (SIGINT, SIGTERM, SIGHUP, SIGQUIT) are passed on to the
-command, which decides when to end; the session ends when it exits. Ctrl-C at a terminal
+Signals that reach cocainate (SIGINT, SIGTERM, SIGHUP, SIGQUIT; not those ignored when it
+started, which the command inherits ignored) are passed on to the command, which decides
+when to end; the session ends when it exits. Ctrl-C at a terminal
 reaches the command directly when it shares the terminal's foreground group, so it is not
 passed on a second time. If the session ends first (``-d``, ``--until``, ``q``), the command
 gets SIGTERM, then SIGKILL after a grace period. cocainate exits with the command's status,
@@ -44,7 +45,8 @@ class Command:
             raise CommandError(f"cannot run {argv[0]!r}: {err.strerror}", 126) from None
         self._previous: dict[int, Any] = {}
         for signum in FORWARDED:
-            self._previous[signum] = signal.signal(signum, self._forward)
+            if signal.getsignal(signum) != signal.SIG_IGN:  # ignored stays ignored (nohup)
+                self._previous[signum] = signal.signal(signum, self._forward)
 
     @property
     def pid(self) -> int:

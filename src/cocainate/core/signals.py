@@ -1,7 +1,9 @@
 """Signals and the Windows console: what ends a session that handles them, in one place.
 
-POSIX: SIGINT, SIGTERM, SIGQUIT and SIGHUP get a handler that asks the session to end; the
-handler only records and wakes (it takes no lock), so a second signal during a slow
+POSIX: SIGINT, SIGTERM, SIGQUIT and SIGHUP get a handler that asks the session to end,
+unless they were ignored when it started, which they stay (``nohup`` ignores SIGHUP, a shell
+without job control SIGINT and SIGQUIT for a job it puts in the background); the handler
+only records and wakes (it takes no lock), so a second signal during a slow
 release changes nothing. The previous handlers come back once the session is released,
 from the main thread (the only one Python lets set handlers); a signal that arrives after
 the release, before they are back, is passed on to them.
@@ -129,6 +131,8 @@ class Signals:
     def install(self) -> None:
         if self._handle:
             for signum in HANDLED:
+                if signal.getsignal(signum) == signal.SIG_IGN:
+                    continue  # ignored on entry (nohup, a job a script put in the background)
                 try:
                     self._previous[signum] = signal.signal(signum, self._handler)
                 except ValueError:  # only the main thread may set handlers
