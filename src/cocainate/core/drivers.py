@@ -27,7 +27,6 @@ async def wait_async(session: Session) -> Ended:
     if session.state == "new" or session._flags is None:
         raise SessionError("start the session before waiting for it")
     session._flags[0].wait()  # a start in another thread finishes first (it is bounded)
-    from ..bindings.waiting import READ
     from .signals import SignalWakeup
 
     library = _running_library()
@@ -44,11 +43,9 @@ async def wait_async(session: Session) -> Ended:
             session._follow()
             assert session._reactor is not None
             wakeup = session._reactor.next_wakeup()
-            if signalled.fd >= 0:
-                wakeup.waitables.append((signalled.fd, READ))
+            wakeup.waitables = signalled.watched(wakeup.waitables)
             ready = await sleeper.sleep(wakeup)
-            if signalled.fd in ready:
-                signalled.drain()
+            signalled.woke(ready)
             session._turn(wakeup, ready)
     finally:
         signalled.close()

@@ -454,7 +454,7 @@ class Session:
         """
         if self._state == State.NEW or self._flags is None:
             raise SessionError("start the session before waiting for it")
-        from ..bindings.waiting import READ, sleep
+        from ..bindings.waiting import sleep
         from .signals import SignalWakeup
 
         give_up = None if timeout is None else time.monotonic() + timeout
@@ -478,12 +478,8 @@ class Session:
                         return None
                     limit = left if limit is None else min(limit, left)
                 looked = True
-                waitables = wakeup.waitables
-                if signalled.fd >= 0:
-                    waitables = [*waitables, (signalled.fd, READ)]
-                ready = sleep(waitables, limit)
-                if signalled.fd in ready:
-                    signalled.drain()
+                ready = sleep(signalled.watched(wakeup.waitables), limit)
+                signalled.woke(ready)
                 self._turn(wakeup, ready)
         except BaseException:
             self._request_end("stopped")

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..errors import SessionError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from types import FrameType
 
 HANDLED = tuple(
@@ -74,9 +75,16 @@ class SignalWakeup:
             _pass_on(self.fd, previous)
             self._close_pipe()
 
-    def drain(self) -> None:
-        """After a wake: the handlers run on their own; empty the pipe."""
-        _pass_on(self.fd, -1)
+    def watched(self, waitables: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """What a sleep watches: ``waitables``, and the pipe when it is set."""
+        from ..bindings.waiting import READ
+
+        return [*waitables, (self.fd, READ)] if self.fd >= 0 else waitables
+
+    def woke(self, ready: Mapping[int, int]) -> None:
+        """After the sleep: if the pipe woke it, empty it (the handlers run on their own)."""
+        if self.fd >= 0 and self.fd in ready:
+            _pass_on(self.fd, -1)
 
     def close(self) -> None:
         """Unset it (in the thread that opened it) and close the pipe. Idempotent."""
