@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from cocainate.core.signals import HANDLED as SIGNALS
+
 # The bus, X11 and Wayland tests need Linux with dbus-daemon (and jeepney, which cocainate
 # installs only where D-Bus is). Elsewhere the native tests and the fakes run instead.
 LINUX_WITH_DBUS = sys.platform.startswith("linux") and shutil.which("dbus-daemon") is not None
@@ -35,11 +37,6 @@ if LINUX_WITH_DBUS:
 # job control put in the background inherits SIGINT and SIGQUIT ignored (nohup: SIGHUP),
 # and would pass that on to every cocainate it starts, which keeps them ignored, rightly
 # (test_cli's test_a_signal_ignored_at_start_stays_ignored): start from the defaults.
-SIGNALS = tuple(
-    getattr(signal, name)
-    for name in ("SIGINT", "SIGTERM", "SIGQUIT", "SIGHUP")
-    if hasattr(signal, name)
-)
 for _signum in SIGNALS:
     if signal.getsignal(_signum) == signal.SIG_IGN:
         default = signal.default_int_handler if _signum == signal.SIGINT else signal.SIG_DFL
