@@ -13,6 +13,12 @@ from typing import Any
 import pytest
 
 from cocainate.core.signals import HANDLED as SIGNALS
+from timeouts import (  # noqa: F401  (pytest finds hooks by their name here)
+    pytest_configure,
+    pytest_runtest_call,
+    pytest_runtest_setup,
+    pytest_runtest_teardown,
+)
 
 # The bus, X11 and Wayland tests need Linux with dbus-daemon (and jeepney, which cocainate
 # installs only where D-Bus is). Elsewhere the native tests and the fakes run instead.
@@ -66,7 +72,8 @@ class Desktop:
         self.session_bus = Bus(root / "session", "session")
         self.logind = Logind(self.system_bus)
         self.screensaver = StandIn(self.session_bus, "screensaver")
-        self.gnome = StandIn(self.session_bus, "gnome")
+        # as gnome-session does: a logind sleep lock of its own for the suspend flag
+        self.gnome = StandIn(self.session_bus, "gnome", "--logind", self.system_bus.address)
         self.power = StandIn(self.session_bus, "power")
         self.services = (self.screensaver, self.gnome, self.power)
 

@@ -27,7 +27,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 WINDOWS_TESTS = ["tests/test_windows.py", "tests/test_native.py", "tests/test_windows_fake.py"]
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Wine on Linux")
+pytestmark = [
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Wine on Linux"),
+    # Wine's set-up (up to 900 s) and the Windows suite's own limit (240 s) come first
+    pytest.mark.timeout(1200),
+]
 
 
 @pytest.fixture(scope="session")
