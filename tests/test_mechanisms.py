@@ -91,7 +91,8 @@ class TestContract:
 
 
 def test_gnome_flags_follow_the_mode(bus_env: Desktop) -> None:
-    for mode, flags in ((Mode.DISPLAY, 12), (Mode.SYSTEM, 4)):
+    """Idle alone in display mode (8); suspend alone in system mode (4)."""
+    for mode, flags in ((Mode.DISPLAY, 8), (Mode.SYSTEM, 4)):
         resources = Resources()
         mechanism = make("gnome-session", resources)
         mechanism.acquire(mode, "flags")
@@ -101,7 +102,7 @@ def test_gnome_flags_follow_the_mode(bus_env: Desktop) -> None:
 
 
 def test_logind_what_follows_the_mode(bus_env: Desktop) -> None:
-    for mode, what in ((Mode.DISPLAY, "idle:sleep"), (Mode.SYSTEM, "sleep")):
+    for mode, what in ((Mode.DISPLAY, "idle"), (Mode.SYSTEM, "sleep")):
         resources = Resources()
         mechanism = make("logind", resources)
         mechanism.acquire(mode, "what")

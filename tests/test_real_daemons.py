@@ -117,17 +117,31 @@ def test_mate_session_is_inhibited_while_held(mate: Machine, how: str) -> None:
     process = mate.cocainate("--method", "gnome-session")
     assert process.stdout is not None
     assert "(gnome-session)" in process.stdout.readline()
-    assert is_inhibited(mate, 8) and is_inhibited(mate, 4)
+    # the idle flag alone: a suspend flag would block the suspend a person asks for
+    assert is_inhibited(mate, 8) and not is_inhibited(mate, 4)
+    # (MATE takes no logind lock for the flag; gnome-session does: see test_session)
+    assert not [lock for lock in sleep_locks(mate) if "sleep" in lock[0].split(":")]
     status = subprocess.run(
         [sys.executable, "-m", "cocainate", "status"], env=mate.env, capture_output=True, text=True
     ).stdout
     (row,) = [line for line in status.splitlines() if line.startswith("gnome-session ")]
     assert "org.gnome.SessionManager" in row and row.endswith("1 held")
-    assert "    suspend+idle by cocainate: 'cocainate is keeping the display awake'" in status
+    assert "    idle by cocainate: 'cocainate is keeping the display awake'" in status
     process.send_signal(getattr(signal, how))
     process.communicate(timeout=10)
     wait_until(lambda: not is_inhibited(mate, 8), 3, "mate-session to drop the inhibit")
     assert not is_inhibited(mate, 4)
+
+
+def sleep_locks(machine: Machine) -> list[tuple[str, ...]]:
+    """logind's locks, as (what, who, why, mode)."""
+    rows = machine.system.call(
+        "org.freedesktop.login1",
+        "/org/freedesktop/login1",
+        "org.freedesktop.login1.Manager",
+        "ListInhibitors",
+    )[0]
+    return [tuple(row[:4]) for row in rows]
 
 
 def test_mate_session_system_mode_blocks_only_suspend(mate: Machine) -> None:

@@ -45,6 +45,24 @@ def test_system_mode_leaves_the_screensaver_alone(bus_env: Desktop) -> None:
         assert bus_env.logind.inhibitors()[0][0] == "sleep"
 
 
+def test_display_mode_never_blocks_a_suspend_a_person_asks_for(bus_env: Desktop) -> None:
+    """A logind lock on "sleep" in block mode is what makes the desktop's Suspend,
+    ``systemctl suspend`` and the sleep key fail; display mode must take none, neither
+    itself nor through gnome-session (whose stand-in takes one for the suspend flag, as
+    gnome-session does). It keeps the screen on and idle sleep away all the same."""
+    with Session(mode="display"):
+        assert bus_env.screensaver.inhibitors() and bus_env.gnome.inhibitors()
+        locks = bus_env.logind.inhibitors()
+        assert ("idle", "cocainate", "cocainate is keeping the display awake", "block") in locks
+        assert not [lock for lock in locks if "sleep" in lock[0].split(":")], locks
+
+
+def test_system_mode_blocks_sleep_as_systemd_inhibit_does(bus_env: Desktop) -> None:
+    with Session(mode="system"):
+        whats = sorted(lock[0] for lock in bus_env.logind.inhibitors())
+        assert whats == ["sleep", "sleep"]  # its own, and gnome-session's for the flag
+
+
 def test_duration_ends_it(bus_env: Desktop) -> None:
     session = Session(duration=timedelta(milliseconds=200)).start()
     started = time.monotonic()

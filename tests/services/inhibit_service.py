@@ -11,6 +11,9 @@ Tests read its state through org.cocainate.Test at /org/cocainate/Test:
   Inhibitors() -> a(ussu)   cookie, owner, reason, flags of each held inhibit
   Calls() -> a(sdsu)        method, time.time(), caller, cookie of every (Un)Inhibit
   Reset()                   forget the call log
+With --logind ADDRESS, the gnome kind does what gnome-session does with the suspend flag
+(4): while any inhibit carries it, it holds a logind "sleep" lock of its own, in block
+mode, on the system bus at ADDRESS (which blocks a suspend a person asks for).
 GNOME's GetInhibitors with Inhibitor objects (GetAppId, GetReason, GetFlags) and
 PowerManagement's HasInhibit are served too, for `cocainate status`.
 
@@ -26,11 +29,13 @@ import sys
 import time
 
 from jeepney import (
+    DBusAddress,
     HeaderFields,
     MatchRule,
     MessageType,
     message_bus,
     new_error,
+    new_method_call,
     new_method_return,
 )
 from jeepney.io.blocking import Proxy, open_dbus_connection
@@ -84,6 +89,7 @@ def main() -> None:
     parser.add_argument("--malformed", action="store_true", help="a string for a cookie")
     parser.add_argument("--reply-type", help="answer Inhibit with a value of this type (u, t, s)")
     parser.add_argument("--system", action="store_true", help="serve on the system bus")
+    parser.add_argument("--logind", help="gnome: take logind sleep locks on this system bus")
     args = parser.parse_args()
     name, paths, interface, signature, uninhibit = KINDS[args.kind]
     if args.paths:
@@ -104,6 +110,26 @@ def main() -> None:
     def reply(msg, sig=None, body=()):
         conn.send(new_method_return(msg, sig, body))
 
+    sleep_lock = []  # gnome-session's own logind lock, while a suspend flag is held
+
+    def follow_suspend_flags():
+        wanted = args.logind and any(h[2] & 4 for h in held.values())
+        if wanted and not sleep_lock:
+            system = open_dbus_connection(args.logind, enable_fds=True)
+            login1 = "org.freedesktop.login1"
+            address = DBusAddress("/org/freedesktop/login1", login1, f"{login1}.Manager")
+            why = "user session inhibited"
+            message = new_method_call(
+                address, "Inhibit", "ssss", ("sleep", "gnome-session", why, "block")
+            )
+            fd = system.send_and_get_reply(message, timeout=5).body[0]
+            sleep_lock.extend([system, fd])
+        elif not wanted and sleep_lock:
+            system, fd = sleep_lock
+            fd.close()
+            system.close()
+            sleep_lock.clear()
+
     while True:
         msg = conn.receive()
         fields = msg.header.fields
@@ -113,6 +139,7 @@ def main() -> None:
                 if not new and gone.startswith(":"):
                     for cookie in [c for c, h in held.items() if h[0] == gone]:
                         del held[cookie]
+                    follow_suspend_flags()
             continue
         if msg.header.message_type != MessageType.method_call:
             continue
@@ -190,6 +217,7 @@ def main() -> None:
             flags = msg.body[3] if args.kind == "gnome" else 0
             held[cookie] = (sender, reason, flags)
             apps[cookie] = msg.body[0]
+            follow_suspend_flags()
             calls.append(("Inhibit", time.time(), sender, cookie))
             if args.malformed or args.reply_type == "s":
                 reply(msg, "s", (str(cookie),))
@@ -216,6 +244,7 @@ def main() -> None:
                 )
                 continue
             del held[cookie]
+            follow_suspend_flags()
             reply(msg)
 
 

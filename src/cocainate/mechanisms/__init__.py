@@ -33,7 +33,13 @@ class Blocks(str, enum.Enum):
     """What a held mechanism prevents."""
 
     SCREEN_IDLE = "screen"
+    """The screen blanking and locking while nobody uses it."""
     SLEEP = "sleep"
+    """The system going to sleep on its own while nobody uses it."""
+    SUSPEND = "suspend"
+    """A suspend a person asks for (the desktop's Suspend, ``systemctl suspend``, the sleep
+    key): only ``--mode system`` blocks it, and only where the service cannot tell the
+    two kinds of sleep apart (logind's sleep lock, GNOME's suspend flag)."""
 
 
 class Mechanism:

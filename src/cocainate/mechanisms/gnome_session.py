@@ -1,4 +1,11 @@
-"""``org.gnome.SessionManager``: GNOME, MATE, Cinnamon."""
+"""``org.gnome.SessionManager``: GNOME, MATE, Cinnamon.
+
+Display mode sets the idle flag alone: the session never goes idle, so neither the screen
+nor the idle suspend that follows it comes, while the desktop's Suspend still works. The
+suspend flag makes gnome-session take a logind sleep lock of its own, which blocks every
+suspend a person asks for (GNOME Caffeine's bug: its issues #353, #367 and #388); system
+mode sets it, as that mode means to.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +24,7 @@ class GnomeSessionManager(BusInhibitor):
     title = "org.gnome.SessionManager"
     blocks = {
         Mode.DISPLAY: frozenset({Blocks.SCREEN_IDLE, Blocks.SLEEP}),
-        Mode.SYSTEM: frozenset({Blocks.SLEEP}),
+        Mode.SYSTEM: frozenset({Blocks.SLEEP, Blocks.SUSPEND}),
     }
     service = "org.gnome.SessionManager"
     paths = ("/org/gnome/SessionManager",)
@@ -26,5 +33,4 @@ class GnomeSessionManager(BusInhibitor):
     uninhibit_method = "Uninhibit"
 
     def inhibit_args(self, mode: Mode, reason: str) -> tuple[Any, ...]:
-        flags = INHIBIT_SUSPEND | (INHIBIT_IDLE if mode is Mode.DISPLAY else 0)
-        return ("cocainate", 0, reason, flags)
+        return ("cocainate", 0, reason, INHIBIT_IDLE if mode is Mode.DISPLAY else INHIBIT_SUSPEND)

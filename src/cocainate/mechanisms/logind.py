@@ -1,6 +1,9 @@
 """systemd-logind inhibitor locks on the system bus (``org.freedesktop.login1``).
 
 The lock lasts while the file descriptor Inhibit returns is open: release closes it.
+Display mode takes an ``idle`` lock: logind's idle action (a suspend after so long idle)
+waits, while a suspend a person asks for still happens. System mode takes a ``sleep``
+lock, as ``systemd-inhibit`` does, which blocks every suspend an unprivileged user asks for.
 """
 
 from __future__ import annotations
@@ -11,13 +14,14 @@ from typing import Any
 from . import Blocks, Mode
 from ._bus import BusInhibitor
 
-_SLEEP = frozenset({Blocks.SLEEP})
-
 
 class LogindInhibitor(BusInhibitor):
     name = "logind"
     title = "org.freedesktop.login1"
-    blocks = {Mode.DISPLAY: _SLEEP, Mode.SYSTEM: _SLEEP}
+    blocks = {
+        Mode.DISPLAY: frozenset({Blocks.SLEEP}),
+        Mode.SYSTEM: frozenset({Blocks.SLEEP, Blocks.SUSPEND}),
+    }
     bus = "system"
     service = "org.freedesktop.login1"
     paths = ("/org/freedesktop/login1",)
@@ -26,7 +30,7 @@ class LogindInhibitor(BusInhibitor):
     reply_signature = "h"
 
     def inhibit_args(self, mode: Mode, reason: str) -> tuple[Any, ...]:
-        what = "idle:sleep" if mode is Mode.DISPLAY else "sleep"
+        what = "idle" if mode is Mode.DISPLAY else "sleep"
         return (what, "cocainate", reason, "block")
 
     def take(self, value: Any) -> Any:
