@@ -1,10 +1,16 @@
 """``MediaPlaying``: met while an MPRIS player on the session bus says "Playing".
 
-Every player owns a name under ``org.mpris.MediaPlayer2.`` and announces changes of its
-``PlaybackStatus`` with PropertiesChanged. So: at start, list the names and ask each player
-once; then follow NameOwnerChanged (players arriving and leaving, crashed ones included)
-and PropertiesChanged. Players are kept by their unique name, which is the sender of their
-signals; no call waits for a player, so one that hangs delays nothing.
+A player is a connection that owns a name under ``org.mpris.MediaPlayer2.``, for as long
+as it owns one: VLC owns two (``vlc`` and ``vlc.instance<PID>``) and is one player, named
+by the shorter. Names and their owners are followed from the bus itself (ListNames and
+GetNameOwner at start, then NameOwnerChanged, which the bus also sends for every name of a
+connection that closes or crashes), and a player's ``PlaybackStatus`` from the player: one
+Get when it becomes a player, then its PropertiesChanged. What a connection that owns no
+player name announces counts for nothing. Every call is a message whose reply arrives like
+any other, so a player that hangs delays nothing.
+
+Messages from the bus and from a player reach us in the order they were sent, so a name's
+new owner is known before anything that owner announces as a player.
 """
 
 from __future__ import annotations
@@ -32,7 +38,8 @@ class MediaWatcher(Watcher):
 
         rules = [owner_changes(PREFIX.rstrip("."), namespace=True), property_changes(PATH, PLAYER)]
         self._bus = BusWatch("session", rules, self._signal, self._look, self._gone)
-        self._players: dict[str, list[str]] = {}  # unique name -> [player name, status]
+        self._owners: dict[str, str] = {}  # player name (without PREFIX) -> its unique name
+        self._status: dict[str, str] = {}  # a player's unique name -> its PlaybackStatus
         self.detail = "no media plays"
 
     def open(self) -> list[Source]:
@@ -45,66 +52,93 @@ class MediaWatcher(Watcher):
 
     def close(self) -> None:
         self._bus.close()
-        self._players.clear()
+        self._owners.clear()
+        self._status.clear()
 
     def _look(self) -> None:
-        """After each (re)connection: list the players and ask each how it plays."""
-        from jeepney import DBusAddress
-
-        self._players.clear()
-        bus = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")
-        self._bus.call(bus, "ListNames", None, (), self._names)
+        """After each (re)connection: list the players, learn each one's owner."""
+        self._owners.clear()
+        self._status.clear()
+        self._bus.call(_bus(), "ListNames", None, (), self._names)
         self._update()
 
     def _names(self, reply: Any) -> None:
         if reply is None or error_name(reply) is not None:
             return
         for name in reply.body[0]:
-            if name.startswith(PREFIX):
-                self._ask(name)
+            if isinstance(name, str) and name.startswith(PREFIX):
+                self._bus.call(_bus(), "GetNameOwner", "s", (name,), self._owner_of(name))
 
-    def _ask(self, name: str, label: str | None = None) -> None:
-        """Ask player ``name`` (a well-known or unique name) how it plays."""
-        label = label or name[len(PREFIX) :]
-
+    def _owner_of(self, name: str) -> Any:
         def answer(reply: Any) -> None:
-            if reply is None or error_name(reply) is not None:
+            # The bus answers in order with its signals: a change of owner after this
+            # answer comes after it, one before it is already in it.
+            if reply is not None and error_name(reply) is None:
+                self._owned(name, str(reply.body[0]))
+
+        return answer
+
+    def _owned(self, name: str, owner: str) -> None:
+        """``owner`` owns player name ``name`` now: ask how it plays, if it is new."""
+        self._owners[name[len(PREFIX) :]] = owner
+        if owner not in self._status:
+            self._status[owner] = ""
+            self._ask(owner)
+        self._update()
+
+    def _ask(self, owner: str) -> None:
+        def answer(reply: Any) -> None:
+            if reply is None or error_name(reply) is not None or owner not in self._status:
                 return
-            owner = sender(reply)
-            self._players[owner] = [label, str(variant(reply.body[0]))]
+            self._status[owner] = str(variant(reply.body[0]))
             self._update()
 
-        self._bus.get(name, PATH, PLAYER, "PlaybackStatus", answer)
+        self._bus.get(owner, PATH, PLAYER, "PlaybackStatus", answer)
 
     def _signal(self, message: Any) -> None:
         from jeepney import HeaderFields
 
         if message.header.fields.get(HeaderFields.member) == "NameOwnerChanged":
             name, old, new = message.body
-            if old:
-                self._players.pop(old, None)
+            self._owners.pop(name[len(PREFIX) :], None)
+            if old and old not in self._owners.values():
+                self._status.pop(old, None)  # it owns no player name any more
             if new:
-                self._ask(name)
-        else:
-            _interface, changed, invalidated = message.body
-            owner = sender(message)
-            player = self._players.get(owner)
-            if player is None:  # its name's arrival is still on its way: learn it now
-                self._players[owner] = player = [owner, ""]
-            if "PlaybackStatus" in changed:
-                player[1] = str(variant(changed["PlaybackStatus"]))
-            elif "PlaybackStatus" in invalidated:
-                self._ask(owner, player[0])
+                self._owned(name, new)
+            self._update()
+            return
+        owner = sender(message)
+        if owner not in self._status:
+            return  # not a player (any more): what it says counts for nothing
+        _interface, changed, invalidated = message.body
+        if "PlaybackStatus" in changed:
+            self._status[owner] = str(variant(changed["PlaybackStatus"]))
+        elif "PlaybackStatus" in invalidated:
+            self._ask(owner)
         self._update()
 
     def _gone(self) -> None:
-        self._players.clear()  # the bus went: nobody is known to play until it is back
+        self._owners.clear()  # the bus went: nobody is known to play until it is back
+        self._status.clear()
         self._update()
 
     def _update(self) -> None:
-        playing = [p[0] for p in self._players.values() if p[1] == "Playing"]
+        names: dict[str, list[str]] = {}
+        for name, owner in self._owners.items():
+            names.setdefault(owner, []).append(name)
+        playing = sorted(
+            min(names[owner], key=lambda n: (len(n), n))
+            for owner, status in self._status.items()
+            if status == "Playing" and owner in names
+        )
         self.met = bool(playing)
         if playing:
-            self.detail = f"{', '.join(sorted(playing))} {'plays' if len(playing) == 1 else 'play'}"
+            self.detail = f"{', '.join(playing)} {'plays' if len(playing) == 1 else 'play'}"
         else:
             self.detail = "no media plays"
+
+
+def _bus() -> Any:
+    from jeepney import DBusAddress
+
+    return DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")
