@@ -532,6 +532,61 @@ def test_holds_while_the_focused_window_is_fullscreen_on_x11(
 
 
 @needs_openbox
+def test_a_destroyed_window_is_not_fullscreen_while_openbox_still_names_it(
+    bus_env: Desktop, window_manager: WindowManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The only window, fullscreen, goes: openbox leaves _NET_ACTIVE_WINDOW naming it
+    (no window takes the focus), and it is fullscreen no more."""
+    monkeypatch.setenv("DISPLAY", window_manager.display)
+    wm = window_manager
+    window = wm.window(unique())
+    wm.fullscreen(window, True)
+    w = Watching(conditions=Fullscreen(), methods=["screensaver"])
+    try:
+        assert w.session.state == "holding"
+        wm.run("xdotool", "windowkill", str(window))
+        assert w.wait_for("released").condition == "no window is fullscreen"
+        assert wm.active() in (window, 0)  # still named (or none): not what decided it
+        second = wm.window(unique())  # and the focus is still followed
+        wm.fullscreen(second, True)
+        assert w.wait_for("acquired", 2).condition == f"window {second:#x} is fullscreen"
+    finally:
+        w.stop()
+
+
+@needs_openbox
+def test_the_root_window_named_as_focused_does_not_stop_the_following(
+    bus_env: Desktop, window_manager: WindowManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Some window managers name the root window (the desktop) as focused; others name
+    none (0). Either, then a fullscreen window focused: it holds."""
+    monkeypatch.setenv("DISPLAY", window_manager.display)
+    wm = window_manager
+    window = wm.window(unique())
+    wm.fullscreen(window, True)
+    wm.activate(wm.window(unique()))  # a window that is not fullscreen has the focus
+    w = Watching(conditions=Fullscreen(), methods=["screensaver"])
+    try:
+        root = int(wm.run("xwininfo", "-root").stdout.split("Window id: ")[1].split()[0], 16)
+        for named in (root, 0, root):
+            wm.run(
+                "xprop",
+                "-root",
+                "-f",
+                "_NET_ACTIVE_WINDOW",
+                "32x",
+                "-set",
+                "_NET_ACTIVE_WINDOW",
+                hex(named),
+            )
+            time.sleep(0.1)
+        wm.activate(window)
+        assert w.wait_for("acquired").condition == f"window {window:#x} is fullscreen"
+    finally:
+        w.stop()
+
+
+@needs_openbox
 def test_fullscreen_at_start_and_a_server_that_goes(
     bus_env: Desktop, window_manager: WindowManager, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -542,11 +597,33 @@ def test_fullscreen_at_start_and_a_server_that_goes(
     w = Watching(conditions=Fullscreen(), methods=["screensaver"])
     try:
         assert w.session.state == "holding"
-        stop(wm.xvfb)  # the X server goes: not fullscreen any more, and no traceback
-        assert w.wait_for("released").condition.startswith("lost the X server")  # type: ignore[union-attr]
-        wait_until(bus_env.nothing_held, 3, "the inhibits let go")
+        stop(wm.xvfb)  # the X server goes: said, and the session ends as it could not start
+        lost = w.wait_for("lost")
+        assert lost.error == f"lost the X server at {wm.display}"
+        assert lost.condition == "a window is fullscreen" and lost.mechanisms == ()
+        w.thread.join(5)
+        assert w.ended[0].reason is cocainate.EndReason.CONDITION_LOST
+        assert isinstance(w.session.failure, ConditionError)
+        assert w.kinds() == ["acquired", "lost", "ended", "released"]
+        assert bus_env.nothing_held()
     finally:
         w.stop()
+
+
+@needs_openbox
+def test_the_cli_ends_with_status_1_when_the_x_server_goes(
+    bus_env: Desktop, window_manager: WindowManager
+) -> None:
+    """As at start, where it cannot be watched: a user unit's Restart=on-failure then
+    starts it again once a display is back."""
+    env = dict(bus_env.env, DISPLAY=window_manager.display)
+    cli = spawn_cli("--while-fullscreen", "--method", "screensaver", env=env)
+    assert cli.stdout is not None
+    assert "waiting" in cli.stdout.readline()
+    stop(window_manager.xvfb)
+    _out, err = cli.communicate(timeout=10)
+    assert cli.returncode == 1, err
+    assert err == f"cocainate: lost the X server at {window_manager.display}\n"
 
 
 def test_fullscreen_without_a_display(bus_env: Desktop) -> None:
@@ -603,6 +680,31 @@ def test_holds_while_the_focused_window_is_fullscreen_on_sway() -> None:
             stop(cli)
         for process in windows:
             stop(process)
+        sway.close()
+
+
+@pytest.mark.skipif(not have("sway", "swaymsg"), reason="needs sway (tools/test installs it)")
+def test_the_compositor_going_away_ends_the_watch_with_status_1() -> None:
+    pytest.importorskip("pywayland")
+    from sway import Sway
+
+    sway = Sway()
+    cli = None
+    try:
+        cli = spawn_cli("--while-fullscreen", "--method", "wayland", "--json", env=sway.env)
+        assert cli.stdout is not None
+        assert json.loads(cli.stdout.readline())["event"] == "waiting"
+        sway.close()
+        out, err = cli.communicate(timeout=10)
+        events = [json.loads(line) for line in out.splitlines()]
+        assert [e["event"] for e in events] == ["lost", "ended"]
+        assert events[0]["error"] == f"lost the Wayland compositor at {sway.display}"
+        assert events[0]["condition"] == "a window is fullscreen"
+        assert events[1]["reason"] == "condition-lost"
+        assert cli.returncode == 1, err
+    finally:
+        if cli is not None:
+            stop(cli)
         sway.close()
 
 
@@ -762,10 +864,13 @@ def test_upower_restarting_keeps_the_last_word_then_is_asked_again(
         w = Watching(only_on_ac=True)
         watching.append(w)
         assert w.session.state == "holding"
-        upower.stop()  # UPower leaves: what it said last stands
-        wait_until(lambda: not bus_env.system_bus.has_owner(UPower.name), 5, "UPower to go")
-        time.sleep(0.2)
-        assert w.session.state == "holding" and w.kinds() == ["acquired"]
+        upower.stop()  # UPower leaves: said, and what it said last stands
+        lost = w.wait_for("lost")
+        assert lost.condition == "on mains power" and lost.error == (
+            "UPower left the system bus; going by what it said last (on mains power) "
+            "until it is back"
+        )
+        assert w.session.state == "holding" and w.kinds() == ["acquired", "lost"]
         upower = UPower(bus_env.system_bus, on_battery=True)  # back, and on battery now
         assert w.wait_for("released").condition == "on battery"
     finally:

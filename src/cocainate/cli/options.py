@@ -305,7 +305,11 @@ SYNOPSIS = (
 EXIT_STATUS = (
     (EXIT_OK, "the session ended as asked: duration, time, process exit, signal, q"),
     ("N", "with -- COMMAND: the command's status, 128+N if signal N killed it"),
-    (EXIT_FAILURE, "an unexpected error, or a condition that cannot be watched here, in one line"),
+    (
+        EXIT_FAILURE,
+        "an unexpected error, or a condition that cannot be watched here (at start, or when "
+        "its display server goes away), in one line",
+    ),
     (EXIT_USAGE, "bad usage: an unknown option, a bad duration, PID, time, mode or method"),
     (
         EXIT_NO_MECHANISM,

@@ -288,6 +288,8 @@ def _hold(args: Any, command: list[str]) -> int:
     if ended is not None and ended.reason == "lost":
         error("nothing holds any more: every mechanism was lost and none came back")
         return status or EXIT_LOST
+    if ended is not None and ended.reason == "condition-lost":
+        return status or EXIT_FAILURE  # said by its "lost" line; a unit's restart may mend it
     if ended is not None and ended.reason == "failed" and session.failure is not None:
         _say_failure(session.failure)
         return status or EXIT_NO_MECHANISM
@@ -332,7 +334,9 @@ class _Said:
         self.started = False  # the start line says what start did; events after it, here
 
     def event(self, event: Event) -> None:
-        if event.kind == "lost":  # always worth a line on stderr
+        if event.kind == "lost" and not event.mechanisms:  # a condition's source went
+            error(event.error or "lost what a condition follows")
+        elif event.kind == "lost":  # always worth a line on stderr
             error(f"lost {event.mechanisms[0]}: {event.error or 'no reason given'}")
         elif event.kind == "reacquired":
             error(f"re-acquired {event.mechanisms[0]}")

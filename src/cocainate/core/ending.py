@@ -14,6 +14,7 @@ class EndReason(str, enum.Enum):
     PROCESS_EXIT = "process-exit"
     LOST = "lost"
     FAILED = "failed"
+    CONDITION_LOST = "condition-lost"
     STOPPED = "stopped"
 
 
@@ -37,4 +38,6 @@ class Ended(NamedTuple):
             return "every mechanism was lost and none came back"
         if self.reason is EndReason.FAILED:
             return "nothing could be held when a condition called for it"
+        if self.reason is EndReason.CONDITION_LOST:
+            return "a condition could no longer be followed"
         return "stopped"

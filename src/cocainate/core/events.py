@@ -12,7 +12,8 @@ class Event(NamedTuple):
 
     ``kind`` is one of :data:`KINDS`: ``"acquired"`` (``mechanisms`` hold), ``"waiting"``
     (a session with conditions holds nothing until one is met), ``"lost"`` (a
-    mechanism stopped holding; ``error`` says why), ``"reacquired"`` (a lost mechanism
+    mechanism stopped holding, or, with ``condition`` and no ``mechanisms``, what a
+    condition follows went away; ``error`` says why), ``"reacquired"`` (a lost mechanism
     holds again), ``"ended"`` (``ended`` says why) or ``"released"`` (everything let go;
     ``problems`` lists what went wrong on the way). With conditions, ``condition`` says
     what made a session hold (``acquired``), let go (``released``) or what it waits for

@@ -149,7 +149,9 @@ class Session:
         self._gate: Watcher | None = None
         self._switching = _thread.allocate_lock()  # held while a hold is made or let go
         self.failure: Exception | None = None
-        """With conditions: what kept a hold from being made (a NoMechanismError)."""
+        """With conditions: what ended the session when it failed (a NoMechanismError
+        when nothing could be held, a ConditionError when a condition could no longer be
+        followed)."""
         self._signals: Signals | None = None
         self._flags: tuple[Flag, Flag] | None = None  # started, released
 
@@ -314,14 +316,32 @@ class Session:
 
             self._gate = OnACPower().watcher()
         self._watchers = [c.watcher() for c in self.conditions]
-        for watcher in (*self._watchers, self._gate):
+        described = [c.describe() for c in self.conditions]
+        if self._gate is not None:
+            described.append("on mains power")
+        for watcher, what in zip((*self._watchers, self._gate), described):
             if watcher is not None:
+                watcher.report = self._reporter(what)
                 for source in watcher.open():  # bounded; ConditionError if it cannot be
                     reactor.add(_WatcherSource(self, watcher, source))
         if self._wanted():
             self._holdings = holdings = self._new_holdings()
             holdings.acquire(lambda: self._why is not None)
             holdings.attach(reactor)
+
+    def _reporter(self, condition: str) -> Callable[[str, bool], None]:
+        """What a watcher calls when it loses what it follows: say so, and end if it can
+        follow nothing any more (as the start would have failed without it)."""
+
+        def report(why: str, ends: bool) -> None:
+            self._emit("lost", error=why, condition=condition)
+            if ends:
+                from ..errors import ConditionError
+
+                self.failure = ConditionError(f"cannot follow {condition!r} any more: {why}")
+                self._request_end("condition-lost")
+
+        return report
 
     def _new_holdings(self) -> Holdings:
         from .holdings import Holdings

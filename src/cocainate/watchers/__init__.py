@@ -7,6 +7,11 @@ something changes, and the session compares what the watchers say with what it h
 each wake-up. :meth:`Watcher.open` is bounded in time and raises a
 :class:`~cocainate.errors.ConditionError` naming the problem when the condition cannot be
 watched here at all; everything after it is non-blocking.
+
+When what a watcher follows goes away for good (the X server, the compositor), it says so
+with :attr:`Watcher.report` ``(why, True)``: the session ends, as it would have failed to
+start without it. Something that may come back (UPower leaving the bus) is said with
+``(why, False)``, and the session goes on.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ class Watcher:
     def __init__(self) -> None:
         self.met = False
         self.detail = ""
+        self.report: Callable[[str, bool], None] = lambda why, ends: None
+        """Set by the session: called with why the watcher lost what it follows, and
+        whether the session must end for it (True: nothing can be followed any more)."""
 
     def open(self) -> list[Source]:
         """Start watching; the sources the reactor must watch for this watcher."""

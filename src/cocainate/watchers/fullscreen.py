@@ -64,22 +64,26 @@ class X11FullscreenWatcher(Watcher):
         return [ConnectionSource(lambda: self._x.fileno() if self._x else None, self.readable)]
 
     def _follow_focus(self) -> None:
-        """Read which window is focused; hear that one's state changes from now on."""
-        from ..bindings.x11 import PROPERTY_CHANGE_MASK
-
+        """Read which window is focused; hear that one's state changes, and its end, from
+        now on. The root window named as focused (some window managers do, for the
+        desktop) is no window: its events are the root's own, never changed here."""
         x = self._x
         assert x is not None
         value = x.get_property(x.root, self._atoms["_NET_ACTIVE_WINDOW"], 1)
-        active = value[0] if value else 0
+        active = value[0] if value and value[0] != x.root else 0
         if active != self._active:
-            if self._active:
-                x.select_events(self._active, 0)
-            if active:
-                x.select_events(active, PROPERTY_CHANGE_MASK)
+            self._watch(self._active, False)
+            self._watch(active, True)
             self._active = active
         self._read_state()
         if value is None:
             self.detail = "the window manager does not say which window is focused (no EWMH)"
+
+    def _watch(self, window: int, on: bool) -> None:
+        from ..bindings.x11 import PROPERTY_CHANGE_MASK, STRUCTURE_NOTIFY_MASK
+
+        if window and self._x is not None:
+            self._x.select_events(window, PROPERTY_CHANGE_MASK | STRUCTURE_NOTIFY_MASK if on else 0)
 
     def _read_state(self) -> None:
         from ..bindings.x11 import XError
@@ -99,7 +103,7 @@ class X11FullscreenWatcher(Watcher):
 
     def readable(self) -> bool:
         """Handle what the server sent; False once the server has gone."""
-        from ..bindings.x11 import PROPERTY_NOTIFY
+        from ..bindings.x11 import DESTROY_NOTIFY, PROPERTY_NOTIFY
 
         x = self._x
         if x is None:
@@ -109,7 +113,16 @@ class X11FullscreenWatcher(Watcher):
             while events:
                 focus = state = False
                 for event in events:
-                    if event[0] & 0x7F != PROPERTY_NOTIFY:
+                    kind = event[0] & 0x7F
+                    if kind == DESTROY_NOTIFY:
+                        # A window destroyed is no longer fullscreen, even while the window
+                        # manager still names it as focused (openbox does, until the focus
+                        # moves): forget it, and go on hearing the focus move.
+                        if int.from_bytes(event[8:12], "little") == self._active:
+                            self._active = 0
+                            state = True
+                        continue
+                    if kind != PROPERTY_NOTIFY:
                         continue
                     window = int.from_bytes(event[4:8], "little")
                     atom = int.from_bytes(event[8:12], "little")
@@ -126,12 +139,13 @@ class X11FullscreenWatcher(Watcher):
                 events = x.read_events()
         except MechanismError as err:
             events = None
-            self.detail = f"lost the X server: {err}"
+            self.detail = f"lost the X server at {self.display}: {err}"
         if events is None:
             self.met = False
             if not self.detail.startswith("lost"):
                 self.detail = f"lost the X server at {self.display}"
             self.close()
+            self.report(self.detail, True)
             return False
         return True
 

@@ -2,8 +2,9 @@
 
 UPower (``org.freedesktop.UPower`` on the system bus) announces ``OnBattery`` with
 PropertiesChanged. Asked once at start (UPower is started by the bus if need be), then
-followed. If UPower leaves, the last thing it said stands until it is back, and is asked
-again then; without UPower at start, the session cannot tell and says so.
+followed. If UPower leaves (or the system bus breaks), the watcher says so and the last
+thing UPower said stands until it is back, and is asked again then; without UPower at
+start, the session cannot tell and says so.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class PowerWatcher(Watcher):
         from ..bindings.dbus import owner_changes, property_changes
 
         rules = [owner_changes(NAME), property_changes(PATH, NAME)]
-        self._bus = BusWatch("system", rules, self._signal, self._ask, lambda: None)
+        self._bus = BusWatch("system", rules, self._signal, self._ask, self._left)
         self._known = False
         self._problem = ""
         self.detail = "power source unknown"
@@ -72,10 +73,17 @@ class PowerWatcher(Watcher):
         if message.header.fields.get(HeaderFields.member) == "NameOwnerChanged":
             if message.body[2]:
                 self._ask()  # UPower (re)started: what does it say now?
+            else:
+                self._left("UPower left the system bus")
             return
         _interface, changed, _invalidated = message.body
         if "OnBattery" in changed:
             self._set(bool(variant(changed["OnBattery"])))
+
+    def _left(self, why: str = "lost the system bus") -> None:
+        if self._known:
+            last = f"going by what it said last ({self.detail}) until it is back"
+            self.report(f"{why}; {last}", False)
 
     def _set(self, on_battery: bool) -> None:
         self._known = True

@@ -121,6 +121,7 @@ class ToplevelWatcher(Watcher):
         self.met = False
         self.detail = f"lost the Wayland compositor at {self.name}"
         self.close()
+        self.report(self.detail, True)
         return False
 
     def close(self) -> None:
