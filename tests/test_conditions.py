@@ -175,6 +175,47 @@ def test_a_long_name_and_a_name_taken_by_exec(
     w.wait_for("released", 2)
 
 
+def test_a_script_is_found_by_its_own_name_however_it_was_started(
+    bus_env: Desktop, tmp_path: Path, watching: list[Watching]
+) -> None:
+    """Through its #! line (the kernel's name is the script's for #!/bin/sh, the
+    interpreter's for #!/usr/bin/env python3), or named to an interpreter; and two names
+    longer than the kernel's 15 bytes that share those 15 bytes are told apart."""
+    long_name = unique(20) + ".sh"
+    twin = long_name[:15] + "-twin.sh"
+    python_job, shell_job = unique() + ".py", unique() + ".sh"
+    (tmp_path / python_job).write_text("#!/usr/bin/env python3\nimport time\ntime.sleep(60)\n")
+    for name in (long_name, twin, shell_job):
+        (tmp_path / name).write_text("#!/bin/sh\nwhile :; do sleep 1; done\n")
+    for name in (python_job, long_name, twin, shell_job):
+        (tmp_path / name).chmod(0o755)
+    w = Watching(conditions=ProcessRunning(python_job, long_name, shell_job, interval=0.05))
+    watching.append(w)
+    ways = [
+        [str(tmp_path / twin)],  # first: not it, though its first 15 bytes are
+        [str(tmp_path / python_job)],
+        [sys.executable, "-u", str(tmp_path / python_job)],
+        ["sh", str(tmp_path / shell_job)],
+        [str(tmp_path / shell_job)],
+        [str(tmp_path / long_name)],
+    ]
+    count = 0
+    for argv in ways:
+        process = subprocess.Popen(argv, cwd=tmp_path)
+        try:
+            if argv[-1].endswith(twin):
+                time.sleep(0.5)
+                assert w.kinds() == ["waiting"], w.events
+                continue
+            count += 1
+            condition = w.wait_for("acquired", count).condition
+            assert condition == f"{Path(argv[-1]).name} runs (pid {process.pid})", argv
+        finally:
+            process.kill()
+            process.wait()
+        w.wait_for("released", count)
+
+
 def test_no_wakeups_while_a_process_is_held_on(
     bus_env: Desktop, program: Any, watching: list[Watching]
 ) -> None:

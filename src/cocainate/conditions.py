@@ -37,8 +37,10 @@ class Condition:
 
 
 class ProcessRunning(Condition):
-    """Met while a process with one of ``names`` runs: the executable's name, as ``ps -e``
-    shows it (``ffmpeg``, ``robocopy.exe`` or ``robocopy`` on Windows).
+    """Met while a process known by one of ``names`` runs: its name as ``ps -e`` shows it
+    (``ffmpeg``; ``robocopy.exe`` or ``robocopy`` on Windows), and on Linux also the file
+    name of its ``argv[0]``, of the script an interpreter runs (``job.py`` for ``python3
+    job.py``, ``sh job.sh``, ``./job.py``) or of its executable.
 
     A process found is then waited on (a pidfd, a kqueue, a process handle): nothing wakes
     while it runs. While none runs, the process list is read every ``interval`` seconds.

@@ -1,4 +1,9 @@
-"""``ProcessRunning``: met while a process with one of the names runs.
+"""``ProcessRunning``: met while a process known by one of the names runs.
+
+On Linux a process is known by its kernel name (15 bytes of it), and by the file names of
+its ``argv[0]`` and of its first later argument that does not start with "-", the script
+an interpreter runs (:func:`names_of`); a name longer than 15 bytes must be whole in one
+of those, or be its executable's (:func:`match`). On macOS and Windows, by the executable's.
 
 While one runs, it is waited on with a pidfd (a kqueue on macOS, a process handle on
 Windows), like ``-p``: nothing wakes until it exits. Then the process list is read again at
@@ -140,22 +145,26 @@ def _lister() -> Any:
 
 
 class _ProcProcesses:
-    """The process list from /proc, each name read once per PID (see the module).
+    """The process list from /proc, each process's names read once per PID (see the module).
 
-    PIDs are handed out in increasing order, and /proc/loadavg names the last one, so
-    between two full reads of /proc only the PIDs handed out since need reading (a thread
-    takes one too: it is read, and dropped when :func:`open_process` refuses it). A full
-    read is made at the first scan, every :data:`FULL_EVERY` scans, when the PIDs wrapped
-    around or more than :data:`MAX_NEW` were handed out since."""
+    A process's names (:func:`names_of`) are its name as the kernel keeps it (15 bytes of
+    it), the file name of its ``argv[0]`` and of its first argument that does not start
+    with ``-`` (the script an interpreter runs). PIDs are handed out in increasing order,
+    and /proc/loadavg names the last one, so between two full reads of /proc only the PIDs
+    handed out since need reading (a thread takes one too: it is read, and dropped when
+    :func:`open_process` refuses it). A full read is made at the first scan, every
+    :data:`FULL_EVERY` scans, when the PIDs wrapped around or more than :data:`MAX_NEW`
+    were handed out since."""
 
     def __init__(self) -> None:
-        self._names: dict[str, tuple[str, float]] = {}  # "pid" -> (its name, read again until)
+        # "pid" -> (its names, read again until)
+        self._names: dict[str, tuple[tuple[bytes, ...], float]] = {}
         self._scans = 0
         self._last: int | None = None  # the last PID handed out, at the last scan
         self._tick = os.sysconf("SC_CLK_TCK")
 
     def matching(self, names: Iterable[str]) -> list[tuple[int, str]]:
-        wanted = {name[:COMM_LENGTH]: name for name in names}
+        wanted = {os.fsencode(name): name for name in names}
         now = time.clock_gettime(time.CLOCK_BOOTTIME)  # the clock of a process's start time
         last, previous = _last_pid(), self._last
         rename = self._scans % RENAME_EVERY == 0
@@ -180,7 +189,7 @@ class _ProcProcesses:
         else:
             assert last is not None and previous is not None
             pids = [str(pid) for pid in range(previous + 1, last + 1)]
-            pids += [pid for pid, (_name, young) in known.items() if now < young]
+            pids += [pid for pid, (_names, young) in known.items() if now < young]
             fresh = known
         for pid in pids:
             seen = known.get(pid)
@@ -191,26 +200,61 @@ class _ProcProcesses:
                     continue  # gone meanwhile
             fresh[pid] = seen
         self._names = fresh
-        return [
-            (int(pid), name)
-            for pid, (comm, _young) in fresh.items()
-            if (name := wanted.get(comm)) is not None
-            and (len(name) <= COMM_LENGTH or _long_name(pid) == name)
-        ]
+        found = []
+        for pid, (process_names, _young) in fresh.items():
+            name = match(process_names, wanted, pid)
+            if name is not None:
+                found.append((int(pid), name))
+        return found
 
-    def _read(self, pid: str) -> tuple[str, float] | None:
-        """A process's name, and until when it is young (its name read at every scan)."""
+    def _read(self, pid: str) -> tuple[tuple[bytes, ...], float] | None:
+        """A process's names, and until when it is young (its names read at every scan)."""
         try:
             with open(f"/proc/{pid}/stat", "rb") as f:
                 stat = f.read()
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                command = f.read(CMDLINE_BYTES)
         except OSError:
             return None
-        name, _, rest = stat.partition(b" (")[2].rpartition(b") ")
+        comm, _, rest = stat.partition(b" (")[2].rpartition(b") ")
         try:
             started = int(rest.split(None, 20)[19]) / self._tick  # field 22: starttime
         except (IndexError, ValueError):
             started = 0.0
-        return name.decode("utf-8", "replace"), started + YOUNG
+        return names_of(comm, command), started + YOUNG
+
+
+CMDLINE_BYTES = 4096
+"""Bytes of a command line read: enough for the interpreter's options and a script's path."""
+
+
+def names_of(comm: bytes, command: bytes) -> tuple[bytes, ...]:
+    """What a process is known by: its kernel name (``comm``, cut to 15 bytes), then the
+    file name of ``argv[0]`` and of the first later argument that does not start with "-"
+    (``python3 -u job.py``, ``sh job.sh``, a ``#!`` script: job.py, job.sh)."""
+    found = [comm]
+    words = command.split(b"\0")
+    for word in (words[0], next((w for w in words[1:] if w and w[:1] != b"-"), b"")):
+        base = os.path.basename(word)
+        if base and base not in found:
+            found.append(base)
+    return tuple(found)
+
+
+def match(process_names: tuple[bytes, ...], wanted: dict[bytes, str], pid: str) -> str | None:
+    """The wanted name this process is known by, or None. The kernel's 15 bytes match a
+    name only as long as that; a longer name must be whole: a file name above, or else
+    the process's executable's."""
+    comm, *full = process_names
+    for known in full:
+        if known in wanted:
+            return wanted[known]
+    if len(comm) < COMM_LENGTH:
+        return wanted.get(comm)
+    for raw, name in wanted.items():
+        if raw[:COMM_LENGTH] == comm and (len(raw) <= COMM_LENGTH or _executable(pid) == raw):
+            return name
+    return None
 
 
 def _last_pid() -> int | None:
@@ -222,19 +266,12 @@ def _last_pid() -> int | None:
         return None
 
 
-def _long_name(pid: str) -> str | None:
-    """The whole name of a process whose name is longer than /proc's 15 bytes: its
-    executable's, or else the first word of its command line's."""
+def _executable(pid: str) -> bytes | None:
+    """The file name of a process's executable, or None where it cannot be read."""
     try:
-        return os.path.basename(os.readlink(f"/proc/{pid}/exe"))
-    except OSError:
-        pass
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            first = f.read().split(b"\0", 1)[0]
+        return os.path.basename(os.readlink(f"/proc/{pid}/exe".encode()))
     except OSError:
         return None
-    return os.path.basename(first.decode("utf-8", "replace")) or None
 
 
 class _MacProcesses:
