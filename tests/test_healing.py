@@ -61,6 +61,51 @@ def test_a_restarted_service_is_inhibited_again_within_a_second(
     assert second.inhibitors() == []  # and the release reached the new owner
 
 
+def test_a_restarted_service_that_refuses_at_first_is_asked_again_until_it_grants(
+    fresh_bus: Bus, running: list[Running]
+) -> None:
+    """Its first answers are errors: asked again, with a backoff, for as long as it runs;
+    "lost" is said once, "reacquired" once, and it ends with exactly one inhibit."""
+    first = StandIn(fresh_bus, "screensaver")
+    StandIn(fresh_bus, "power")  # holds meanwhile, so the session has a reason to go on
+    r = Running(methods=["screensaver", "power-management"])
+    running.append(r)
+    first.stop()
+    second = StandIn(fresh_bus, "screensaver", "--refuse-first", "3")
+    wait_until(second.inhibitors, 5, "the fourth call to be granted")
+    wait_until(lambda: ("reacquired", ("screensaver",)) in r.kinds(), 2, "the event")
+    time.sleep(0.5)
+    assert len(second.inhibitors()) == 1
+    assert len(second.calls("Inhibit")) == 1  # the refused three are not in its log
+    assert r.kinds().count(("lost", ("screensaver",))) == 1
+    assert r.kinds().count(("reacquired", ("screensaver",))) == 1
+    assert "screensaver" in r.session.holding
+    r.close()
+    assert second.inhibitors() == []
+
+
+def test_a_storm_of_slow_restarts_ends_with_exactly_one_inhibit(
+    fresh_bus: Bus, running: list[Running]
+) -> None:
+    """Restarted eight times in a row, each instance answering its first two calls only
+    2.5 s later (past the 2 s a call is given): the late grants count, the first is kept
+    and any other given back, on the instance that runs at the end."""
+    service = StandIn(fresh_bus, "screensaver")
+    StandIn(fresh_bus, "power")
+    r = Running(methods=["screensaver", "power-management"])
+    running.append(r)
+    for _ in range(8):
+        service.stop()
+        service = StandIn(fresh_bus, "screensaver", "--slow-first", "2", "2.5")
+    wait_until(service.inhibitors, 5, "a grant on the last instance")
+    wait_until(lambda: "screensaver" in r.session.holding, 2, "the hold to be taken back")
+    time.sleep(3.5)  # every late answer has come by now
+    assert len(service.inhibitors()) == 1, service.inhibitors()
+    assert "screensaver" in r.session.holding and r.session.active
+    r.close()
+    assert service.inhibitors() == []
+
+
 def test_a_service_that_leaves_is_reported_and_the_others_still_hold(
     fresh_bus: Bus, running: list[Running]
 ) -> None:

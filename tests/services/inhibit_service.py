@@ -18,7 +18,10 @@ GNOME's GetInhibitors with Inhibitor objects (GetAppId, GetReason, GetFlags) and
 PowerManagement's HasInhibit are served too, for `cocainate status`.
 
 Usage: inhibit_service.py KIND [--paths P1,P2] [--first-cookie N] [--hang]
+                          [--refuse-first N] [--slow-first N SECONDS] ...
 KIND: screensaver | gnome | power
+--slow-first: the first N Inhibit calls are handled (granted) SECONDS after they arrive,
+while the service goes on answering others; --refuse-first: the next N are refused.
 Prints "ready" on stdout once it owns its name. The bus is $DBUS_SESSION_BUS_ADDRESS.
 """
 
@@ -90,6 +93,17 @@ def main() -> None:
     parser.add_argument("--reply-type", help="answer Inhibit with a value of this type (u, t, s)")
     parser.add_argument("--system", action="store_true", help="serve on the system bus")
     parser.add_argument("--logind", help="gnome: take logind sleep locks on this system bus")
+    parser.add_argument(
+        "--refuse-first", type=int, default=0, help="refuse this many Inhibits (after the slow)"
+    )
+    parser.add_argument(
+        "--slow-first",
+        type=float,
+        nargs=2,
+        metavar=("N", "SECONDS"),
+        default=(0, 0.0),
+        help="handle the first N Inhibit calls SECONDS after they arrive (granting them then)",
+    )
     args = parser.parse_args()
     name, paths, interface, signature, uninhibit = KINDS[args.kind]
     if args.paths:
@@ -130,8 +144,18 @@ def main() -> None:
             system.close()
             sleep_lock.clear()
 
+    inhibits = 0  # Inhibit calls that arrived
+    deferred: list[tuple[float, object]] = []  # (when to handle it, the call) for --slow-first
+
     while True:
-        msg = conn.receive()
+        late = False
+        if deferred:
+            try:
+                msg = conn.receive(timeout=max(0.0, deferred[0][0] - time.monotonic()))
+            except TimeoutError:
+                msg, late = deferred.pop(0)[1], True  # its time has come: handled now
+        else:
+            msg = conn.receive()
         fields = msg.header.fields
         if msg.header.message_type == MessageType.signal:
             if fields.get(HeaderFields.member) == "NameOwnerChanged":
@@ -208,6 +232,15 @@ def main() -> None:
                 continue
             if args.hang:
                 continue
+            if not late:
+                inhibits += 1
+                if inhibits <= args.slow_first[0]:
+                    deferred.append((time.monotonic() + args.slow_first[1], msg))
+                    continue
+                if inhibits <= args.slow_first[0] + args.refuse_first:
+                    failed = "org.freedesktop.DBus.Error.Failed"
+                    conn.send(new_error(msg, failed, "s", ("not yet, says the test service",)))
+                    continue
             if args.fail:
                 conn.send(new_error(msg, args.fail, "s", (args.fail_text,)))
                 continue

@@ -12,6 +12,11 @@ screensaver daemon or gnome-shell restarting); the session's reactor watches the
 (:meth:`fd`) and calls :meth:`service`, which hands each change to the subscribers.
 When a connection breaks, subscribers hear ``None``, and :meth:`service` reconnects with
 backoff (0.25 s doubling to 8 s), re-subscribes and tells them who owns each name now.
+
+Calls made while holding never wait: :meth:`send` sends one and :meth:`expect` hands its
+reply to a callback when it arrives (``None`` if the connection breaks first), also a reply
+that arrives long after anybody waited for it; :meth:`later` runs a callback at a moment.
+The session's reactor wakes for both (:meth:`fd`, :meth:`retry_at`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ if TYPE_CHECKING:
     from jeepney.io.blocking import DBusConnection
 
 OwnerCallback = Callable[[Any], None]  # the new owner: a unique name, "" (gone), None (bus gone)
+ReplyCallback = Callable[[Any], None]  # the reply or error message; None: the connection broke
 FIRST_RETRY, LAST_RETRY = 0.25, 8.0
 """Seconds before reconnecting a broken connection: doubling from the first to the last
 (the mechanisms' connections here, and the watchers' in cocainate.watchers.bus)."""
@@ -38,6 +44,9 @@ class Resources:
         self._queues: dict[str, deque[Any]] = {}
         self._filters: dict[str, Any] = {}
         self._retry: dict[str, tuple[float, float]] = {}  # kind -> (when, delay)
+        self._replies: dict[str, dict[int, ReplyCallback]] = {}  # kind -> serial -> callback
+        self._reply_queues: dict[str, deque[Any]] = {}
+        self._timers: dict[str, dict[object, tuple[float, Callable[[], None]]]] = {}
         self.closed = False
 
     def bus(self, kind: str) -> DBusConnection:
@@ -79,6 +88,48 @@ class Resources:
         if not self._subscribers.get(kind, True):
             del self._subscribers[kind]
 
+    # -- calls that never wait ------------------------------------------------------------
+
+    def send(self, kind: str, message: Any) -> int:
+        """Send a call on the ``kind`` bus without waiting for its reply (:meth:`expect`
+        it); its serial, or MechanismError if it cannot be sent."""
+        connection = self.bus(kind)
+        self._reply_queue(kind, connection)
+        serial: int = next(connection.outgoing_serial)
+        try:
+            connection.send(message, serial=serial)
+        except OSError as err:
+            raise MechanismError(f"lost the {kind} bus connection: {err}") from err
+        return serial
+
+    def expect(self, kind: str, serial: int, on_reply: ReplyCallback) -> None:
+        """Hand the reply to call ``serial`` to ``on_reply`` whenever it arrives (None if the
+        connection breaks first): also for a call whose caller gave up waiting, whose late
+        answer still matters (an inhibit granted)."""
+        found = self._buses.get(kind)
+        if found is not None and not isinstance(found, MechanismError):
+            self._reply_queue(kind, found)
+            self._replies.setdefault(kind, {})[serial] = on_reply
+
+    def _reply_queue(self, kind: str, connection: DBusConnection) -> None:
+        """Replies nobody waits for go to a queue of ours, not to jeepney's bin."""
+        if kind not in self._reply_queues:
+            from jeepney import MatchRule
+
+            queue: deque[Any] = deque()
+            self._reply_queues[kind] = queue
+            for message_type in ("method_return", "error"):
+                rule = MatchRule(type=message_type)
+                self._filters[f"{kind} {message_type}"] = connection.filter(rule, queue=queue)
+
+    def later(self, kind: str, key: object, at: float, action: Callable[[], None]) -> None:
+        """Call ``action()`` at monotonic time ``at`` from the ``kind`` bus's service (one
+        timer per ``key``: a new one replaces it)."""
+        self._timers.setdefault(kind, {})[key] = (at, action)
+
+    def cancel(self, kind: str, key: object) -> None:
+        self._timers.get(kind, {}).pop(key, None)
+
     def _add_match(self, kind: str, connection: DBusConnection, name: str) -> None:
         from jeepney import MessageFlag, message_bus
 
@@ -93,23 +144,32 @@ class Resources:
         connection.send(message)
 
     def fd(self, kind: str) -> int | None:
-        """The connection to watch for ``kind``: only one with subscribers, while it stands."""
+        """The connection to watch for ``kind``: one with subscribers or replies awaited,
+        while it stands."""
         found = self._buses.get(kind)
-        if kind not in self._subscribers or found is None or isinstance(found, MechanismError):
+        if found is None or isinstance(found, MechanismError):
+            return None
+        if kind not in self._subscribers and not self._replies.get(kind):
             return None
         fd: int = found.sock.fileno()
         return fd
 
     def retry_at(self, kind: str) -> float | None:
-        """When a reconnection of the ``kind`` bus is due (monotonic), or None."""
+        """When a reconnection or a timer of the ``kind`` bus is due (monotonic), or None."""
+        if self.closed:
+            return None
+        times = [at for at, _action in self._timers.get(kind, {}).values()]
         retry = self._retry.get(kind)
-        return None if retry is None or self.closed else retry[0]
+        if retry is not None:
+            times.append(retry[0])
+        return min(times) if times else None
 
     def service(self, kind: str) -> None:
         """Do what is due for the ``kind`` bus, without blocking: reconnect if it is time,
         else read what arrived and pass on name changes."""
         if self.closed:
             return
+        self._run_timers(kind)
         retry = self._retry.get(kind)
         if retry is not None:
             if retry[0] <= time.monotonic():
@@ -128,11 +188,23 @@ class Resources:
             return
         self._dispatch(kind)
 
+    def _run_timers(self, kind: str) -> None:
+        timers = self._timers.get(kind, {})
+        now = time.monotonic()
+        for key, (at, action) in list(timers.items()):
+            if at <= now and timers.get(key) == (at, action):
+                del timers[key]
+                action()
+
     def _dispatch(self, kind: str) -> None:
-        """Tell subscribers of each name its last owner in what arrived: of a service that
-        restarted five times meanwhile, only the instance that runs now matters."""
+        """Tell subscribers of each name its last owner in what arrived (of a service that
+        restarted five times meanwhile, only the instance that runs now matters), and
+        callers their replies, until nothing more is queued."""
+        from jeepney import HeaderFields
+
         queue = self._queues.get(kind)
-        while queue:
+        replies = self._reply_queues.get(kind)
+        while queue or replies:
             latest: dict[str, str] = {}
             while queue:
                 name, _old, new = queue.popleft().body
@@ -140,15 +212,23 @@ class Resources:
             for name, new in latest.items():
                 for callback in list(self._subscribers.get(kind, {}).get(name, ())):
                     callback(new)  # may call the bus, which may queue more changes
+            while replies:
+                message = replies.popleft()
+                serial = message.header.fields.get(HeaderFields.reply_serial)
+                on_reply = self._replies.get(kind, {}).pop(serial, None)
+                if on_reply is not None:
+                    on_reply(message)
 
     def _broken(self, kind: str) -> None:
         connection = self._buses.pop(kind, None)
         self._queues.pop(kind, None)
-        handle = self._filters.pop(kind, None)
-        if handle is not None:
-            handle.close()
+        self._reply_queues.pop(kind, None)
+        for key in [k for k in self._filters if k.split(" ")[0] == kind]:
+            self._filters.pop(key).close()
         close_quietly(connection)
         self._retry[kind] = (time.monotonic() + FIRST_RETRY, FIRST_RETRY)
+        for on_reply in self._replies.pop(kind, {}).values():
+            on_reply(None)
         for callbacks in self._subscribers.get(kind, {}).values():
             for callback in list(callbacks):
                 callback(None)
@@ -173,6 +253,7 @@ class Resources:
             owner = dbus.name_owner(connection, name)
             for callback in list(callbacks):
                 callback(owner)
+        self._dispatch(kind)  # what arrived meanwhile
 
     def close(self) -> None:
         """Close every connection. Idempotent, never raises."""
@@ -181,6 +262,9 @@ class Resources:
             handle.close()
         self._filters.clear()
         self._queues.clear()
+        self._reply_queues.clear()
+        self._replies.clear()
+        self._timers.clear()
         self._retry.clear()
         buses, self._buses = self._buses, {}
         for found in buses.values():

@@ -52,6 +52,14 @@ class CallError(MechanismError):
         self.error_name = error_name
 
 
+class NoAnswer(MechanismError):
+    """A service did not answer in time; its answer to call ``serial`` may still come."""
+
+    def __init__(self, message: str, serial: int) -> None:
+        super().__init__(message)
+        self.serial = serial
+
+
 def bus_address(kind: str) -> str:
     """The address of the session or system bus, found as libdbus and sd-bus find it."""
     if kind == "system":
@@ -169,10 +177,12 @@ def call_reply(
     message.header.flags |= MessageFlag.no_auto_start
     name = label or address.bus_name
     where = f"{name} {address.object_path}"
+    serial = next(connection.outgoing_serial)
     try:
-        reply = connection.send_and_get_reply(message, timeout=timeout)
+        connection.send(message, serial=serial)
+        reply = _reply_to(connection, serial, timeout)
     except TimeoutError as err:
-        raise MechanismError(f"{where} did not answer {method} within {timeout:g} s") from err
+        raise NoAnswer(f"{where} did not answer {method} within {timeout:g} s", serial) from err
     except (OSError, ValueError) as err:
         raise MechanismError(f"lost the bus connection calling {method}: {_reason(err)}") from err
     if reply.header.message_type == MessageType.error:
@@ -184,6 +194,20 @@ def call_reply(
             f"{where} answered {method} with {error}" + (f": {text}" if text else ""), error
         )
     return reply
+
+
+def _reply_to(connection: DBusConnection, serial: int, timeout: float) -> Any:
+    """The reply to call ``serial``, within ``timeout`` seconds (TimeoutError if not);
+    what else arrives meanwhile goes to the connection's filters, as jeepney does."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        message = connection.receive(timeout=max(0.0, deadline - time.monotonic()))
+        if message.header.fields.get(HeaderFields.reply_serial) == serial:
+            return message
+        for matched in connection._filters.matches(message):
+            matched.queue.append(message)
 
 
 def owner_changes(name: str | None = None, namespace: bool = False) -> Any:

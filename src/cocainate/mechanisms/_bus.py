@@ -3,11 +3,30 @@ UnInhibit(cookie), and healing when the service's name changes hands."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import time
+from typing import Any, Callable, ClassVar
 
-from ..bindings.dbus import NO_OWNER, NOT_HERE, RELEASE_TIMEOUT, CallError, call, call_reply
+from ..bindings.buses import FIRST_RETRY
+from ..bindings.dbus import (
+    CALL_TIMEOUT,
+    NO_OWNER,
+    NOT_HERE,
+    RELEASE_TIMEOUT,
+    CallError,
+    NoAnswer,
+    call,
+    call_reply,
+)
 from ..errors import MechanismError
 from . import Mechanism, Mode
+
+LAST_HEAL_RETRY = 30.0
+"""Seconds between two re-acquisitions of a service that runs but refuses or does not
+answer, at most: the delay doubles from 0.25 s to this, and the retries never stop while
+the service runs."""
+MAX_UNANSWERED = 8
+"""Inhibit calls a mechanism keeps waiting for at once; a late answer to each is taken (if
+nothing holds yet) or undone (if something does), so that exactly one inhibit is held."""
 
 
 class BusInhibitor(Mechanism):
@@ -15,8 +34,12 @@ class BusInhibitor(Mechanism):
     interface and method names, and the Inhibit arguments for a mode.
 
     The inhibit belongs to the process that granted it (a unique name): UnInhibit goes to
-    that process, never to whoever owns the service's name by then, and a new owner means
-    the inhibit is gone and is asked for again, once, from the owner of the moment.
+    that process, never to whoever owns the service's name by then. A new owner means the
+    inhibit is gone: it is asked for again from that process, without waiting for its
+    answer. An error or no answer within :data:`~cocainate.bindings.dbus.CALL_TIMEOUT`
+    is reported once as "lost", and the call is made again with a backoff for as long as
+    that process owns the name. A late answer still counts: the first grant is kept, and
+    any other is undone at once, so a service ends with exactly one inhibit of ours.
     """
 
     bus: ClassVar[str] = "session"
@@ -30,8 +53,12 @@ class BusInhibitor(Mechanism):
 
     _cookie: Any = None
     _path: str | None = None
-    _owner: str | None = None  # the unique name that granted the inhibit
+    _owner: str | None = None  # the unique name that granted the inhibit held now
     _wanted: tuple[Mode, str] | None = None  # what to re-acquire with
+    _service_owner = ""  # who owns the service's name, as last heard
+    _known_path: str | None = None  # the path that granted last
+    _delay = FIRST_RETRY
+    _said_lost = False  # since the last hold: the loss is said once, not at every retry
 
     def inhibit_args(self, mode: Mode, reason: str) -> tuple[Any, ...]:
         raise NotImplementedError
@@ -46,6 +73,10 @@ class BusInhibitor(Mechanism):
             return str(err)
         return f"{self.service} is not running on the {self.bus} bus"
 
+    def __init__(self, resources: Any) -> None:
+        super().__init__(resources)
+        self._unanswered: dict[int, str] = {}  # an Inhibit call's serial -> who was asked
+
     def acquire(self, mode: Mode, reason: str) -> None:
         # Watch the name first: a change between the grant and the watch would go unseen.
         self.resources.subscribe(self.bus, self.service, self._owner_changed)
@@ -55,6 +86,9 @@ class BusInhibitor(Mechanism):
             self.resources.unsubscribe(self.bus, self.service, self._owner_changed)
             raise
         self._wanted = (mode, reason)
+        self._service_owner = self._owner or ""
+
+    # -- healing ----------------------------------------------------------------------
 
     def _owner_changed(self, owner: str | None) -> None:
         """The service's name has a new owner ("": nobody; None: the bus connection broke)."""
@@ -63,22 +97,112 @@ class BusInhibitor(Mechanism):
         if self._owner is not None:
             self._forget()
             if owner is None:
-                self.report("lost", "the bus connection broke")
+                self._lost("the bus connection broke")
             elif not owner:
-                self.report("lost", f"{self.service} left the bus")
+                self._lost(f"{self.service} left the bus")
             else:
-                self.report("lost", f"{self.service} restarted")
+                self._lost(f"{self.service} restarted")
+        self._service_owner = owner or ""
+        self._delay = FIRST_RETRY
+        self.resources.cancel(self.bus, self)
         if owner:
-            try:
-                self._inhibit(*self._wanted)
-            except MechanismError as err:
-                self.report("lost", f"could not re-acquire: {err}")
-                return
+            self._ask()
+
+    def _lost(self, why: str) -> None:
+        if not self._said_lost:
+            self._said_lost = True
+            self.report("lost", why)
+
+    def _ask(self, path: str | None = None) -> None:
+        """Ask the service's owner of the moment for an inhibit, without waiting: the
+        answer comes to :meth:`_answered`; no answer in time, to :meth:`_no_answer`."""
+        from jeepney import DBusAddress, new_method_call
+
+        owner = self._service_owner
+        if self._wanted is None or self._owner is not None or not owner:
+            return
+        path = path or self._known_path or self.paths[0]
+        message = new_method_call(
+            DBusAddress(path, owner, self.interface),
+            self.inhibit_method,
+            self.inhibit_signature,
+            self.inhibit_args(*self._wanted),
+        )
+        unanswered = self._unanswered
+        if len(unanswered) >= MAX_UNANSWERED:
+            unanswered.pop(next(iter(unanswered)))  # the oldest: its answer goes unread
+        try:
+            serial = self.resources.send(self.bus, message)
+        except MechanismError:
+            return  # the bus broke: its reconnection says who owns the name then
+        unanswered[serial] = owner
+        self.resources.expect(self.bus, serial, self._answer_to(serial, path))
+        self.resources.later(self.bus, self, time.monotonic() + CALL_TIMEOUT, self._no_answer)
+
+    def _answer_to(self, serial: int, path: str) -> Callable[[Any], None]:
+        return lambda reply: self._answered(reply, serial, path)
+
+    def _no_answer(self) -> None:
+        """An Inhibit call had no answer in time: say so, and ask again later (its answer,
+        if it comes, still counts)."""
+        if self._wanted is None or self._owner is not None or not self._service_owner:
+            return
+        self._lost(f"{self.service} did not answer {self.inhibit_method} in time")
+        self._retry()
+
+    def _retry(self) -> None:
+        at = time.monotonic() + self._delay
+        self._delay = min(self._delay * 2, LAST_HEAL_RETRY)
+        self.resources.later(self.bus, self, at, self._ask)
+
+    def _answered(self, reply: Any, serial: int, path: str) -> None:
+        """An answer to an Inhibit call that nobody waits for: keep the grant if it is
+        the one wanted (nothing holds, and the service's owner of the moment granted it),
+        else give it back."""
+        from jeepney import HeaderFields, MessageType
+
+        asked = self._unanswered.pop(serial, None)
+        if reply is None or asked is None:
+            return  # the bus broke (its reconnection asks again), or given up on
+        if reply.header.message_type == MessageType.error:
+            error = reply.header.fields.get(HeaderFields.error_name, "an unknown error")
+            if error in NOT_HERE and path in self.paths[:-1]:
+                self._ask(self.paths[self.paths.index(path) + 1])
+            elif asked == self._service_owner and self._owner is None and self._wanted:
+                self._lost(f"could not re-acquire: {self.service} answered with {error}")
+                self._retry()
+            return
+        signature = reply.header.fields.get(HeaderFields.signature, "")
+        if signature != self.reply_signature or len(reply.body) != 1:
+            return  # not a grant: nothing to keep or undo
+        cookie = self.take(reply.body[0])
+        granted_by = reply.header.fields.get(HeaderFields.sender, asked)
+        if self._wanted and self._owner is None and asked and asked == self._service_owner:
+            self._cookie, self._path, self._owner = cookie, path, asked
+            self._known_path, self._delay, self._said_lost = path, FIRST_RETRY, False
+            self.resources.cancel(self.bus, self)
             self.report("reacquired", None)
+        else:
+            self._undo(cookie, path, granted_by)  # one holds already, or none is wanted
+
+    def _undo(self, cookie: Any, path: str, owner: str) -> None:
+        """Give back an inhibit granted late, without waiting for the answer."""
+        from jeepney import DBusAddress, MessageFlag, new_method_call
+
+        message = new_method_call(
+            DBusAddress(path, owner, self.interface), self.uninhibit_method, "u", (cookie,)
+        )
+        message.header.flags |= MessageFlag.no_reply_expected
+        try:
+            self.resources.bus(self.bus).send(message)
+        except (OSError, MechanismError):
+            pass  # the connection is gone, and the inhibit with it
 
     def _forget(self) -> None:
         """Forget an inhibit whose service has gone (it went with the service)."""
         self._cookie = self._path = self._owner = None
+
+    # -- the first acquisition and the release ----------------------------------------------
 
     def _inhibit(self, mode: Mode, reason: str) -> None:
         from jeepney import DBusAddress, HeaderFields
@@ -95,6 +219,11 @@ class BusInhibitor(Mechanism):
                 if err.error_name in NOT_HERE:
                     continue
                 raise
+            except NoAnswer as err:
+                # Not held; should the grant come after all, it is given back at once.
+                self._unanswered[err.serial] = ""
+                self.resources.expect(self.bus, err.serial, self._answer_to(err.serial, path))
+                raise
             owner = reply.header.fields.get(HeaderFields.sender)
             signature = reply.header.fields.get(HeaderFields.signature, "")
             if signature != self.reply_signature or len(reply.body) != 1:
@@ -103,6 +232,7 @@ class BusInhibitor(Mechanism):
                     f"{signature!r}, not {self.reply_signature!r}"
                 )
             self._cookie, self._path, self._owner = self.take(reply.body[0]), path, owner
+            self._known_path = path
             return
         paths = " or ".join(self.paths)
         raise MechanismError(
@@ -117,6 +247,7 @@ class BusInhibitor(Mechanism):
         from jeepney import DBusAddress
 
         self._wanted = None
+        self.resources.cancel(self.bus, self)
         cookie, path, owner = self._cookie, self._path, self._owner
         self._forget()
         if owner is None or path is None:

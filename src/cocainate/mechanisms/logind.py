@@ -49,8 +49,11 @@ class LogindInhibitor(BusInhibitor):
             except OSError as err:
                 self.problems.append(f"{self.name}: closing the lock failed: {err}")
 
+    def _undo(self, cookie: Any, path: str, owner: str) -> None:
+        os.close(cookie)  # a lock granted late, not wanted: closing its fd gives it back
+
     def release(self) -> None:
         self._wanted = None
-        if self._owner is not None:
-            self.resources.unsubscribe(self.bus, self.service, self._owner_changed)
+        self.resources.cancel(self.bus, self)
+        self.resources.unsubscribe(self.bus, self.service, self._owner_changed)
         self._forget()  # closing the fd is the release; a fork's copy holds nothing alone
