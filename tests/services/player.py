@@ -7,6 +7,7 @@ Commands (each answered with "ok" on stdout once the bus has it):
   invalidate        announce PlaybackStatus as invalidated (no value)
   quiet STATUS      PlaybackStatus becomes STATUS, announced to nobody
   start SUFFIX      own that name and announce "Playing" at once, as a player starting does
+  flap N MS         announce "Playing" and "Paused" in turn, N times, MS milliseconds apart
                     (a call that comes meanwhile is answered after)
 It answers org.freedesktop.DBus.Properties.Get for PlaybackStatus at /org/mpris/MediaPlayer2.
 With no name owned, what it announces comes from a connection that is no player at all.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import select
 import sys
+import time
 
 from jeepney import (
     DBusAddress,
@@ -91,6 +93,12 @@ def main() -> None:
             status = "Playing"
             call("RequestName", "su", (f"org.mpris.MediaPlayer2.{argument}", 4))
             announce({"PlaybackStatus": ("s", status)}, [])
+        elif command == "flap":
+            count, gap = argument.split()
+            for turn in range(int(count)):
+                status = "Paused" if turn % 2 else "Playing"
+                announce({"PlaybackStatus": ("s", status)}, [])
+                time.sleep(int(gap) / 1000)
         elif command == "quiet":
             status = argument
         elif command == "invalidate":

@@ -44,6 +44,10 @@ if TYPE_CHECKING:
     from .reactor import Reactor, Wakeup
     from .signals import Signals
 
+SWITCH_SPACING = 1.0
+"""Seconds between two changes of a session with conditions (a hold made, a hold let
+go), at least: a condition that flips many times a second costs the desktop at most one
+hold and one release a second, and what holds follows the last word within this."""
 RELEASE_WAIT = 10.0
 """Seconds a caller waits for a release another thread is doing; each call a release makes
 is bounded (1-2 s), so this is never reached unless something is very wrong."""
@@ -142,6 +146,8 @@ class Session:
         self._exited: set[int] = set()
         self._pid = 0
         self._deadline: Timer | None = None
+        self._next_switch: Timer | None = None
+        self._switched_at = -SWITCH_SPACING  # time.monotonic() of the last hold or release
         self._reactor: Reactor | None = None
         self._waker: Waker | None = None
         self._holdings: Holdings | None = None
@@ -307,6 +313,8 @@ class Session:
             reactor.add(_ProcessSource(self, pid))
         self._deadline = Timer(None, lambda: self._request_end("duration"))
         reactor.add(self._deadline)
+        self._next_switch = Timer(None, lambda: None)  # wakes _follow when the spacing ends
+        reactor.add(self._next_switch)
         if self.until is not None:
             reactor.add(_WallClockSource(self))
         for source in self._watches:
@@ -386,9 +394,17 @@ class Session:
             state = self._state
             if self._why is not None or state not in (State.HOLDING, State.WAITING):
                 return
-            if want and state == State.WAITING:
+            if want == (state == State.HOLDING):
+                return
+            now = time.monotonic()
+            if now < self._switched_at + SWITCH_SPACING:  # too soon: look again then
+                assert self._next_switch is not None
+                self._next_switch.at = self._switched_at + SWITCH_SPACING
+                return
+            self._switched_at = now
+            if want:
                 self._hold()
-            elif not want and state == State.HOLDING:
+            else:
                 self._unhold()
         finally:
             self._switching.release()
