@@ -65,6 +65,16 @@ def test_until_a_clock_time_already_past_means_tomorrow(bus_env: Desktop) -> Non
     process.communicate(timeout=10)
 
 
+def test_until_another_day_names_the_date(bus_env: Desktop) -> None:
+    later = datetime.now().replace(microsecond=0) + timedelta(days=3)
+    process = spawn_cli("--until", later.isoformat(), env=bus_env.env)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert f"until {later:%Y-%m-%d %H:%M:%S} or Ctrl-C" in line, line
+    process.terminate()
+    process.communicate(timeout=10)
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [("25:00", "use HH:MM"), ("2001-01-01T00:00", "in the past"), ("soon", "invalid time")],

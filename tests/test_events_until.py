@@ -1,16 +1,19 @@
-"""Events a session reports, and ending at a wall-clock time (--until), on real buses."""
+"""Events a session reports, and its clocks: ending at a wall-clock time (--until), and a
+duration on the boot clock, on real buses."""
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 import cocainate
 from cocainate import EndReason, Event, UsageError
-from cocainate.bindings.wallclock import WallClockTimer
-from conftest import Desktop
+from cocainate.bindings.wallclock import ClockTimer
+from conftest import Desktop, spawn_cli
 
 
 def test_events_in_order(bus_env: Desktop) -> None:
@@ -56,7 +59,7 @@ def readable(fd: int | None, timeout: float) -> bool:
 
 def test_the_wall_clock_timer_is_a_timerfd_on_linux() -> None:
     """The kernel fires it at the wall-clock time; nothing wakes before to check."""
-    timer = WallClockTimer(time.time() + 0.2)
+    timer = ClockTimer(time.time() + 0.2)
     try:
         assert timer.fileno() is not None
         assert not timer.fired()
@@ -70,7 +73,7 @@ def test_the_ctypes_timerfd_for_older_pythons(monkeypatch: pytest.MonkeyPatch) -
     import os
 
     monkeypatch.delattr(os, "timerfd_create", raising=False)
-    timer = WallClockTimer(time.time() + 0.1)
+    timer = ClockTimer(time.time() + 0.1)
     try:
         assert timer.fileno() is not None
         assert readable(timer.fileno(), 2)
@@ -83,3 +86,42 @@ def test_the_ctypes_timerfd_for_older_pythons(monkeypatch: pytest.MonkeyPatch) -
 def test_bad_until(bad: object) -> None:
     with pytest.raises(UsageError):
         cocainate.Session(until=bad)  # type: ignore[arg-type]
+
+
+def test_a_duration_is_a_boot_clock_timerfd_so_a_suspend_counts(bus_env: Desktop) -> None:
+    """-d 1h is an hour of real time: the kernel's CLOCK_BOOTTIME (7) goes on counting
+    while the machine is suspended, which the monotonic clock does not. The running
+    cocainate's timers, read from /proc: one on the boot clock, absolute, an hour ahead."""
+    process = spawn_cli("-d", "1h", "--method", "screensaver", env=bus_env.env)
+    try:
+        assert process.stdout is not None
+        process.stdout.readline()
+        infos = []
+        for fd in os.listdir(f"/proc/{process.pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{process.pid}/fd/{fd}") == "anon_inode:[timerfd]":
+                    infos.append(Path(f"/proc/{process.pid}/fdinfo/{fd}").read_text())
+            except OSError:
+                continue
+        (info,) = infos
+        fields = dict(line.split(":", 1) for line in info.splitlines())
+        assert fields["clockid"].strip() == "7"  # CLOCK_BOOTTIME
+        assert fields["settime flags"].strip() == "01"  # TFD_TIMER_ABSTIME
+        value = int(fields["it_value"].strip().strip("()").split(",")[0])  # seconds left
+        assert 3590 <= value <= 3600
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def test_until_says_the_date_unless_it_is_today_or_tomorrow() -> None:
+    from datetime import datetime
+
+    from cocainate.duration import until_text
+
+    now = datetime(2026, 12, 3, 12, 0).timestamp()
+    at = datetime(2026, 12, 3, 17, 30).timestamp()
+    assert until_text(at, now) == "17:30:00"
+    assert until_text(at + 86400, now) == "17:30:00 tomorrow"
+    assert until_text(at + 3 * 86400, now) == "2026-12-06 17:30:00"
+    assert until_text(datetime(2027, 1, 1, 9, 0).timestamp(), now) == "2027-01-01 09:00:00"

@@ -108,8 +108,8 @@ def format_duration(seconds: float) -> str:
     return f"{out}{secs}s"
 
 
-def parse_until(text: str, now: float | None = None) -> tuple[float, bool]:
-    """The wall-clock time ``text`` names, as a timestamp, and whether it is tomorrow.
+def parse_until(text: str, now: float | None = None) -> float:
+    """The wall-clock time ``text`` names, as a timestamp.
 
     ``17:30`` and ``17:30:15`` mean the next such local time: today, or tomorrow if it has
     passed. An ISO 8601 date-time (``2026-11-28T17:30``, with an offset or ``Z``, or local)
@@ -130,10 +130,9 @@ def parse_until(text: str, now: float | None = None) -> tuple[float, bool]:
             raise UsageError(f"invalid time {text!r}: use HH:MM or HH:MM:SS, 24-hour")
         today = datetime.fromtimestamp(now)
         target = today.replace(hour=hour, minute=minute, second=second, microsecond=0)
-        tomorrow = target.timestamp() <= now
-        if tomorrow:
+        if target.timestamp() <= now:
             target += timedelta(days=1)
-        return target.timestamp(), tomorrow
+        return target.timestamp()
     try:
         moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
     except ValueError:
@@ -146,4 +145,21 @@ def parse_until(text: str, now: float | None = None) -> tuple[float, bool]:
         raise UsageError(f"invalid time {text!r}: out of range") from None
     if stamp <= now:
         raise UsageError(f"invalid time {text!r}: it is in the past")
-    return stamp, False
+    return stamp
+
+
+def until_text(stamp: float, now: float | None = None) -> str:
+    """A wall-clock time as a person reads it, from ``now``: ``17:30:00`` today,
+    ``17:30:00 tomorrow``, else with its date, ``2026-12-24 17:30:00``."""
+    import time as _time
+    from datetime import date
+
+    at = _time.localtime(stamp)
+    today = _time.localtime(now)
+    clock = _time.strftime("%H:%M:%S", at)
+    days = (date(*at[:3]) - date(*today[:3])).days
+    if days == 0:
+        return clock
+    if days == 1:
+        return f"{clock} tomorrow"
+    return _time.strftime("%Y-%m-%d %H:%M:%S", at)

@@ -1,22 +1,45 @@
-"""A timer that fires at a wall-clock time, for ``--until``.
+"""Timers that fire at a moment of a clock that keeps counting while the machine sleeps:
+the wall clock, for ``--until``, and the boot clock, for ``-d``.
 
-On Linux it is a timerfd on CLOCK_REALTIME armed with an absolute time: the kernel fires
-it when the wall clock reaches the target, whatever happened in between (suspend, an NTP
-step, a manual clock change), so the session neither ends early nor late and never wakes
-to check. Elsewhere the session computes the time left from the wall clock each time it
-wakes, which a clock change while it sleeps can make late.
+On Linux each is a timerfd armed with an absolute time, on CLOCK_REALTIME or
+CLOCK_BOOTTIME: the kernel fires it when that clock reaches the target, whatever happened
+in between (a suspend, an NTP step, a manual clock change), so the session ends neither
+early nor late and never wakes to check. ``-d 1h`` is one hour of real time, a suspend
+included, as ``--until`` is. Elsewhere the session computes the time left from the clock
+each time it wakes: there a duration counts the time the machine is awake (macOS's and
+Windows' waits do not count sleep), and a wall-clock change while it sleeps makes
+``--until`` late.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import time
 from typing import Any
 
+REALTIME = "realtime"
+BOOTTIME = "boottime"
+_IDS = {REALTIME: 0, BOOTTIME: 7}  # the kernel's CLOCK_REALTIME and CLOCK_BOOTTIME
 
-class WallClockTimer:
-    def __init__(self, timestamp: float) -> None:
+
+def now(clock: str) -> float:
+    """The time on ``clock``: the wall clock, or the boot clock (CLOCK_BOOTTIME on Linux,
+    which counts a suspend; elsewhere ``time.monotonic()``, which does not)."""
+    if clock == REALTIME:
+        return time.time()
+    if sys.platform.startswith("linux"):
+        return time.clock_gettime(time.CLOCK_BOOTTIME)
+    return time.monotonic()
+
+
+class ClockTimer:
+    """Fires when ``clock`` reaches ``timestamp``."""
+
+    def __init__(self, timestamp: float, clock: str = REALTIME) -> None:
         self.timestamp = timestamp
-        self._fd = _arm(timestamp)
+        self.clock = clock
+        self._fd = _arm(timestamp, _IDS[clock])
 
     def fileno(self) -> int | None:
         return self._fd
@@ -29,9 +52,7 @@ class WallClockTimer:
             except BlockingIOError:
                 return False
             return True
-        import time
-
-        return time.time() >= self.timestamp
+        return now(self.clock) >= self.timestamp
 
     def close(self) -> None:
         if self._fd is not None:
@@ -39,18 +60,15 @@ class WallClockTimer:
             self._fd = None
 
 
-def _arm(timestamp: float) -> int | None:
-    import sys
-    import time
-
+def _arm(timestamp: float, clock_id: int) -> int | None:
     if not sys.platform.startswith("linux"):
         return None
     create: Any = getattr(os, "timerfd_create", None)
     if create is not None:  # Python 3.13+
-        fd: int = create(time.CLOCK_REALTIME, flags=os.TFD_NONBLOCK | os.TFD_CLOEXEC)  # type: ignore[attr-defined,unused-ignore]
+        fd: int = create(clock_id, flags=os.TFD_NONBLOCK | os.TFD_CLOEXEC)  # type: ignore[attr-defined,unused-ignore]
         os.timerfd_settime(fd, flags=os.TFD_TIMER_ABSTIME, initial=timestamp)  # type: ignore[attr-defined,unused-ignore]
         return fd
-    return _arm_ctypes(timestamp)
+    return _arm_ctypes(timestamp, clock_id)
 
 
 _calls: Any = None  # timerfd's calls and types through ctypes, made once (False: none)
@@ -77,13 +95,13 @@ def _timerfd_calls() -> Any:
     return _calls
 
 
-def _arm_ctypes(timestamp: float) -> int | None:
+def _arm_ctypes(timestamp: float, clock_id: int) -> int | None:
     calls = _timerfd_calls()
     if not calls:
         return None
     create, settime, itimerspec, timespec, byref = calls
-    clock_realtime, abstime = 0, 1
-    fd: int = create(clock_realtime, os.O_NONBLOCK | os.O_CLOEXEC)
+    abstime = 1
+    fd: int = create(clock_id, os.O_NONBLOCK | os.O_CLOEXEC)
     if fd < 0:
         return None
     seconds = int(timestamp)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__, mechanisms
@@ -188,7 +187,6 @@ def _hold(args: Any, command: list[str]) -> int:
     from ..core.session import Session, screen_blocked
 
     human = not (args.quiet or args.json)
-    tomorrow = False
     session: Session | None = None
     said = _Said(human)
     try:
@@ -196,7 +194,7 @@ def _hold(args: Any, command: list[str]) -> int:
         if args.until is not None:
             from ..duration import parse_until
 
-            until, tomorrow = parse_until(args.until)
+            until = parse_until(args.until)
         session = Session(
             duration=args.duration or None,
             pids=args.pid,
@@ -213,7 +211,9 @@ def _hold(args: Any, command: list[str]) -> int:
             session.start()
         finally:
             _resume_gc()
-        started = session.held_at or time.monotonic()
+        from ..bindings.wallclock import BOOTTIME, now
+
+        started = now(BOOTTIME)  # elapsed in real time, a suspend included
     except UsageError as problem:
         error(str(problem))
         return EXIT_USAGE
@@ -258,7 +258,7 @@ def _hold(args: Any, command: list[str]) -> int:
             error("warning: nothing held keeps the screen on; only sleep is blocked")
         if human and session.active:
             # with a command, its output owns stdout: say it once on stderr instead
-            (err if command else out)(_announce(session, tomorrow, command))
+            (err if command else out)(_announce(session, command))
         from .terminal import interactive
 
         # With a command at the terminal, the command owns it: no line drawn, no keys read.
@@ -268,7 +268,7 @@ def _hold(args: Any, command: list[str]) -> int:
 
             keys = Keys(session)
             session.watch(keys)
-        ended = _wait(session, live, started, _until_text(session, tomorrow), keys)
+        ended = _wait(session, live, started, _until_text(session), keys)
     finally:
         if keys is not None:
             keys.close()
@@ -280,7 +280,7 @@ def _hold(args: Any, command: list[str]) -> int:
     if human:
         from ..duration import format_duration
 
-        elapsed = format_duration(time.monotonic() - started)
+        elapsed = format_duration(now(BOOTTIME) - started)
         why = str(ended)
         if child is not None and ended is not None and ended.pid == child.pid:
             why = f"{command[0]} exited"  # what the start line named, not a PID never shown
@@ -313,11 +313,12 @@ def _resume_gc() -> None:
         entry.paused_gc = False
 
 
-def _until_text(session: Session, tomorrow: bool) -> str:
+def _until_text(session: Session) -> str:
     if session.until is None:
         return ""
-    at = time.strftime("%H:%M:%S", time.localtime(session.until))
-    return f"{at}{' tomorrow' if tomorrow else ''}"
+    from ..duration import until_text
+
+    return until_text(session.until)
 
 
 def _json_event(event: Event) -> None:
@@ -359,6 +360,7 @@ def _wait(
         return session.wait()
     import signal
 
+    from ..bindings.wallclock import BOOTTIME, now
     from .say import stream
     from .terminal import Line, TerminalSignals, columns, progress_line
 
@@ -367,7 +369,7 @@ def _wait(
     fd = sys.stdout.fileno()
 
     def draw() -> None:
-        elapsed = time.monotonic() - started
+        elapsed = now(BOOTTIME) - started
         line.draw(progress_line(session, elapsed, total, until, columns(fd)))
 
     def on_signal(signum: int) -> None:
@@ -397,7 +399,7 @@ def _report(attempts: Sequence[Attempt]) -> None:
             err(printable(f"{PROG}: {attempt.name} [{attempt.title}]: not held: {attempt.error}"))
 
 
-def _announce(session: Session, tomorrow: bool, command: list[str]) -> str:
+def _announce(session: Session, command: list[str]) -> str:
     from ..duration import format_duration
 
     held = ", ".join(session.holding)
@@ -407,7 +409,7 @@ def _announce(session: Session, tomorrow: bool, command: list[str]) -> str:
     if session.duration is not None:
         until.append(f"{format_duration(session.duration)} pass")
     if session.until is not None:
-        until.append(_until_text(session, tomorrow))
+        until.append(_until_text(session))
     pids = session.pids[:-1] if command else session.pids
     if len(pids) == 1:
         until.append(f"process {pids[0]} exits")

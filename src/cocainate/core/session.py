@@ -145,7 +145,7 @@ class Session:
         self._watches: list[Source] = []
         self._exited: set[int] = set()
         self._pid = 0
-        self._deadline: Timer | None = None
+        self._deadline: _ClockSource | None = None  # the duration's, once the hold is in place
         self._next_switch: Timer | None = None
         self._switched_at = -SWITCH_SPACING  # time.monotonic() of the last hold or release
         self._reactor: Reactor | None = None
@@ -227,8 +227,8 @@ class Session:
     def remaining(self) -> float | None:
         """Seconds until the duration or the ``until`` time ends it, or None without either."""
         left = []
-        if self._deadline is not None and self._deadline.at is not None:
-            left.append(self._deadline.at - time.monotonic())
+        if self._deadline is not None:
+            left.append(self._deadline.left())
         elif self.duration is not None and self._state in (State.NEW, State.STARTING):
             left.append(self.duration)
         if self.until is not None:
@@ -277,10 +277,14 @@ class Session:
             if not self.active:
                 self._release()
                 raise SessionError(f"the session was stopped while starting ({self.ended})")
-            assert self._deadline is not None
+            assert self._reactor is not None
             self.held_at = time.monotonic()
             if self.duration is not None:  # counted from the moment the hold is in place
-                self._deadline.at = self.held_at + self.duration
+                from ..bindings.wallclock import BOOTTIME, now
+
+                at = now(BOOTTIME) + self.duration  # real time: a suspend counts
+                self._deadline = _ClockSource(self, at, BOOTTIME, "duration")
+                self._reactor.add(self._deadline)
             if holding:
                 names = tuple(a.name for a in self.acquired)
                 self._emit("acquired", names, condition=self._why_holding())
@@ -311,12 +315,12 @@ class Session:
             self._signals.install()
         for pid in self.pids:
             reactor.add(_ProcessSource(self, pid))
-        self._deadline = Timer(None, lambda: self._request_end("duration"))
-        reactor.add(self._deadline)
         self._next_switch = Timer(None, lambda: None)  # wakes _follow when the spacing ends
         reactor.add(self._next_switch)
         if self.until is not None:
-            reactor.add(_WallClockSource(self))
+            from ..bindings.wallclock import REALTIME
+
+            reactor.add(_ClockSource(self, self.until, REALTIME, "until"))
         for source in self._watches:
             reactor.add(source)
         if self.only_on_ac:
@@ -768,15 +772,20 @@ class _ProcessSource(Source):
             watch.close()
 
 
-class _WallClockSource(Source):
-    """``until``: a CLOCK_REALTIME timerfd on Linux, else the wall clock read at each wake."""
+class _ClockSource(Source):
+    """``until`` on the wall clock, or the duration on the boot clock: a timerfd on Linux
+    (:mod:`..bindings.wallclock`), else the clock read at each wake."""
 
-    def __init__(self, session: Session) -> None:
-        from ..bindings.wallclock import WallClockTimer
+    def __init__(self, session: Session, at: float, clock: str, reason: str) -> None:
+        from ..bindings.wallclock import ClockTimer
 
-        assert session.until is not None
-        self._session = session
-        self._timer: Any = WallClockTimer(session.until)
+        self._session, self._reason, self._at, self._clock = session, reason, at, clock
+        self._timer: Any = ClockTimer(at, clock)
+
+    def left(self) -> float:
+        from ..bindings.wallclock import now
+
+        return max(0.0, self._at - now(self._clock))
 
     def waitable(self) -> int | None:
         return self._timer.fileno() if self._timer is not None else None
@@ -784,12 +793,11 @@ class _WallClockSource(Source):
     def when(self) -> float | None:
         if self._timer is None or self._timer.fileno() is not None:
             return None
-        left: float = self._timer.timestamp - time.time()
-        return time.monotonic() + max(0.0, left)
+        return time.monotonic() + self.left()
 
     def fire(self) -> bool:
         if self._timer is not None and self._timer.fired():
-            self._session._request_end("until")
+            self._session._request_end(self._reason)
         return True
 
     def close(self) -> None:
