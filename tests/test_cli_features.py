@@ -109,6 +109,55 @@ def test_command_held_while_it_runs(bus_env: Desktop) -> None:
     assert f"({sys.executable} exited)" in err  # what the start line named
 
 
+@pytest.mark.parametrize("how", [["--json"], ["--while-running", "sleep"]])
+def test_with_a_command_nothing_of_cocainate_s_goes_to_stdout(
+    bus_env: Desktop, how: list[str]
+) -> None:
+    """Its events (--json) and a condition's lines go to stderr: stdout is the command's.
+    The command starts what --while-running follows, so a line says it holds."""
+    script = (
+        "import subprocess; print('first', flush=True); "
+        "subprocess.run(['sleep', '2.5']); print('last')"
+    )
+    result = run_cli(*how, "--", sys.executable, "-c", script, env=bus_env.env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "first\nlast\n"
+    if how == ["--json"]:
+        events = [json.loads(line)["event"] for line in result.stderr.splitlines()]
+        assert events == ["acquired", "ended", "released"]
+    else:
+        assert "cocainate: holding (" in result.stderr
+
+
+def test_json_says_in_json_that_lines_were_dropped(bus_env: Desktop) -> None:
+    """stdout a full pipe, room for almost nothing more (64 KiB pending, made 300 bytes
+    here): what could not be kept is dropped and counted, and the count is a JSON line
+    like every other."""
+    from streams import full_pipe
+
+    read, write = full_pipe()
+    code = (
+        "import sys; import cocainate.bindings.output as o; o.LIMIT = 300; "
+        "from cocainate.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", code, "--json", "-d", "300ms"], env=bus_env.env, stdout=write
+        )
+        os.close(write)
+        wait_until(lambda: bus_env.screensaver.calls("UnInhibit"), 10, "the release")
+        with os.fdopen(read, "rb") as pipe:
+            data = pipe.read()  # the filler, then what cocainate wrote as room came
+        assert process.wait(10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    lines = data.lstrip(b"x").decode().splitlines()
+    events = [json.loads(line) for line in lines]  # every line is JSON
+    assert events[0]["event"] == "acquired"
+    assert events[-1]["event"] == "dropped" and events[-1]["lines"] >= 1, events
+
+
 def test_a_signal_is_forwarded_and_its_death_is_128_plus_n(bus_env: Desktop) -> None:
     process = spawn_cli("-q", "--", "sleep", "30", env=bus_env.env)
     wait_until(lambda: bus_env.screensaver.inhibitors(), 5, "the hold")
@@ -205,7 +254,7 @@ def test_progress_line_at_a_terminal_and_q_stops(bus_env: Desktop) -> None:
         screen = _read_for(master, 2.5).decode()
         assert "keeping the display awake" in screen
         assert "elapsed, 0:59:5" in screen and "left [" in screen and "q to stop" in screen
-        assert screen.count("\r\x1b[2K") >= 2  # redrawn in place, about once a second
+        assert screen.count("\x1b[K") >= 2  # redrawn in place, about once a second
         os.write(master, b"q")
         assert process.wait(10) == 0
         assert "(stopped)" in _read_for(master, 1).decode()
@@ -232,7 +281,7 @@ def set_columns(fd: int, columns: int) -> None:
 
 def drawn_lines(screen: str) -> list[str]:
     """What each redraw left on the line: the text after each erase, to the next one."""
-    return [part.split("\r")[0].split("\n")[0] for part in screen.split("\r\x1b[2K")[1:]]
+    return [part.split("\r")[0].split("\n")[0] for part in screen.split("\x1b[K")[1:]]
 
 
 @pytest.mark.parametrize("columns", [40, 80, 200])
@@ -295,7 +344,7 @@ def test_a_command_owns_the_terminal(bus_env: Desktop) -> None:
     ):
         screen = _read_for(master, 3.0).decode()
         assert process.wait(10) == 0
-        assert "\x1b[2K" not in screen and "q to stop" not in screen
+        assert "\x1b[K" not in screen and "q to stop" not in screen
         assert "done" in screen
 
 

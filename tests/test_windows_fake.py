@@ -160,6 +160,18 @@ def test_duration(k32: FakeKernel32) -> None:
     assert ended.reason is EndReason.DURATION and cleared(k32)
 
 
+@pytest.mark.timeout(20)
+def test_until(k32: FakeKernel32) -> None:
+    """Where no timerfd is, the time left is read from the clock at each wake: due once
+    past (a moment computed before the dispatcher's own "now" would never be)."""
+    import time
+
+    target = time.time() + 0.1
+    ended = cocainate.Session(until=target).run()
+    assert ended.reason is EndReason.UNTIL and cleared(k32)
+    assert time.time() >= target
+
+
 def test_exception_releases(k32: FakeKernel32) -> None:
     with pytest.raises(RuntimeError), cocainate.inhibit():
         raise RuntimeError

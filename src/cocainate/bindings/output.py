@@ -37,6 +37,8 @@ class Output:
         self._encoding = "utf-8"
         self.stream = stream
         self._text: Any = None  # a stream with no fd (io.StringIO...): in-process, written as is
+        self.note: Callable[[int], str] = _dropped
+        """The line that says how many lines were dropped (``--json`` makes it JSON)."""
         if stream is None:
             return
         try:
@@ -89,12 +91,14 @@ class Output:
         if len(self._pending) + len(data) > LIMIT:
             self.dropped += 1
             return
-        if self.dropped:
-            note = f"[{self.dropped} lines dropped: nobody read them]\n"
-            self._pending += note.encode()
-            self.dropped = 0
+        self._say_dropped()
         self._pending += data
         self.flush()
+
+    def _say_dropped(self) -> None:
+        if self.dropped:
+            self._pending += self.note(self.dropped).encode(self._encoding, "replace")
+            self.dropped = 0
 
     def flush(self) -> bool:
         """Send what the stream takes without blocking; True once nothing is pending."""
@@ -127,6 +131,9 @@ class Output:
         import time
 
         deadline = time.monotonic() + timeout
+        self.flush()
+        if len(self._pending) + 100 <= LIMIT:  # room now: say what was dropped
+            self._say_dropped()
         while not self.flush() and self._fd is not None and self._send is not None:
             left = deadline - time.monotonic()
             if left <= 0 or os.name == "nt":
@@ -140,6 +147,10 @@ class Output:
         self._send = None
         if own is not None:
             os.close(own)
+
+
+def _dropped(count: int) -> str:
+    return f"[{count} lines dropped: nobody read them]\n"
 
 
 def _send_nowait(fd: int, data: bytes) -> int:

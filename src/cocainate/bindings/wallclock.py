@@ -61,7 +61,9 @@ class ClockTimer:
 
 
 def _arm(timestamp: float, clock_id: int) -> int | None:
-    if not sys.platform.startswith("linux"):
+    from . import waiting
+
+    if not sys.platform.startswith("linux") or waiting.WINDOWS:  # (Windows' logic, tested here)
         return None
     create: Any = getattr(os, "timerfd_create", None)
     if create is not None:  # Python 3.13+

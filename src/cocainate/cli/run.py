@@ -21,7 +21,7 @@ from .options import (
 from .say import err, error, out, printable
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from ..core.ending import Ended
     from ..core.events import Event
@@ -188,7 +188,13 @@ def _hold(args: Any, command: list[str]) -> int:
 
     human = not (args.quiet or args.json)
     session: Session | None = None
-    said = _Said(human)
+    # With a command, the command owns stdout: all of cocainate's goes to stderr.
+    say = err if command else out
+    said = _Said(human, say)
+    if args.json:
+        from .say import stream
+
+        stream("stderr" if command else "stdout").note = _json_dropped
     try:
         until = None
         if args.until is not None:
@@ -203,7 +209,7 @@ def _hold(args: Any, command: list[str]) -> int:
             mode=args.mode,
             methods=args.method,
             handle_signals=not command,  # with a command, signals go to the command
-            on_event=_json_event if args.json else said.event,
+            on_event=said.json if args.json else said.event,
             conditions=conditions(args),
             only_on_ac=args.only_on_ac,
         )
@@ -258,7 +264,7 @@ def _hold(args: Any, command: list[str]) -> int:
             error("warning: nothing held keeps the screen on; only sleep is blocked")
         if human and session.active:
             # with a command, its output owns stdout: say it once on stderr instead
-            (err if command else out)(_announce(session, command))
+            say(_announce(session, command))
         from .terminal import interactive
 
         # With a command at the terminal, the command owns it: no line drawn, no keys read.
@@ -284,7 +290,7 @@ def _hold(args: Any, command: list[str]) -> int:
         why = str(ended)
         if child is not None and ended is not None and ended.pid == child.pid:
             why = f"{command[0]} exited"  # what the start line named, not a PID never shown
-        (err if command else out)(f"{PROG}: released after {elapsed} ({printable(why)})")
+        say(f"{PROG}: released after {elapsed} ({printable(why)})")
     if ended is not None and ended.reason == "lost":
         error("nothing holds any more: every mechanism was lost and none came back")
         return status or EXIT_LOST
@@ -321,18 +327,26 @@ def _until_text(session: Session) -> str:
     return until_text(session.until)
 
 
-def _json_event(event: Event) -> None:
+def _json_dropped(count: int) -> str:
     import json
+    import time
 
-    out(json.dumps(event.as_dict()))
+    dropped = {"event": "dropped", "time": round(time.time(), 6), "lines": count}
+    return json.dumps(dropped) + "\n"
 
 
 class _Said:
-    """What a person is told as the session goes (without --json)."""
+    """What is said as the session goes: its events as JSON lines, or for a person."""
 
-    def __init__(self, human: bool) -> None:
+    def __init__(self, human: bool, say: Callable[[str], None]) -> None:
         self.human = human
+        self.say = say  # out, or err when a command owns stdout
         self.started = False  # the start line says what start did; events after it, here
+
+    def json(self, event: Event) -> None:
+        import json
+
+        self.say(json.dumps(event.as_dict()))
 
     def event(self, event: Event) -> None:
         if event.kind == "lost" and not event.mechanisms:  # a condition's source went
@@ -345,9 +359,9 @@ class _Said:
             return
         elif event.kind == "acquired":
             held = ", ".join(event.mechanisms)
-            out(printable(f"{PROG}: holding ({held}): {event.condition}"))
+            self.say(printable(f"{PROG}: holding ({held}): {event.condition}"))
         elif event.kind == "released":
-            out(printable(f"{PROG}: let go: {event.condition}"))
+            self.say(printable(f"{PROG}: let go: {event.condition}"))
 
 
 def _wait(
@@ -364,9 +378,9 @@ def _wait(
     from .say import stream
     from .terminal import Line, TerminalSignals, columns, progress_line
 
-    line = Line(stream("stdout"))
-    total = session.remaining
     fd = sys.stdout.fileno()
+    line = Line(stream("stdout"), lambda: columns(fd))
+    total = session.remaining
 
     def draw() -> None:
         elapsed = now(BOOTTIME) - started
@@ -377,8 +391,11 @@ def _wait(
             keys.apply()
         draw()
 
+    from . import say
+
     signals = TerminalSignals(on_signal)
     session.watch(signals)
+    say.live = line
     try:
         while True:
             draw()
@@ -386,6 +403,7 @@ def _wait(
             if ended is not None:
                 return ended
     finally:
+        say.live = None
         line.clear()
         signals.close()
 

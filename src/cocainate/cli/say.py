@@ -8,7 +8,7 @@ stream turns writable, and at exit a slow reader gets :data:`DRAIN_SECONDS` to c
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .options import PROG
 
@@ -34,11 +34,20 @@ def stream(name: str) -> Output:
     return found
 
 
+live: Any = None
+"""The progress line drawn at the terminal now (:class:`~cocainate.cli.terminal.Line`), if
+any: cleared before any other line is written, and drawn again at the next redraw."""
+
+
 def out(text: str) -> None:
+    if live is not None:
+        live.clear()
     stream("stdout").write(text + "\n")
 
 
 def err(text: str) -> None:
+    if live is not None:
+        live.clear()
     stream("stderr").write(text + "\n")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from ..core.session import Session
@@ -62,24 +62,40 @@ def columns(fd: int) -> int:
 
 
 class Line:
-    """One line redrawn in place."""
+    """One line redrawn in place, the cursor left at its start, so that a terminal that
+    narrows and rewraps the old line (VTE, kitty, tmux) puts the rest of it on the rows
+    below the cursor: each draw erases the line and as many rows below as the old text
+    could take at the width of the moment (the cursor saved and put back, so nothing
+    scrolls), and so does :meth:`clear`, which :func:`cocainate.cli.say.out` calls before
+    any other line is written."""
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: Any, width: Callable[[], int]) -> None:
         self.stream = stream
+        self._width = width
+        self._shown = 0  # characters on the line now
         self.drawn = False
 
     def draw(self, text: str) -> None:
-        try:
-            self.stream.write("\r\x1b[2K" + text)
-            self.stream.flush()
-            self.drawn = True
-        except (OSError, ValueError):
-            pass
+        self._write(f"{self._erase()}{text}\r")
+        self._shown, self.drawn = len(text), True
 
     def clear(self) -> None:
         if self.drawn:
-            self.draw("")
-            self.drawn = False
+            self._write(self._erase())
+            self._shown, self.drawn = 0, False
+
+    def _erase(self) -> str:
+        below = -(-self._shown // max(1, self._width())) - 1  # rows of the old text, less one
+        # save the cursor; (down one row, erase it) for each; put the cursor back
+        rows = "\x1b7" + "\x1b[B\x1b[2K" * below + "\x1b8" if below > 0 else ""
+        return f"\r{rows}\x1b[K"
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass
 
 
 class TerminalSignals:

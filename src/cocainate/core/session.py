@@ -793,7 +793,10 @@ class _ClockSource(Source):
     def when(self) -> float | None:
         if self._timer is None or self._timer.fileno() is not None:
             return None
-        return time.monotonic() + self.left()
+        from ..bindings.wallclock import now
+
+        # Not clamped at 0: once past, it is due (earlier than the dispatcher's "now").
+        return time.monotonic() + (self._at - now(self._clock))
 
     def fire(self) -> bool:
         if self._timer is not None and self._timer.fired():
