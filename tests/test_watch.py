@@ -27,7 +27,7 @@ def write(tmp_path: Path, text: str) -> Path:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("while-playing = true\nmode = display\n", "(at line 2, column 8)"),  # TOML's own
+        ("while-playing = true\nmode = display\n", "line 2, column 8: Invalid value"),
         ("while-playing = true\nwhile-runing = ['x']\n", "line 2: unknown setting 'while-runing'"),
         ("\n\nonly-on-ac = 'yes'\n", "line 3: only-on-ac: expected true or false, got 'yes'"),
         ("while-running = ['a/b']\n", "line 1: while-running: invalid process name 'a/b'"),
@@ -38,7 +38,16 @@ def write(tmp_path: Path, text: str) -> Path:
         ("while-running = 'x'\nscan-interval = 'soon'\n", "line 2: scan-interval: invalid"),
         ("mode = 'system'\n", "sets no condition"),
         ("[while-playing]\nx = 1\n", "line 1: while-playing: expected true or false"),
-        (b"while-playing = \xff\n", "not UTF-8"),
+        (b"while-playing = true\nwhile-playing = \xff\n", "line 2: not UTF-8"),
+        # every kind of TOML syntax error: the line, the column and what
+        ("while-playing = true\nreason = 'open\n", "line 2, at the end: Expected"),
+        ("while-playing = true\nwhile-playing = false\n", "line 2, column "),
+        ("[table\nx = 1\n", "line 1, column 7: "),
+        ("while-running = ['a',\n", "line 1, at the end: "),
+        ("while-playing = tru\n", "line 1, column 17: Invalid value"),
+        ("x = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+        ("x = " + "{a = " * 3000 + "1" + "}" * 3000 + "\n", "nested too deeply"),
+        ("# " + "x" * 70000 + "\n", "larger than 64 KiB"),
     ],
 )
 def test_a_bad_config_is_one_line_and_status_2(
@@ -50,6 +59,24 @@ def test_a_bad_config_is_one_line_and_status_2(
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith(f"cocainate: {path}"), done.stderr
     assert message in done.stderr and len(done.stderr.splitlines()) == 1, done.stderr
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "directory"])
+def test_a_config_that_is_no_regular_file_is_refused_at_once(tmp_path: Path, kind: str) -> None:
+    """A FIFO with no writer (open would wait for one), /dev/zero (no end), a directory."""
+    import os
+
+    path = tmp_path / "config.toml"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dev-zero":
+        path.symlink_to("/dev/zero")
+    else:
+        path.mkdir()
+    done = run_cli("watch", "--config", str(path), env={"PATH": "/usr/bin:/bin"}, timeout=10)
+    assert done.returncode == 2, done.stderr
+    kind_text = "a directory" if kind == "directory" else "not a regular file"
+    assert done.stderr == f"cocainate: {path}: {kind_text}: a config file is a regular file\n"
 
 
 def test_no_config_file_says_where_it_looked(tmp_path: Path) -> None:

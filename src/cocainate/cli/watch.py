@@ -92,6 +92,11 @@ def watch(args: Any) -> int | Any:
     return args
 
 
+MAX_BYTES = 64 * 1024
+"""A config file larger than this is refused (the longest sensible one is a few hundred
+bytes): a device or a huge file is never read to its end."""
+
+
 def load(path: str) -> dict[str, Any]:
     """The settings in the file at ``path``, checked; UsageError naming the line if bad."""
     if sys.version_info >= (3, 11):
@@ -99,22 +104,17 @@ def load(path: str) -> dict[str, Any]:
     else:  # the same parser, from PyPI, before it joined the standard library
         import tomli as tomllib
 
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except FileNotFoundError:
-        raise UsageError(
-            f"{path}: no such config file (write one: see 'man cocainate', or give --config)"
-        ) from None
-    except OSError as err:
-        raise UsageError(f"{path}: cannot read it: {err.strerror}") from None
+    raw = _read(path)
     try:
         text = raw.decode("utf-8")
         data = tomllib.loads(text)
     except UnicodeDecodeError as err:
-        raise UsageError(f"{path}: not UTF-8 text (byte {err.start})") from None
+        line = raw[: err.start].count(b"\n") + 1
+        raise UsageError(f"{path}, line {line}: not UTF-8 text (byte {err.start})") from None
     except tomllib.TOMLDecodeError as err:
-        raise UsageError(f"{path}: {err}") from None
+        raise UsageError(f"{path}, {_where(err, text)}") from None
+    except RecursionError:
+        raise UsageError(f"{path}: nested too deeply to be a config file") from None
     settings: dict[str, Any] = {}
     for key, value in data.items():
         where = f"{path}, line {_line_of(text, key)}"
@@ -130,6 +130,56 @@ def load(path: str) -> dict[str, Any]:
             "only-on-ac), so there is nothing to watch"
         )
     return settings
+
+
+def _read(path: str) -> bytes:
+    """The file's bytes: a regular file's, at most :data:`MAX_BYTES`. Opened without
+    blocking (a FIFO with no writer would wait for one for ever), then checked."""
+    import stat
+
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise UsageError(
+            f"{path}: no such config file (write one: see 'man cocainate', or give --config)"
+        ) from None
+    except OSError as err:
+        raise UsageError(f"{path}: cannot read it: {err.strerror}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise UsageError(f"{path}: {kind}: a config file is a regular file")
+        chunks, size = [], 0
+        while size <= MAX_BYTES:
+            chunk = os.read(fd, MAX_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as err:
+        raise UsageError(f"{path}: cannot read it: {err.strerror}") from None
+    finally:
+        os.close(fd)
+    if size > MAX_BYTES:
+        raise UsageError(f"{path}: larger than {MAX_BYTES // 1024} KiB: not a config file")
+    return b"".join(chunks)
+
+
+def _where(err: Exception, text: str) -> str:
+    """A TOML error as "line N, column M: what" (TOML's own text ends "(at line N, column
+    M)", or "(at end of document)")."""
+    import re
+
+    message = str(err)
+    found = re.search(r" \(at line (\d+), column (\d+)\)$", message)
+    if found:
+        return f"line {found[1]}, column {found[2]}: {message[: found.start()]}"
+    if message.endswith(" (at end of document)"):
+        line = text.count("\n") + (0 if text.endswith("\n") else 1)
+        return f"line {max(1, line)}, at the end: {message[: -len(' (at end of document)')]}"
+    return message
 
 
 def conditions_in(settings: dict[str, Any]) -> bool:
