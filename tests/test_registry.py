@@ -90,7 +90,7 @@ def test_a_reused_pid_is_not_taken_for_the_holder(env: dict[str, str]) -> None:
     folder = registry.directory()
     assert folder is not None
     stale = Path(folder) / "1.1.json"  # PID 1 is alive, but started at another time
-    stale.write_text(json.dumps({"pid": 1, "start_time": "-1", "holding": ["x11"]}))
+    stale.write_text(json.dumps({"pid": 1, "start_time": "-1", "since": 0, "holding": ["x11"]}))
     assert "none held by cocainate" in x11_row(env)[0]
     assert not stale.exists()
 
@@ -127,3 +127,40 @@ def test_a_directory_that_is_not_private_is_not_used(
     assert registry.directory() is None
     with Session(methods=["x11"]):
         assert list((open_to_all / "cocainate").iterdir()) == []
+
+
+def test_nothing_in_the_registry_can_hang_or_fail_status(
+    env: dict[str, str], holder: subprocess.Popen[str]
+) -> None:
+    """Beside a live session's record: a FIFO, a link to /dev/zero, a directory, a huge file,
+    deep nesting, and values of every wrong type and range. Each is skipped, the live one is
+    listed, and status answers at once."""
+    folder = files(env)[0].parent
+    live = json.loads(files(env)[0].read_text())
+    os.mkfifo(folder / "fifo.json")
+    (folder / "zero.json").symlink_to("/dev/zero")
+    (folder / "directory.json").mkdir()
+    (folder / "huge.json").write_bytes(b"[" * (8 << 20))
+    (folder / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    bad = {
+        "pid": [2**64, -1, 0, "12", 1.5, True, None, os.getpid() * 10**9],
+        "since": [float("nan"), float("inf"), 1e300, -5, "x", True, None],
+        "holding": ["x11", [1], None, {"x11": 1}],
+        "reason": [5, ["r"]],
+        "program": [None],
+        "start_time": [5],
+    }
+    count = 0
+    for key, values in bad.items():
+        for value in values:
+            count += 1
+            record = dict(live, **{key: value})
+            text = json.dumps(record).replace("NaN", "NaN").replace("Infinity", "Infinity")
+            (folder / f"bad{count}.json").write_text(text)
+    (folder / "list.json").write_text("[1, 2]")
+    (folder / "number.json").write_text("12")
+    out = run_cli("status", env=env, timeout=10)
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    rows = [line for line in out.stdout.splitlines() if line.startswith(("x11 ", "    by"))]
+    assert rows[0].endswith("1 held by cocainate; the X server lists no others"), rows
+    assert len(rows) == 2 and f"pid {holder.pid}," in rows[1], rows

@@ -138,30 +138,84 @@ def _program() -> str:
     return " ".join([name, *argv[1:]])
 
 
+MAX_RECORD = 64 * 1024
+"""Bytes of a record read at most: ours are a few hundred."""
+PID_MAX = 4 * 1024 * 1024
+"""The largest PID any kernel hands out (Linux's pid_max is at most 2**22)."""
+
+
 def records() -> list[dict[str, Any]]:
-    """The live records of this user's sessions, oldest first; stale files are removed."""
+    """The live records of this user's sessions, oldest first; stale files are removed.
+    Whatever else is there (a FIFO, a device, a directory, a huge or deeply nested file,
+    values out of range) is skipped: nothing in the directory can hang or fail a reader."""
     folder = directory()
     if folder is None:
         return []
     found = []
-    for name in os.listdir(folder):
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    for name in names:
         path = os.path.join(folder, name)
         if not name.endswith(".json"):
             continue
-        try:
-            with open(path, "rb") as f:
-                content = json.loads(f.read(65536))
-            pid = int(content["pid"])
-        except (OSError, ValueError, KeyError, TypeError):
+        content = _load(path)
+        if content is None:
             continue  # being written, or not ours to judge
-        if not _alive(pid, content.get("start_time")):
+        if not _alive(content["pid"], content.get("start_time")):
             try:
                 os.unlink(path)
             except OSError:
                 pass
             continue
         found.append(content)
-    return sorted(found, key=lambda c: float(c.get("since", 0)))
+    return sorted(found, key=lambda c: float(c["since"]))
+
+
+def _load(path: str) -> dict[str, Any] | None:
+    """A record that a session of ours could have written, or None: a regular file, opened
+    without blocking or following a link, read up to :data:`MAX_RECORD`, whose values have
+    the types and ranges :meth:`Record.create` gives them."""
+    import math
+    import stat
+
+    try:
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+        fd = os.open(path, flags | _NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        raw = os.read(fd, MAX_RECORD + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_RECORD:
+        return None
+    try:
+        content = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(content, dict):
+        return None
+    pid, since, holding = content.get("pid"), content.get("since"), content.get("holding")
+    if type(pid) is not int or not 0 < pid <= PID_MAX:
+        return None
+    if not isinstance(since, (int, float)) or isinstance(since, bool):
+        return None
+    if not math.isfinite(since) or not 0 <= since < 2**33:  # up to the year 2242
+        return None
+    if not isinstance(holding, list) or not all(isinstance(h, str) for h in holding):
+        return None
+    if not all(isinstance(content.get(k, ""), str) for k in ("reason", "mode", "program")):
+        return None
+    started = content.get("start_time")
+    if started is not None and not isinstance(started, str):
+        return None
+    return content
 
 
 def _alive(pid: int, started: object) -> bool:
