@@ -28,6 +28,7 @@ Prints "ready" on stdout once it owns its name. The bus is $DBUS_SESSION_BUS_ADD
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 
@@ -96,6 +97,16 @@ def main() -> None:
     parser.add_argument(
         "--refuse-first", type=int, default=0, help="refuse this many Inhibits (after the slow)"
     )
+    # For `cocainate status`: the listing method is GetInhibitors (gnome), HasInhibit
+    # (power) or ListInhibitors (logind).
+    parser.add_argument(
+        "--list-reply",
+        nargs=2,
+        metavar=("SIGNATURE", "JSON"),
+        help="answer the listing method with this body, of this D-Bus type",
+    )
+    parser.add_argument("--list-many", type=int, default=0, help="list this many inhibitors")
+    parser.add_argument("--slow-getters", type=float, default=0.0, help="gnome: seconds per Get*")
     parser.add_argument(
         "--slow-first",
         type=float,
@@ -183,9 +194,29 @@ def main() -> None:
             else:
                 conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod"))
             continue
+        listing = {"gnome": "GetInhibitors", "power": "HasInhibit", "logind": "ListInhibitors"}
+        if member == listing.get(args.kind) and path in paths and args.list_reply:
+            body = json.loads(args.list_reply[1])
+            if args.list_reply[0].startswith("a("):  # an array of structs: rows as tuples
+                body[0] = [tuple(row) for row in body[0]]
+            reply(msg, args.list_reply[0] or None, tuple(body))
+            continue
+        if args.kind == "logind" and member == "ListInhibitors" and path in paths:
+            rows = [("sleep", f"who{n}", "why", "block", 0, n) for n in range(args.list_many)]
+            reply(msg, "a(ssssuu)", (rows,))
+            continue
         if args.kind == "gnome" and member == "GetInhibitors" and path in paths:
             rows = [f"/org/gnome/SessionManager/Inhibitor{c}" for c in held]
+            rows += [f"/org/gnome/SessionManager/Many{n}" for n in range(args.list_many)]
             reply(msg, "ao", (rows,))
+            continue
+        many = {"GetAppId": ("s", "many"), "GetReason": ("s", "many"), "GetFlags": ("u", 8)}
+        if args.kind == "gnome" and path.startswith("/org/gnome/SessionManager/Many"):
+            time.sleep(args.slow_getters)
+            if member in many:
+                reply(msg, many[member][0], (many[member][1],))
+            else:
+                conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod"))
             continue
         if args.kind == "gnome" and path.startswith("/org/gnome/SessionManager/Inhibitor"):
             cookie = int(path.rsplit("Inhibitor", 1)[1])
