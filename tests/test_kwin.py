@@ -99,3 +99,42 @@ def test_the_users_window_keeps_the_focus(kwin: object) -> None:
     finally:
         window.kill()
         window.communicate(timeout=10)
+
+
+def test_a_fullscreen_window_does_not_end_the_hold(kwin: object, tmp_path: Path) -> None:
+    """The background-layer surface, under a fullscreen window, still holds on KWin."""
+    import subprocess
+    import sys
+
+    window = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "wayland_window.py"), "film", "--fullscreen"],
+        env=kwin.env,  # type: ignore[attr-defined]
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    process = None
+    log = tmp_path / "idle.log"
+    watch = None
+    try:
+        assert window.stdout is not None and window.stdout.readline().strip() == "mapped"
+        wait_until(
+            lambda: kwin.active_window() == "film",  # type: ignore[attr-defined]
+            5,
+            "the film to be active",
+        )
+        process = spawn_cli("--method", "wayland", env=kwin.env)  # type: ignore[attr-defined]
+        assert process.stdout is not None and "(wayland)" in process.stdout.readline()
+        watch = kwin.idle_watch(log)  # type: ignore[attr-defined]
+        time.sleep(3)
+        assert "IDLE" not in log.read_text(), "idle under a fullscreen window"
+        process.terminate()
+        process.communicate(timeout=10)
+        wait_until(lambda: "IDLE" in log.read_text(), 5, "idle after the release")
+    finally:
+        if watch is not None:
+            stop(watch)
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.communicate(timeout=10)
+        window.kill()
+        window.communicate(timeout=10)

@@ -119,6 +119,49 @@ def test_the_users_window_keeps_the_focus(sway: Sway) -> None:
         window.communicate(timeout=10)
 
 
+def test_a_fullscreen_window_keeps_its_scanout_and_the_hold_holds(
+    sway: Sway, tmp_path: Path
+) -> None:
+    """sway up to 1.8 and Hyprland refuse a fullscreen window direct scanout while any
+    overlay-layer surface is mapped: cocainate's surface is in the background layer, as
+    its requests on the wire say (WAYLAND_DEBUG), and holds under a fullscreen window."""
+    window = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "wayland_window.py"), "film", "--fullscreen"],
+        env=sway.env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    process = None
+    log = tmp_path / "idle.log"
+    watch = None
+    try:
+        assert window.stdout is not None and window.stdout.readline().strip() == "mapped"
+        wait_until(
+            lambda: [v for v in sway.views() if v.get("app_id") == "film" and v["fullscreen_mode"]],
+            5,
+            "the film to be fullscreen",
+        )
+        process = spawn_cli("--method", "wayland", env=dict(sway.env, WAYLAND_DEBUG="1"))
+        assert process.stdout is not None and "(wayland)" in process.stdout.readline()
+        watch = sway.idle_watch(log)
+        time.sleep(3)  # longer than swayidle's 2 s
+        assert "IDLE" not in log.read_text(), "idle under a fullscreen window"
+        process.terminate()
+        _, err = process.communicate(timeout=10)
+        (request,) = [line for line in err.splitlines() if ".get_layer_surface(" in line]
+        layer = request.split(", ")[-2]  # (new id, surface, output, layer, namespace)
+        assert layer == "0", request  # 0: background; 3 would be the overlay
+        wait_until(lambda: "IDLE" in log.read_text(), 5, "idle after the release")
+    finally:
+        if watch is not None:
+            stop(watch)
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.communicate(timeout=10)
+        window.kill()
+        window.communicate(timeout=10)
+
+
 def test_without_layer_shell_a_floating_window_holds(
     sway: Sway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -282,3 +325,56 @@ def test_a_closed_layer_surface_is_made_again_without_waiting(
         assert session.holding == ("wayland",) and not session.problems
         mechanism._remake()  # type: ignore[attr-defined]
         assert mechanism._objects is objects  # type: ignore[attr-defined]  # once per outputs
+
+
+@pytest.mark.skipif(not have("cage"), reason="needs cage (tools/test installs it)")
+def test_where_there_is_no_layer_shell_the_focus_it_may_take_is_said() -> None:
+    """cage, a kiosk compositor, offers idle-inhibit but no layer shell, and gives every
+    new window the focus: the fallback window's cost is one line at start."""
+    import glob
+    import shutil
+    import tempfile
+
+    from sway import NOBODY
+
+    runtime = Path(tempfile.mkdtemp(prefix="cocainate-cage-"))
+    as_nobody: list[str] = []
+    if os.geteuid() == 0:
+        os.chown(runtime, NOBODY, NOBODY)
+        as_nobody = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "XDG_RUNTIME_DIR": str(runtime),
+        "WLR_BACKENDS": "headless",
+        "WLR_LIBINPUT_NO_DEVICES": "1",
+        "WLR_RENDERER": "pixman",
+    }
+    cage = subprocess.Popen(
+        [*as_nobody, "cage", "--", "sleep", "600"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    process = None
+    try:
+        found = wait_until(lambda: glob.glob(str(runtime / "wayland-[0-9]")), 10, "cage's socket")
+        client = dict(os.environ, XDG_RUNTIME_DIR=str(runtime))
+        client["WAYLAND_DISPLAY"] = os.path.basename(found[0])
+        client["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent"
+        client.pop("DISPLAY", None)
+        process = spawn_cli("--method", "wayland", env=client)
+        assert process.stdout is not None and "(wayland)" in process.stdout.readline()
+        process.terminate()
+        _, err = process.communicate(timeout=10)
+        assert process.returncode == 0
+        assert err.splitlines() == [
+            "cocainate: warning: wayland: the compositor offers no layer shell, so the inhibit "
+            "is on a 1x1 window of cocainate's, which may take the keyboard focus from your "
+            "application while it holds (cage does)"
+        ], err
+    finally:
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.communicate(timeout=10)
+        stop(cage)
+        shutil.rmtree(runtime, ignore_errors=True)

@@ -1,7 +1,8 @@
 """A person's window for the Wayland tests: an ordinary 64x64 xdg toplevel with the app_id
-given, which prints "mapped" once shown and then answers the compositor until killed.
+given, which prints "mapped" once shown and then answers the compositor until killed; with
+--fullscreen, it asks to be fullscreen before it is mapped (a film, a game).
 
-    python tests/wayland_window.py APP_ID
+    python tests/wayland_window.py APP_ID [--fullscreen]
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def main() -> None:
     toplevel = xdg_surface.get_toplevel()
     toplevel.set_app_id(sys.argv[1])
     toplevel.set_title(sys.argv[1])
+    if "--fullscreen" in sys.argv[2:]:
+        toplevel.set_fullscreen(None)
     surface.commit()
     display.roundtrip()
     size = 64 * 64 * 4

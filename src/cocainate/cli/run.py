@@ -262,6 +262,9 @@ def _hold(args: Any, command: list[str]) -> int:
             and not screen_blocked(session.attempts)
         ):
             error("warning: nothing held keeps the screen on; only sleep is blocked")
+        for attempt in session.acquired:
+            if attempt.caveat:
+                error(f"warning: {attempt.name}: {attempt.caveat}")
         if human and session.active:
             # with a command, its output owns stdout: say it once on stderr instead
             say(_announce(session, command))

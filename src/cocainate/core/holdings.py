@@ -134,7 +134,9 @@ class Holdings:
                 mechanism.release()
                 raise
             self.held.append(mechanism)
-            attempts.append(Attempt(cls.name, mechanism.title, True, blocks=blocks))
+            attempts.append(
+                Attempt(cls.name, mechanism.title, True, blocks=blocks, caveat=mechanism.caveat)
+            )
         self.attempts = tuple(attempts)
         if not self.held and not stopping():
             raise NoMechanismError(attempts)

@@ -61,6 +61,9 @@ class Mechanism:
     registered: ClassVar[bool] = False
     """Whether its server cannot list who holds it (an X server, a Wayland compositor), so
     that a session holding it says so in cocainate's registry, for ``cocainate status``."""
+    caveat: "str | None" = None
+    """What a person should know of how it holds here, once acquired (a window that takes
+    the focus); the CLI says it at start."""
     fallback_for: ClassVar[Optional[str]] = None
     """The mechanism this one stands in for: a session tries it only when that one could
     not be held (or when it is named with ``--method``)."""
@@ -106,6 +109,7 @@ class Attempt(NamedTuple):
     held: bool
     blocks: frozenset[Blocks] = frozenset()
     error: Optional[str] = None
+    caveat: Optional[str] = None  # what a person should know of how it holds here
 
 
 class Entry:

@@ -5,8 +5,11 @@ An inhibitor is tied to a surface and holds only while the compositor shows that
 so the mechanism maps the least it can:
 
 - where the compositor offers wlr-layer-shell (sway, KWin, Hyprland, river, labwc...): a
-  1x1 transparent layer surface in the overlay layer, anchored to a corner, with no
-  keyboard interactivity and an empty input region. It takes no focus, receives no input,
+  1x1 transparent layer surface in the background layer, anchored to a corner, with no
+  keyboard interactivity and an empty input region. The background layer, not the
+  overlay: sway up to 1.8 and Hyprland refuse a fullscreen window direct scanout while any
+  overlay-layer surface is mapped, and the compositors tested (sway, KWin) honour an
+  inhibitor on a layer surface whatever covers it. It takes no focus, receives no input,
   shows nothing, and belongs to no workspace, so switching workspaces does not hide it.
   If its output goes away (unplugged, turned off) the compositor closes it; it is made
   again on an output that is there, or as soon as one appears, and the closed one is kept
@@ -34,6 +37,10 @@ LAYER_SHELL = "zwlr_layer_shell_v1"
 TITLE = "Wayland zwp_idle_inhibit_manager_v1"
 ON_LAYER = f"{TITLE}, on a layer-shell surface (no focus, no input, every workspace)"
 ON_TOPLEVEL = f"{TITLE}, on a 1x1 window (the compositor offers no layer shell)"
+FOCUS_CAVEAT = (
+    "the compositor offers no layer shell, so the inhibit is on a 1x1 window of cocainate's, "
+    "which may take the keyboard focus from your application while it holds (cage does)"
+)
 
 
 class WaylandIdleInhibitor(Mechanism):
@@ -129,21 +136,24 @@ class WaylandIdleInhibitor(Mechanism):
         else:
             self._objects = self._toplevel(display, bound)
             self.title = ON_TOPLEVEL
+            self.caveat = FOCUS_CAVEAT
         self._display = display
 
     def _layer_surface(self, display: Any, bound: dict[str, Any], wait: bool) -> list[Any]:
-        """A 1x1 transparent overlay that takes no keyboard focus and no input, with the
-        inhibitor on it; its objects in the order made (released in reverse). The pixel
-        and the inhibitor come when the compositor first configures it: with ``wait``,
-        within one bounded round trip; without (a remake, in the middle of holding), in a
-        later dispatch, so that nothing here waits for the compositor."""
+        """A 1x1 transparent background surface that takes no keyboard focus and no input,
+        with the inhibitor on it; its objects in the order made (released in reverse). The
+        pixel and the inhibitor come when the compositor first configures it: with
+        ``wait``, within one bounded round trip; without (a remake, in the middle of
+        holding), in a later dispatch, so that nothing here waits for the compositor."""
         from ..bindings import layer_shell as ls
 
         compositor = bound["wl_compositor"]
         surface = compositor.create_surface()
         region = compositor.create_region()  # empty: every pointer and touch passes through
         surface.set_input_region(region)
-        layer = bound[LAYER_SHELL].get_layer_surface(surface, None, ls.LAYER_OVERLAY, "cocainate")
+        layer = bound[LAYER_SHELL].get_layer_surface(
+            surface, None, ls.LAYER_BACKGROUND, "cocainate"
+        )
         objects = [surface, region, layer]
 
         def on_configure(layer: Any, serial: int, width: int, height: int) -> None:
