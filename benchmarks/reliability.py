@@ -250,6 +250,32 @@ def restart_storm(rig: Rig, runs: int) -> dict[str, int]:
     return out
 
 
+def slow_storm(rig: Rig, runs: int, rng: random.Random) -> dict[str, int]:
+    """The screensaver restarts eight times in a row while held, each instance answering its
+    first calls 2.5 s late (past the 2 s a call is given) or refusing them: exactly one
+    inhibit must end up on the instance that runs last, and the session must hold it."""
+    out = {"runs": 0, "injected": 0, "held": 0, "tracebacks": 0, "status": 0}
+    for _ in range(runs):
+        process = subprocess.Popen(
+            [*COCAINATE, "-q"], env=rig.env, stderr=subprocess.PIPE, text=True
+        )
+        wait_until(lambda: rig.screensaver.inhibitors(), 10)
+        for _ in range(8):
+            rig.screensaver.stop()
+            how = rng.choice([["--slow-first", "2", "2.5"], ["--refuse-first", "2"], []])
+            rig.screensaver = StandIn(rig.session, "screensaver", *how)
+            out["injected"] += 1
+        time.sleep(8)  # every late answer and every retry has come by now
+        one = len(rig.screensaver.inhibitors()) == 1
+        process.terminate()
+        _, err = process.communicate(timeout=30)
+        out["runs"] += 1
+        out["status"] += one and not rig.screensaver.inhibitors()
+        count(out, err)
+        out["held"] += settle(rig)
+    return out
+
+
 def other_thread(rig: Rig, runs: int, rng: random.Random) -> dict[str, int]:
     """A library session waiting in the main thread, and the signal caught by another
     thread at a random moment: SIGTERM with handle_signals, else SIGINT (KeyboardInterrupt).
@@ -327,27 +353,45 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--only", help="run only the campaigns whose name contains this")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     rig = Rig(Path(tempfile.mkdtemp(prefix="cocainate-reliability-")))
     try:
-        rows = [
+        campaigns = [
             (
                 "one signal at a random moment (INT, TERM, QUIT, HUP, KILL)",
-                signals(rig, args.runs * 5, rng),
+                lambda: signals(rig, args.runs * 5, rng),
             ),
-            ("bursts of 5 signals (INT, TERM, QUIT, HUP)", bursts(rig, args.runs, rng)),
-            ("the screensaver service restarts while held", restarts(rig, args.runs)),
-            ("random command lines, in-process", fuzz(rig, args.runs * 50, rng)),
-            ("SIGINT three times during a release that waits 1 s", slow_release(rig, args.runs)),
-            ("stdout and stderr full pipes nobody reads, -d 300ms", full_pipes(rig, args.runs)),
-            ("an X server that accepts and never answers", frozen_x(rig, max(1, args.runs // 4))),
-            ("the screensaver restarts 5 times in a row while held", restart_storm(rig, args.runs)),
+            ("bursts of 5 signals (INT, TERM, QUIT, HUP)", lambda: bursts(rig, args.runs, rng)),
+            ("the screensaver service restarts while held", lambda: restarts(rig, args.runs)),
+            ("random command lines, in-process", lambda: fuzz(rig, args.runs * 50, rng)),
+            (
+                "SIGINT three times during a release that waits 1 s",
+                lambda: slow_release(rig, args.runs),
+            ),
+            (
+                "stdout and stderr full pipes nobody reads, -d 300ms",
+                lambda: full_pipes(rig, args.runs),
+            ),
+            (
+                "an X server that accepts and never answers",
+                lambda: frozen_x(rig, max(1, args.runs // 4)),
+            ),
+            (
+                "the screensaver restarts 5 times in a row while held",
+                lambda: restart_storm(rig, args.runs),
+            ),
+            (
+                "the screensaver restarts 8 times while held, instances slow or refusing at first",
+                lambda: slow_storm(rig, max(1, args.runs // 4), rng),
+            ),
             (
                 "library: the signal caught by another thread while the main thread waits",
-                other_thread(rig, args.runs * 5, rng),
+                lambda: other_thread(rig, args.runs * 5, rng),
             ),
         ]
+        rows = [(name, run()) for name, run in campaigns if (args.only or "") in name]
     finally:
         rig.close()
     print(f"cocainate reliability: seed {args.seed}, Python {sys.version.split()[0]}")

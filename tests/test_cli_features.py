@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import termios
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -109,20 +111,23 @@ def test_command_held_while_it_runs(bus_env: Desktop) -> None:
     assert f"({sys.executable} exited)" in err  # what the start line named
 
 
-@pytest.mark.parametrize("how", [["--json"], ["--while-running", "sleep"]])
+@pytest.mark.parametrize("how", ["--json", "--while-running"])
 def test_with_a_command_nothing_of_cocainate_s_goes_to_stdout(
-    bus_env: Desktop, how: list[str]
+    bus_env: Desktop, how: str, tmp_path: Path
 ) -> None:
     """Its events (--json) and a condition's lines go to stderr: stdout is the command's.
     The command starts what --while-running follows, so a line says it holds."""
+    program = tmp_path / ("cc" + str(time.monotonic_ns())[-10:])
+    shutil.copy(shutil.which("sleep") or "/bin/sleep", program)
     script = (
         "import subprocess; print('first', flush=True); "
-        "subprocess.run(['sleep', '2.5']); print('last')"
+        f"subprocess.run([{str(program)!r}, '2.5']); print('last')"
     )
-    result = run_cli(*how, "--", sys.executable, "-c", script, env=bus_env.env)
+    args = [how] if how == "--json" else [how, program.name]
+    result = run_cli(*args, "--", sys.executable, "-c", script, env=bus_env.env)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "first\nlast\n"
-    if how == ["--json"]:
+    if how == "--json":
         events = [json.loads(line)["event"] for line in result.stderr.splitlines()]
         assert events == ["acquired", "ended", "released"]
     else:
