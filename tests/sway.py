@@ -3,12 +3,15 @@ runs as nobody with a runtime directory of its own; clients connect to its socke
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,24 @@ def idle_watch(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
             stdout=out,
             stderr=subprocess.DEVNULL,
         )
+
+
+@contextlib.contextmanager
+def window(env: dict[str, str], app_id: str, *flags: str) -> Iterator[subprocess.Popen[str]]:
+    """A person's window (tests/wayland_window.py, with ``flags`` such as --fullscreen),
+    mapped on the compositor of ``env``; killed on the way out."""
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "wayland_window.py"), app_id, *flags],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "mapped"
+        yield process
+    finally:
+        process.kill()
+        process.communicate(timeout=10)
 
 
 class Sway:

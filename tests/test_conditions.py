@@ -574,17 +574,24 @@ def test_holds_while_the_focused_window_is_fullscreen_on_x11(
     assert w.kinds().count("acquired") == 3 and w.session.state == "waiting"
 
 
+def watch_a_fullscreen_window(
+    wm: WindowManager, monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, Watching]:
+    """A new window, made fullscreen, and a session following it (holding, then)."""
+    monkeypatch.setenv("DISPLAY", wm.display)
+    window = wm.window(unique())
+    wm.fullscreen(window, True)
+    return window, Watching(conditions=Fullscreen(), methods=["screensaver"])
+
+
 @needs_openbox
 def test_a_destroyed_window_is_not_fullscreen_while_openbox_still_names_it(
     bus_env: Desktop, window_manager: WindowManager, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The only window, fullscreen, goes: openbox leaves _NET_ACTIVE_WINDOW naming it
     (no window takes the focus), and it is fullscreen no more."""
-    monkeypatch.setenv("DISPLAY", window_manager.display)
     wm = window_manager
-    window = wm.window(unique())
-    wm.fullscreen(window, True)
-    w = Watching(conditions=Fullscreen(), methods=["screensaver"])
+    window, w = watch_a_fullscreen_window(wm, monkeypatch)
     try:
         assert w.session.state == "holding"
         wm.run("xdotool", "windowkill", str(window))
@@ -633,11 +640,8 @@ def test_the_root_window_named_as_focused_does_not_stop_the_following(
 def test_fullscreen_at_start_and_a_server_that_goes(
     bus_env: Desktop, window_manager: WindowManager, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DISPLAY", window_manager.display)
     wm = window_manager
-    window = wm.window(unique())
-    wm.fullscreen(window, True)
-    w = Watching(conditions=Fullscreen(), methods=["screensaver"])
+    _window, w = watch_a_fullscreen_window(wm, monkeypatch)
     try:
         assert w.session.state == "holding"
         stop(wm.xvfb)  # the X server goes: said, and the session ends as it could not start

@@ -17,6 +17,7 @@ import pytest
 
 from buses import have, stop, wait_until
 from conftest import spawn_cli
+from sway import window
 
 pytest.importorskip("pywayland")
 pytestmark = pytest.mark.skipif(
@@ -72,17 +73,7 @@ def test_no_idle_while_held_and_idle_after(kwin: object, tmp_path: Path, how: in
 
 
 def test_the_users_window_keeps_the_focus(kwin: object) -> None:
-    import subprocess
-    import sys
-
-    window = subprocess.Popen(
-        [sys.executable, str(Path(__file__).parent / "wayland_window.py"), "user-window"],
-        env=kwin.env,  # type: ignore[attr-defined]
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert window.stdout is not None and window.stdout.readline().strip() == "mapped"
+    with window(kwin.env, "user-window"):  # type: ignore[attr-defined]
         wait_until(
             lambda: kwin.active_window() == "user-window",  # type: ignore[attr-defined]
             5,
@@ -96,45 +87,26 @@ def test_the_users_window_keeps_the_focus(kwin: object) -> None:
         finally:
             process.terminate()
             process.communicate(timeout=10)
-    finally:
-        window.kill()
-        window.communicate(timeout=10)
 
 
 def test_a_fullscreen_window_does_not_end_the_hold(kwin: object, tmp_path: Path) -> None:
     """The background-layer surface, under a fullscreen window, still holds on KWin."""
-    import subprocess
-    import sys
-
-    window = subprocess.Popen(
-        [sys.executable, str(Path(__file__).parent / "wayland_window.py"), "film", "--fullscreen"],
-        env=kwin.env,  # type: ignore[attr-defined]
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    process = None
     log = tmp_path / "idle.log"
-    watch = None
-    try:
-        assert window.stdout is not None and window.stdout.readline().strip() == "mapped"
+    with window(kwin.env, "film", "--fullscreen"):  # type: ignore[attr-defined]
         wait_until(
             lambda: kwin.active_window() == "film",  # type: ignore[attr-defined]
             5,
             "the film to be active",
         )
         process = spawn_cli("--method", "wayland", env=kwin.env)  # type: ignore[attr-defined]
-        assert process.stdout is not None and "(wayland)" in process.stdout.readline()
         watch = kwin.idle_watch(log)  # type: ignore[attr-defined]
-        time.sleep(3)
-        assert "IDLE" not in log.read_text(), "idle under a fullscreen window"
-        process.terminate()
-        process.communicate(timeout=10)
-        wait_until(lambda: "IDLE" in log.read_text(), 5, "idle after the release")
-    finally:
-        if watch is not None:
-            stop(watch)
-        if process is not None and process.poll() is None:
-            process.kill()
+        try:
+            assert process.stdout is not None and "(wayland)" in process.stdout.readline()
+            time.sleep(3)
+            assert "IDLE" not in log.read_text(), "idle under a fullscreen window"
+            process.terminate()
             process.communicate(timeout=10)
-        window.kill()
-        window.communicate(timeout=10)
+            wait_until(lambda: "IDLE" in log.read_text(), 5, "idle after the release")
+        finally:
+            stop(watch)
+            stop(process)

@@ -20,7 +20,7 @@ from buses import have, stop, wait_until
 from cocainate.bindings.buses import Resources
 from cocainate.mechanisms.wayland import WaylandIdleInhibitor
 from conftest import spawn_cli
-from sway import Sway
+from sway import Sway, window
 
 pytest.importorskip("pywayland")
 pytestmark = pytest.mark.skipif(not have("sway", "swayidle", "swaymsg"), reason="needs sway")
@@ -93,18 +93,10 @@ def test_no_idle_while_held_across_workspaces_and_outputs_and_idle_after(
 
 
 def test_the_users_window_keeps_the_focus(sway: Sway) -> None:
-    window = subprocess.Popen(
-        [sys.executable, str(Path(__file__).parent / "wayland_window.py"), "user-window"],
-        env=sway.env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert window.stdout is not None and window.stdout.readline().strip() == "mapped"
+    def focused() -> list[str]:
+        return [v.get("app_id") for v in sway.views() if v.get("focused")]
 
-        def focused() -> list[str]:
-            return [v.get("app_id") for v in sway.views() if v.get("focused")]
-
+    with window(sway.env, "user-window"):
         wait_until(lambda: focused() == ["user-window"], 5, "the user's window to have focus")
         process = holder(sway)
         try:
@@ -114,9 +106,6 @@ def test_the_users_window_keeps_the_focus(sway: Sway) -> None:
             process.terminate()
             process.communicate(timeout=10)
         assert focused() == ["user-window"]
-    finally:
-        window.kill()
-        window.communicate(timeout=10)
 
 
 def test_a_fullscreen_window_keeps_its_scanout_and_the_hold_holds(
@@ -125,41 +114,28 @@ def test_a_fullscreen_window_keeps_its_scanout_and_the_hold_holds(
     """sway up to 1.8 and Hyprland refuse a fullscreen window direct scanout while any
     overlay-layer surface is mapped: cocainate's surface is in the background layer, as
     its requests on the wire say (WAYLAND_DEBUG), and holds under a fullscreen window."""
-    window = subprocess.Popen(
-        [sys.executable, str(Path(__file__).parent / "wayland_window.py"), "film", "--fullscreen"],
-        env=sway.env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    process = None
     log = tmp_path / "idle.log"
-    watch = None
-    try:
-        assert window.stdout is not None and window.stdout.readline().strip() == "mapped"
+    with window(sway.env, "film", "--fullscreen"):
         wait_until(
             lambda: [v for v in sway.views() if v.get("app_id") == "film" and v["fullscreen_mode"]],
             5,
             "the film to be fullscreen",
         )
         process = spawn_cli("--method", "wayland", env=dict(sway.env, WAYLAND_DEBUG="1"))
-        assert process.stdout is not None and "(wayland)" in process.stdout.readline()
         watch = sway.idle_watch(log)
-        time.sleep(3)  # longer than swayidle's 2 s
-        assert "IDLE" not in log.read_text(), "idle under a fullscreen window"
-        process.terminate()
-        _, err = process.communicate(timeout=10)
-        (request,) = [line for line in err.splitlines() if ".get_layer_surface(" in line]
-        layer = request.split(", ")[-2]  # (new id, surface, output, layer, namespace)
-        assert layer == "0", request  # 0: background; 3 would be the overlay
-        wait_until(lambda: "IDLE" in log.read_text(), 5, "idle after the release")
-    finally:
-        if watch is not None:
+        try:
+            assert process.stdout is not None and "(wayland)" in process.stdout.readline()
+            time.sleep(3)  # longer than swayidle's 2 s
+            assert "IDLE" not in log.read_text(), "idle under a fullscreen window"
+            process.terminate()
+            _, err = process.communicate(timeout=10)
+            (request,) = [line for line in err.splitlines() if ".get_layer_surface(" in line]
+            layer = request.split(", ")[-2]  # (new id, surface, output, layer, namespace)
+            assert layer == "0", request  # 0: background; 3 would be the overlay
+            wait_until(lambda: "IDLE" in log.read_text(), 5, "idle after the release")
+        finally:
             stop(watch)
-        if process is not None and process.poll() is None:
-            process.kill()
-            process.communicate(timeout=10)
-        window.kill()
-        window.communicate(timeout=10)
+            stop(process)
 
 
 def test_without_layer_shell_a_floating_window_holds(
