@@ -105,6 +105,42 @@ def test_a_forked_child_never_releases_the_parents_inhibits(bus_env: Desktop) ->
     assert len(bus_env.screensaver.calls("UnInhibit")) == 1
 
 
+def test_a_forked_child_s_wait_ends_at_once_and_leaves_the_parents_inhibits(
+    bus_env: Desktop,
+) -> None:
+    """A child made by fork() that waits on the session (as a program's worker would): its
+    copy ends at once, without a word to the services; the parent still holds."""
+    session = Session().start()
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            ended = session.wait(timeout=5)
+            status = 0 if ended is not None else 2
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            os._exit(status)
+    began = time.monotonic()
+    while time.monotonic() - began < 8:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.02)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        raise AssertionError("the child's wait() did not end")
+    assert os.waitstatus_to_exitcode(status) == 0  # ended, not timed out
+    assert time.monotonic() - began < 2
+    held = bus_env.held()
+    assert all(held.values()), held
+    assert bus_env.screensaver.calls("UnInhibit") == []
+    session.stop()
+
+
 def test_callbacks_may_call_the_session(bus_env: Desktop) -> None:
     """on_event runs with no lock held: it may add a PID and stop the session."""
     child = os.posix_spawn("/bin/sleep", ["sleep", "30"], os.environ)

@@ -108,3 +108,11 @@ def test_never_raises_anything_but_usage_error(text: str) -> None:
 )
 def test_format(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
+
+
+def test_go_s_limit_exactly() -> None:
+    """2**63 - 1 nanoseconds is Go's longest duration: it is accepted, one more is not."""
+    longest = "2562047h47m16.854775807s"
+    assert nanoseconds(longest) == MAX_NANOSECONDS == 2**63 - 1
+    with pytest.raises(UsageError, match="Go's limit"):
+        nanoseconds("2562047h47m16.854775808s")

@@ -125,3 +125,15 @@ def test_until_says_the_date_unless_it_is_today_or_tomorrow() -> None:
     assert until_text(at + 86400, now) == "17:30:00 tomorrow"
     assert until_text(at + 3 * 86400, now) == "2026-12-06 17:30:00"
     assert until_text(datetime(2027, 1, 1, 9, 0).timestamp(), now) == "2027-01-01 09:00:00"
+
+
+def test_until_equal_to_now_is_in_the_past() -> None:
+    """A time that is now has passed by the time anything could hold: refused, as an
+    earlier one is; a clock time equal to now means tomorrow."""
+    from cocainate.duration import parse_until
+
+    now = datetime(2026, 12, 3, 17, 30).timestamp()
+    with pytest.raises(UsageError, match="in the past"):
+        parse_until("2026-12-03T17:30:00", now=now)
+    assert parse_until("17:30", now=now) == now + 86400
+    assert parse_until("2026-12-03T17:30:01", now=now) == now + 1

@@ -166,6 +166,27 @@ def test_a_signal_ignored_at_start_stays_ignored(bus_env: Desktop) -> None:
         signal.signal(signal.SIGHUP, before)
 
 
+def test_a_signal_after_a_release_elsewhere_reaches_the_program_s_handler(
+    bus_env: Desktop,
+) -> None:
+    """Released by another thread, which may not put the handlers back: the next signal
+    finds the session's handler, which puts them back and passes the signal on to the
+    program's own, not swallowing it."""
+    got: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: got.append(signum))
+    try:
+        session = Session(handle_signals=True).start()
+        stopper = threading.Thread(target=session.stop)
+        stopper.start()
+        stopper.join()
+        assert session.state == "released"
+        os.kill(os.getpid(), signal.SIGTERM)
+        wait_until(lambda: got, 2, "the program's handler to get the signal")
+        assert got == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def test_signals_are_left_alone_unless_asked(bus_env: Desktop) -> None:
     before = signal.getsignal(signal.SIGTERM)
     with Session():

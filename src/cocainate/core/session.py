@@ -535,8 +535,11 @@ class Session:
         return ended
 
     def _ending(self) -> bool:
-        """Whether the session is to end now: asked to, or this is a fork's child."""
-        return self._why is not None or os.getpid() != self._pid
+        """Whether the session is to end now: asked to, or this is a fork's child (whose
+        copy ends, "stopped", with no word to the waker it shares with the parent)."""
+        if self._why is None and os.getpid() != self._pid:
+            self._why = ("stopped", None, None)
+        return self._why is not None
 
     def _turn(self, wakeup: Wakeup, ready: dict[int, int]) -> None:
         """Dispatch what is ready, then run user code with no lock held."""
