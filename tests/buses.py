@@ -181,11 +181,11 @@ class StandIn:
 
     def inhibitors(self) -> list[tuple[int, str, str, int]]:
         """(cookie, owner, reason, flags) of every inhibit held."""
-        return [tuple(row) for row in self._test("Inhibitors")[0]]  # type: ignore[misc]
+        return [(int(c), str(o), str(r), int(f)) for c, o, r, f in self._test("Inhibitors")[0]]
 
     def calls(self, method: str | None = None) -> list[tuple[str, float, str, int]]:
-        rows = [tuple(row) for row in self._test("Calls")[0]]
-        return [r for r in rows if method is None or r[0] == method]  # type: ignore[misc]
+        rows = [(str(m), float(t), str(c), int(k)) for m, t, c, k in self._test("Calls")[0]]
+        return [r for r in rows if method is None or r[0] == method]
 
     def reset(self) -> None:
         self._test("Reset")
@@ -212,7 +212,7 @@ class Logind:
         rows = self.bus.call(
             self.name, "/org/freedesktop/login1", "org.freedesktop.login1.Manager", "ListInhibitors"
         )[0]
-        return [tuple(row[:4]) for row in rows]  # type: ignore[misc]
+        return [(str(w), str(who), str(why), str(mode)) for w, who, why, mode, *_ in rows]
 
 
 def dbusmock_python() -> str:

@@ -767,9 +767,12 @@ def test_a_scan_reads_only_the_pids_handed_out_since_the_last(
     assert lister.matching([name]) == []  # the first scan: a full read
     listed: list[str] = []
     real_listdir = os.listdir
-    monkeypatch.setattr(
-        module.os, "listdir", lambda path: listed.append(path) or real_listdir(path)
-    )
+
+    def listdir(path: str) -> list[str]:
+        listed.append(path)
+        return real_listdir(path)
+
+    monkeypatch.setattr(os, "listdir", listdir)
     started = program(name)
     assert lister.matching([name]) == [(started.pid, name)]
     assert listed == []  # found without listing /proc

@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,10 +21,10 @@ from conftest import Desktop
 
 
 @pytest.fixture
-def system_bus(tmp_path: Path, fresh_bus: Bus, monkeypatch: pytest.MonkeyPatch) -> Bus:
+def system_bus(tmp_path: Path, fresh_bus: Bus, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bus]:
     bus = Bus(tmp_path / "system", "system")
     monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", bus.address)
-    yield bus  # type: ignore[misc]
+    yield bus
     bus.close()
 
 
@@ -49,7 +50,7 @@ def test_replies_of_the_wrong_type_fail_that_mechanism_alone(
     session.stop()
     session.stop()
     assert repr(session) == "<Session released mode=display holding nothing>"
-    assert session.holding == () and session.problems == []
+    assert not session.holding and session.problems == []
     assert len(gnome.calls("Uninhibit")) == 1 and gnome.inhibitors() == []
     assert screensaver.calls("UnInhibit") == []  # no cookie to give back: the close drops it
     wait_until(lambda: not screensaver.inhibitors(), 3, "the closed connection to drop it")
@@ -215,12 +216,12 @@ def test_a_session_stopped_while_starting_raises_having_released(fresh_bus: Bus)
     held = StandIn(fresh_bus, "screensaver")
     StandIn(fresh_bus, "gnome", "--hang")  # start waits for it, up to 2 s
     session = Session(methods=["screensaver", "gnome-session"])
-    stopper = threading.Thread(
-        target=lambda: (
-            wait_until(lambda: held.inhibitors(), 5, "the first inhibit"),
-            session.stop(),
-        )
-    )
+
+    def stop_once_held() -> None:
+        wait_until(lambda: held.inhibitors(), 5, "the first inhibit")
+        session.stop()
+
+    stopper = threading.Thread(target=stop_once_held)
     stopper.start()
     with pytest.raises(SessionError, match="stopped while starting"):
         session.start()

@@ -120,6 +120,7 @@ def test_an_unreadable_bus_socket(fresh_bus: Bus, tmp_path: Path) -> None:
     readable = Path(tempfile.mkdtemp(prefix="cocainate-nobody-"))
     readable.chmod(0o755)
     for package in (cocainate, jeepney):
+        assert package.__file__ is not None
         shutil.copytree(Path(package.__file__).parent, readable / package.__name__)
     try:
         result = subprocess.run(

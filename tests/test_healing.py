@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ from conftest import spawn_cli
 class Running:
     """A session waiting in a thread, as a program or the CLI would wait."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         self.events: list[Event] = []
         self.session = cocainate.Session(on_event=self.events.append, **kwargs).start()
         self.ended: list[object] = []
@@ -146,7 +147,9 @@ def test_a_broken_bus_is_reconnected_and_reacquired(fresh_bus: Bus, running: lis
         "the bus connection broke",
         "org.freedesktop.ScreenSaver left the bus",
     )
-    resources = r.session._holdings._resources  # type: ignore[union-attr]
+    assert r.session._holdings is not None
+    resources = r.session._holdings._resources
+    assert resources is not None
     wait_until(  # a retry or two against a bus that is not there
         lambda: resources._retry.get("session", (0, 0))[1] >= 0.5, 5, "two failed retries"
     )

@@ -71,7 +71,7 @@ def test_a_thousand_early_stopped_hour_long_sessions_leave_nothing(
         finally:
             tracemalloc.stop()
     finally:
-        stop(child)  # type: ignore[arg-type]
+        stop(child)
     assert threading.active_count() == threads
     assert open_fds() == fds
     assert grown < 64 * 1024, f"retained {grown} bytes after 1000 sessions"

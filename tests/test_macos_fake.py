@@ -23,7 +23,7 @@ from cocainate.bindings import iokit as _iokit
 
 class FakeIOKit:
     def __init__(self) -> None:
-        self.calls: list[tuple[str, object, ...]] = []  # type: ignore[misc]
+        self.calls: list[tuple[object, ...]] = []
         self.held: set[int] = set()
 
     def create_assertion(self, kind: str, name: str) -> int:

@@ -23,12 +23,13 @@ DBUS = ["screensaver", "gnome-session", "power-management", "logind"]
 
 
 def observer(desktop: Desktop, name: str) -> Callable[[], list[Any]]:
-    return {
+    observers: dict[str, Callable[[], list[Any]]] = {
         "screensaver": desktop.screensaver.inhibitors,
         "gnome-session": desktop.gnome.inhibitors,
         "power-management": desktop.power.inhibitors,
         "logind": desktop.logind.inhibitors,
-    }[name]
+    }
+    return observers[name]
 
 
 def make(name: str, resources: Resources) -> Mechanism:

@@ -142,7 +142,7 @@ def test_nothing_in_the_registry_can_hang_or_fail_status(
     (folder / "directory.json").mkdir()
     (folder / "huge.json").write_bytes(b"[" * (8 << 20))
     (folder / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
-    bad = {
+    bad: dict[str, list[object]] = {
         "pid": [2**64, -1, 0, "12", 1.5, True, None, os.getpid() * 10**9],
         "since": [float("nan"), float("inf"), 1e300, -5, "x", True, None],
         "holding": ["x11", [1], None, {"x11": 1}],

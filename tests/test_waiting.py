@@ -46,8 +46,6 @@ def test_a_final_wake_during_a_clear_is_kept(monkeypatch: pytest.MonkeyPatch) ->
     waiter clears an ordinary wake: the final one must not be drained with it."""
     import os
 
-    from cocainate.bindings import waiting
-
     waker = Waker()
     real_read = os.read
     woke: list[bool] = []
@@ -60,9 +58,9 @@ def test_a_final_wake_during_a_clear_is_kept(monkeypatch: pytest.MonkeyPatch) ->
 
     try:
         waker.wake()
-        monkeypatch.setattr(waiting.os, "read", read_then_end)
+        monkeypatch.setattr(os, "read", read_then_end)
         waker.clear()
-        monkeypatch.setattr(waiting.os, "read", real_read)
+        monkeypatch.setattr(os, "read", real_read)
         assert woke and waker.final
         assert sleep([(waker.handle, READ)], 0) == {waker.handle: READ}
     finally:

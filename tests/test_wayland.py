@@ -94,7 +94,7 @@ def test_no_idle_while_held_across_workspaces_and_outputs_and_idle_after(
 
 def test_the_users_window_keeps_the_focus(sway: Sway) -> None:
     def focused() -> list[str]:
-        return [v.get("app_id") for v in sway.views() if v.get("focused")]
+        return [str(v.get("app_id")) for v in sway.views() if v.get("focused")]
 
     with window(sway.env, "user-window"):
         wait_until(lambda: focused() == ["user-window"], 5, "the user's window to have focus")
@@ -283,14 +283,17 @@ def test_a_closed_layer_surface_is_made_again_without_waiting(
     for name, value in sway.env.items():
         monkeypatch.setenv(name, value)
     with cocainate.Session(methods=["wayland"]) as session:
-        (mechanism,) = session._holdings.held  # type: ignore[union-attr]
-        first = list(mechanism._objects)  # type: ignore[attr-defined]
+        assert session._holdings is not None
+        (held,) = session._holdings.held
+        assert isinstance(held, WaylandIdleInhibitor)
+        mechanism = held
+        first = list(mechanism._objects)
         assert len(first) == 6  # surface, region, layer surface, pool, buffer, inhibitor
-        mechanism._on_closed()  # type: ignore[attr-defined]
+        mechanism._on_closed()
         begin = time.monotonic()
-        mechanism._remake()  # type: ignore[attr-defined]
+        mechanism._remake()
         assert time.monotonic() - begin < 0.1  # sent, not waited for
-        objects = mechanism._objects  # type: ignore[attr-defined]
+        objects = mechanism._objects
         assert len(objects) == 3 and objects[0] is not first[0]  # the inhibitor comes later
 
         def inhibited() -> bool:
@@ -299,8 +302,8 @@ def test_a_closed_layer_surface_is_made_again_without_waiting(
 
         wait_until(inhibited, 5, "the new surface's inhibitor")
         assert session.holding == ("wayland",) and not session.problems
-        mechanism._remake()  # type: ignore[attr-defined]
-        assert mechanism._objects is objects  # type: ignore[attr-defined]  # once per outputs
+        mechanism._remake()
+        assert mechanism._objects is objects  # once per outputs
 
 
 @pytest.mark.skipif(not have("cage"), reason="needs cage (tools/test installs it)")

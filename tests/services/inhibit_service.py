@@ -31,11 +31,13 @@ import argparse
 import json
 import sys
 import time
+from typing import Any
 
 from jeepney import (
     DBusAddress,
     HeaderFields,
     MatchRule,
+    Message,
     MessageType,
     message_bus,
     new_error,
@@ -132,12 +134,12 @@ def main() -> None:
     calls: list[tuple[str, float, str, int]] = []
     next_cookie = args.first_cookie
 
-    def reply(msg, sig=None, body=()):
+    def reply(msg: Message, sig: str | None = None, body: tuple[Any, ...] = ()) -> None:
         conn.send(new_method_return(msg, sig, body))
 
-    sleep_lock = []  # gnome-session's own logind lock, while a suspend flag is held
+    sleep_lock: list[Any] = []  # gnome-session's own logind lock, while a suspend flag is held
 
-    def follow_suspend_flags():
+    def follow_suspend_flags() -> None:
         wanted = args.logind and any(h[2] & 4 for h in held.values())
         if wanted and not sleep_lock:
             system = open_dbus_connection(args.logind, enable_fds=True)
@@ -202,13 +204,13 @@ def main() -> None:
             reply(msg, args.list_reply[0] or None, tuple(body))
             continue
         if args.kind == "logind" and member == "ListInhibitors" and path in paths:
-            rows = [("sleep", f"who{n}", "why", "block", 0, n) for n in range(args.list_many)]
-            reply(msg, "a(ssssuu)", (rows,))
+            locks = [("sleep", f"who{n}", "why", "block", 0, n) for n in range(args.list_many)]
+            reply(msg, "a(ssssuu)", (locks,))
             continue
         if args.kind == "gnome" and member == "GetInhibitors" and path in paths:
-            rows = [f"/org/gnome/SessionManager/Inhibitor{c}" for c in held]
-            rows += [f"/org/gnome/SessionManager/Many{n}" for n in range(args.list_many)]
-            reply(msg, "ao", (rows,))
+            paths_held = [f"/org/gnome/SessionManager/Inhibitor{c}" for c in held]
+            paths_held += [f"/org/gnome/SessionManager/Many{n}" for n in range(args.list_many)]
+            reply(msg, "ao", (paths_held,))
             continue
         many = {"GetAppId": ("s", "many"), "GetReason": ("s", "many"), "GetFlags": ("u", 8)}
         if args.kind == "gnome" and path.startswith("/org/gnome/SessionManager/Many"):
