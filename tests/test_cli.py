@@ -198,6 +198,39 @@ def test_method_forces_the_mechanisms(bus_env: Desktop) -> None:
     assert "warning: nothing held keeps the screen on" in err
 
 
+def test_what_is_announced_is_what_holds(bus_env: Desktop) -> None:
+    """logind alone, in display mode, blocks idle sleep and not the screen: the line says
+    it keeps the system awake, beside the warning that nothing keeps the screen on."""
+    process = spawn(bus_env, "--method", "logind")
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert "keeping the system awake (logind)" in line, line
+    process.terminate()
+    _, err = process.communicate(timeout=10)
+    assert "nothing held keeps the screen on" in err
+
+
+def test_a_command_named_like_a_subcommand_is_suggested_with_dashes() -> None:
+    """caffeinate's and systemd-inhibit's habit, `cocainate sleep 1`: refused, with the
+    line that does it."""
+    done = run_cli("-d", "1h", "sleep", "1", env={"PATH": "/usr/bin:/bin"})
+    assert done.returncode == 2
+    assert done.stderr == (
+        "cocainate: 'sleep' is not a subcommand; to hold while it runs: "
+        "cocainate -d 1h -- sleep 1\n"
+    )
+
+
+def test_every_subcommand_s_help_describes_it() -> None:
+    from cocainate.cli.options import SUBCOMMANDS
+
+    for sub in SUBCOMMANDS:
+        done = run_cli(sub.name, "--help", env={"PATH": "/usr/bin:/bin"})
+        assert done.returncode == 0
+        text = " ".join(done.stdout.split())
+        assert f" {sub.help[0].upper()}{sub.help[1:]}. " in text, done.stdout
+
+
 def test_a_forced_method_that_cannot_serve_the_mode(bus_env: Desktop) -> None:
     result = run_cli("--mode", "system", "--method", "screensaver", env=bus_env.env)
     assert result.returncode == 3

@@ -50,7 +50,7 @@ end
 complete -c cocainate -f
 complete -c cocainate -n __cocainate_after_dashdash -x -a '(__cocainate_command)'
 complete -c cocainate -n __cocainate_top -a version -d 'print the version'
-complete -c cocainate -n __cocainate_top -a watch -d 'hold while the conditions in the config file say so, until a signal (a systemd user unit runs it: see the README)'
+complete -c cocainate -n __cocainate_top -a watch -d 'hold while the conditions in the config file say so, until a signal (a systemd user unit runs it: see --print-unit)'
 complete -c cocainate -n __cocainate_top -a status -d 'list the inhibitors held on this machine by the services that can tell'
 complete -c cocainate -n __cocainate_top -a methods -d 'list this platform\'s mechanisms and whether each can be used here'
 complete -c cocainate -n __cocainate_top -a completion -d 'print the completion script for SHELL (bash, zsh or fish)'

@@ -241,7 +241,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "watch",
         "hold while the conditions in the config file say so, until a signal "
-        "(a systemd user unit runs it: see the README)",
+        "(a systemd user unit runs it: see --print-unit)",
         (
             Option(
                 ("--config",),

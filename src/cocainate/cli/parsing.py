@@ -95,10 +95,19 @@ def build_parser() -> argparse.ArgumentParser:
     import argparse
 
     class Parser(argparse.ArgumentParser):
+        argv: Sequence[str] = ()
+
         def error(self, message: str) -> NoReturn:
             from .say import error
 
-            error(f"{message} (see '{self.prog} --help')")
+            word = message.partition("invalid choice: '")[2].partition("'")[0]
+            if message.startswith("argument SUBCOMMAND") and word in self.argv:
+                # caffeinate's and systemd-inhibit's habit: the command right after
+                at = list(self.argv).index(word)
+                line = " ".join([PROG, *self.argv[:at], "--", *self.argv[at:]])
+                error(f"'{word}' is not a subcommand; to hold while it runs: {line}")
+            else:
+                error(f"{message} (see '{self.prog} --help')")
             sys.exit(EXIT_USAGE)
 
     parser = Parser(
@@ -113,7 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", metavar="SUBCOMMAND", parser_class=Parser, prog=PROG
     )
     for sub in SUBCOMMANDS:
-        sub_parser = commands.add_parser(sub.name, help=sub.help, formatter_class=_formatter())
+        sub_parser = commands.add_parser(
+            sub.name, help=sub.help, description=_sentence(sub.help), formatter_class=_formatter()
+        )
         _add(sub_parser, sub.options)
         if sub.argument is not None:
             sub_parser.add_argument(
@@ -123,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
                 help=sub.argument.help,
             )
     return parser
+
+
+def _sentence(text: str) -> str:
+    return f"{text[0].upper()}{text[1:]}."
 
 
 def _add(parser: argparse.ArgumentParser, options: Sequence[Option]) -> None:
@@ -195,6 +210,7 @@ def _formatter() -> Any:
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     """Parse ``argv``; on bad usage print one line and exit with status 2."""
     parser = build_parser()
+    parser.argv = argv  # type: ignore[attr-defined]  # (Parser's, for its errors)
     for arg in argv:
         flag, equals, text = arg.partition("=")
         if equals and text == "--" and flag in _BY_FLAG:

@@ -437,7 +437,11 @@ def _announce(session: Session, command: list[str]) -> str:
     elif pids:
         until.append(f"processes {', '.join(str(p) for p in pids)} exit")
     until.append("Ctrl-C")
+    from ..core.session import screen_blocked
+
     what = session.mode.value
+    if session.holding and not screen_blocked(session.acquired):
+        what = "system"  # what holds keeps only the system awake (--method logind, say)
     if session.conditional:
         now = f"holding ({held})" if held else "waiting"
         return (
