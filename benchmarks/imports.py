@@ -30,7 +30,7 @@ PATH_TARGETS = (
     "cocainate.cli.run",
     "cocainate.cli.parsing",
     "cocainate.core.session",
-    "cocainate.core.reactor",
+    "cocainate.reactor",
     "cocainate.core.signals",
     "cocainate.core.holdings",
     "cocainate.bindings.buses",

@@ -2,7 +2,7 @@
 
 - ``src/cocainate`` has five places (core; mechanisms, what holds; watchers, what says
   when; bindings; cli) and no import cycle, lazy imports included (only ``if
-  TYPE_CHECKING:`` blocks are left out).
+  TYPE_CHECKING:`` blocks are left out); every import goes down the layers (``LAYERS``).
 - ``cocainate.__all__`` is the public API: docs/library.md names every entry, every
   ``EndReason``, every event kind and every public attribute of ``Session``; the README and
   docs/library.md name no ``cocainate.X`` that is not in it.
@@ -66,6 +66,40 @@ def imports(name: str, path: Path, known: set[str]) -> set[str]:
 def test_five_places() -> None:
     places = {p.name for p in ROOT.iterdir() if p.is_dir() and not p.name.startswith("_")}
     assert places == {"core", "mechanisms", "watchers", "bindings", "cli"}
+
+
+# The layers, bottom first: a module imports only from its own layer or those below (within
+# a place, anything but a cycle). The reactor is the bottom of what wakes a session;
+# mechanisms and watchers sit on it and never on the core; conditions describe watchers;
+# the core drives them all; the package's names and the CLI come last.
+LAYERS = (
+    {"cocainate.errors", "cocainate.duration", "cocainate.bindings"},
+    {"cocainate.reactor"},
+    {"cocainate.mechanisms", "cocainate.watchers"},
+    {"cocainate.conditions"},
+    {"cocainate.core"},
+    {"cocainate", "cocainate.__main__", "cocainate.cli"},
+)
+
+
+def layer(name: str) -> int:
+    """The layer of module ``name``: that of its place (the longest prefix listed)."""
+    parts = name.split(".")
+    for end in range(len(parts), 0, -1):
+        for rank, places in enumerate(LAYERS):
+            if ".".join(parts[:end]) in places:
+                return rank
+    raise AssertionError(f"{name} is in no layer: add its place to LAYERS")
+
+
+def test_every_import_goes_down_the_layers() -> None:
+    found = modules()
+    wrong = []
+    for name, path in found.items():
+        for imported in imports(name, path, set(found)):
+            if layer(imported) > layer(name):
+                wrong.append(f"{name} (layer {layer(name)}) imports {imported} ({layer(imported)})")
+    assert wrong == []
 
 
 def test_no_import_cycles() -> None:

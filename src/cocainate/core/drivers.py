@@ -18,8 +18,8 @@ from ..errors import SessionError
 
 if TYPE_CHECKING:
     from ..bindings.waiting import Poller
+    from ..reactor import Wakeup
     from .ending import Ended
-    from .reactor import Wakeup
     from .session import Session
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable
 
 from ..errors import MechanismError, NoMechanismError
 from ..mechanisms import Attempt
-from .reactor import Source, Timer
+from ..reactor import Source, Timer
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..bindings.buses import Resources
     from ..bindings.registry import Record
     from ..mechanisms import Entry, Mechanism, Mode
-    from .reactor import Reactor
+    from ..reactor import Reactor
 
 LOST_GRACE = 5.0
 """Seconds a session goes on holding nothing (every mechanism lost, none re-acquired)

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any, overload
 from .. import mechanisms
 from ..errors import SessionError, UsageError
 from ..mechanisms import Attempt, Blocks, Mode
+from ..reactor import Source, Timer
 from .arguments import default_reason, seconds, timestamp
 from .arguments import pids as pids_of
 from .arguments import reason as check_reason
-from .reactor import Source, Timer
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -36,12 +36,12 @@ if TYPE_CHECKING:
 
     from ..bindings.waiting import Flag, Waker
     from ..conditions import Condition
+    from ..reactor import Reactor, Wakeup
     from ..watchers import Watcher
     from .arguments import DurationLike
     from .ending import Ended
     from .events import Event
     from .holdings import Holdings
-    from .reactor import Reactor, Wakeup
     from .signals import Signals
 
 SWITCH_SPACING = 1.0
@@ -301,7 +301,7 @@ class Session:
     def _open(self) -> None:
         from ..bindings import waiting
         from ..bindings.waiting import Waker
-        from .reactor import Reactor
+        from ..reactor import Reactor
         from .signals import Signals
 
         self._pid = os.getpid()

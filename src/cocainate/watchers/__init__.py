@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..core.reactor import Source
+from ..reactor import Source
 
 
 class Watcher:

@@ -12,8 +12,8 @@ import time
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..bindings.buses import FIRST_RETRY, LAST_RETRY, close_quietly
-from ..core.reactor import Source
 from ..errors import MechanismError
+from ..reactor import Source
 
 if TYPE_CHECKING:
     from jeepney import DBusAddress, MatchRule

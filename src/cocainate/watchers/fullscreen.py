@@ -20,7 +20,7 @@ from . import ConnectionSource, Watcher
 
 if TYPE_CHECKING:
     from ..bindings.x11 import XConnection
-    from ..core.reactor import Source
+    from ..reactor import Source
 
 
 def fullscreen_watcher() -> Watcher:

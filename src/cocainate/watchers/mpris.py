@@ -22,7 +22,7 @@ from . import Watcher
 from .bus import BusWatch, error_name, sender, variant
 
 if TYPE_CHECKING:
-    from ..core.reactor import Source
+    from ..reactor import Source
 
 PREFIX = "org.mpris.MediaPlayer2."
 PLAYER = "org.mpris.MediaPlayer2.Player"

@@ -16,7 +16,7 @@ from . import Watcher
 from .bus import BusWatch, error_name, variant
 
 if TYPE_CHECKING:
-    from ..core.reactor import Source
+    from ..reactor import Source
 
 NAME = "org.freedesktop.UPower"
 PATH = "/org/freedesktop/UPower"

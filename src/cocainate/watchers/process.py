@@ -27,8 +27,8 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from ..core.reactor import Source
 from ..errors import CocainateError, ConditionError
+from ..reactor import Source
 from . import Watcher
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from ..errors import ConditionError, MechanismError
 from . import ConnectionSource, Watcher
 
 if TYPE_CHECKING:
-    from ..core.reactor import Source
+    from ..reactor import Source
 
 MANAGER = "zwlr_foreign_toplevel_manager_v1"
 

@@ -19,7 +19,7 @@ import _thread
 import time
 from typing import TYPE_CHECKING, Callable
 
-from ..bindings.waiting import READ
+from .bindings.waiting import READ
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
