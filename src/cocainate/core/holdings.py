@@ -31,42 +31,6 @@ before it ends with :attr:`EndReason.LOST`."""
 Emit = Callable[..., None]
 
 
-class _MechanismSource(Source):
-    """A held mechanism's connection (an X server, a compositor): read what arrives; its
-    end is the hold's end."""
-
-    def __init__(self, holdings: Holdings, mechanism: Mechanism) -> None:
-        self._holdings, self.mechanism = holdings, mechanism
-
-    def waitable(self) -> int | None:
-        fds = self.mechanism.fds()
-        return fds[0] if fds else None
-
-    def fire(self) -> bool:
-        if self.mechanism.on_readable(self.waitable() or -1):
-            return True
-        problems = self.mechanism.problems
-        self._holdings.report(self.mechanism, "lost", problems[-1] if problems else None)
-        return False
-
-
-class _BusSource(Source):
-    """One bus connection shared by the D-Bus mechanisms: name changes, and reconnecting."""
-
-    def __init__(self, resources: Resources, kind: str) -> None:
-        self._resources, self._kind = resources, kind
-
-    def waitable(self) -> int | None:
-        return self._resources.fd(self._kind)
-
-    def when(self) -> float | None:
-        return self._resources.retry_at(self._kind)
-
-    def fire(self) -> bool:
-        self._resources.service(self._kind)
-        return True
-
-
 class Holdings:
     def __init__(
         self,
@@ -147,9 +111,11 @@ class Holdings:
 
     def sources(self) -> list[Source]:
         """What the reactor must watch for the holdings."""
-        out: list[Source] = [_MechanismSource(self, m) for m in self.held]
+        from .sources import BusSource, MechanismSource
+
+        out: list[Source] = [MechanismSource(m, self._lost) for m in self.held]
         if self._resources is not None:
-            out += [_BusSource(self._resources, kind) for kind in ("session", "system")]
+            out += [BusSource(self._resources, kind) for kind in ("session", "system")]
         out.append(self._grace)
         return out
 
@@ -163,6 +129,11 @@ class Holdings:
         sources, self._sources = self._sources, []
         for source in sources:
             reactor.remove(source)
+
+    def _lost(self, mechanism: Mechanism) -> None:
+        """A held mechanism's connection ended: its hold with it."""
+        problems = mechanism.problems
+        self.report(mechanism, "lost", problems[-1] if problems else None)
 
     def _reporter(self, mechanism: Mechanism) -> Callable[[str, str | None], None]:
         return lambda kind, error: self.report(mechanism, kind, error)

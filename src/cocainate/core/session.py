@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any, overload
 from .. import mechanisms
 from ..errors import SessionError, UsageError
 from ..mechanisms import Attempt, Blocks, Mode
-from ..reactor import Source, Timer
+from ..reactor import Timer
 from .arguments import default_reason, seconds, timestamp
 from .arguments import pids as pids_of
 from .arguments import reason as check_reason
+from .sources import ClockSource, ProcessSource, UserSource, WakeSource, WatcherSource
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
     from ..bindings.waiting import Flag, Waker
     from ..conditions import Condition
-    from ..reactor import Reactor, Wakeup
+    from ..reactor import Reactor, Source, Wakeup
     from ..watchers import Watcher
     from .arguments import DurationLike
     from .ending import Ended
@@ -145,7 +146,7 @@ class Session:
         self._watches: list[Source] = []
         self._exited: set[int] = set()
         self._pid = 0
-        self._deadline: _ClockSource | None = None  # the duration's, once the hold is in place
+        self._deadline: ClockSource | None = None  # the duration's, once the hold is in place
         self._next_switch: Timer | None = None
         self._switched_at = -SWITCH_SPACING  # time.monotonic() of the last hold or release
         self._reactor: Reactor | None = None
@@ -283,7 +284,7 @@ class Session:
                 from ..bindings.wallclock import BOOTTIME, now
 
                 at = now(BOOTTIME) + self.duration  # real time: a suspend counts
-                self._deadline = _ClockSource(self, at, BOOTTIME, "duration")
+                self._deadline = ClockSource(at, BOOTTIME, lambda: self._request_end("duration"))
                 self._reactor.add(self._deadline)
             if holding:
                 names = tuple(a.name for a in self.acquired)
@@ -307,20 +308,20 @@ class Session:
         self._pid = os.getpid()
         self._reactor = reactor = Reactor()
         self._waker = waker = Waker()
-        reactor.add(_WakeSource(waker))
+        reactor.add(WakeSource(waker))
         if self.handle_signals or waiting.WINDOWS:
             self._signals = Signals(
                 self._on_signal, self._is_released, self._wait_released, self.handle_signals
             )
             self._signals.install()
         for pid in self.pids:
-            reactor.add(_ProcessSource(self, pid))
+            reactor.add(ProcessSource(pid, self._process_exited))
         self._next_switch = Timer(None, lambda: None)  # wakes _follow when the spacing ends
         reactor.add(self._next_switch)
         if self.until is not None:
             from ..bindings.wallclock import REALTIME
 
-            reactor.add(_ClockSource(self, self.until, REALTIME, "until"))
+            reactor.add(ClockSource(self.until, REALTIME, lambda: self._request_end("until")))
         for source in self._watches:
             reactor.add(source)
         if self.only_on_ac:
@@ -335,7 +336,7 @@ class Session:
             if watcher is not None:
                 watcher.report = self._reporter(what)
                 for source in watcher.open():  # bounded; ConditionError if it cannot be
-                    reactor.add(_WatcherSource(self, watcher, source))
+                    reactor.add(WatcherSource(watcher, source, self.problems.append))
         if self._wanted():
             self._holdings = holdings = self._new_holdings()
             holdings.acquire(lambda: self._why is not None)
@@ -459,7 +460,7 @@ class Session:
             raise SessionError("processes can be added only to a holding or waiting session")
         if pid in self.pids:
             return
-        source = _ProcessSource(self, pid)  # raises for a PID that is not a process
+        source = ProcessSource(pid, self._process_exited)  # raises for a PID that is not one
         self.pids = (*self.pids, pid)
         self._reactor.add(source)
         if self._waker is not None:
@@ -470,7 +471,7 @@ class Session:
         ``source.events`` says WRITE) and call ``source.on_readable(fd)`` then (True to
         keep watching; no lock is held meanwhile). ``fileno()`` may return None for "not
         now". For a program's own event source, such as the CLI's keyboard."""
-        user = _UserSource(source)
+        user = UserSource(source)
         if self._reactor is not None:
             self._reactor.add(user)
             if self._waker is not None:
@@ -736,131 +737,6 @@ class Session:
             self._busy[me] = depth
         else:
             del self._busy[me]
-
-
-class _WakeSource(Source):
-    """The waker: a stop, a signal, a new source; cleared unless the session is ending."""
-
-    def __init__(self, waker: Waker) -> None:
-        self._waker = waker
-
-    def waitable(self) -> int | None:
-        handle = self._waker.handle
-        return handle if handle >= 0 else None
-
-    def fire(self) -> bool:
-        self._waker.clear()
-        return True
-
-
-class _ProcessSource(Source):
-    """One watched process: a pidfd, kqueue or process handle, readable once it exits."""
-
-    def __init__(self, session: Session, pid: int) -> None:
-        from ..bindings.process import open_process
-
-        self._session, self.pid = session, pid
-        self._watch: Any = open_process(pid)
-
-    def waitable(self) -> int | None:
-        return self._watch.fileno() if self._watch is not None else None
-
-    def fire(self) -> bool:
-        self._session._process_exited(self.pid)
-        return False
-
-    def close(self) -> None:
-        watch, self._watch = self._watch, None
-        if watch is not None:
-            watch.close()
-
-
-class _ClockSource(Source):
-    """``until`` on the wall clock, or the duration on the boot clock: a timerfd on Linux
-    (:mod:`..bindings.wallclock`), else the clock read at each wake."""
-
-    def __init__(self, session: Session, at: float, clock: str, reason: str) -> None:
-        from ..bindings.wallclock import ClockTimer
-
-        self._session, self._reason, self._at, self._clock = session, reason, at, clock
-        self._timer: Any = ClockTimer(at, clock)
-
-    def left(self) -> float:
-        from ..bindings.wallclock import now
-
-        return max(0.0, self._at - now(self._clock))
-
-    def waitable(self) -> int | None:
-        return self._timer.fileno() if self._timer is not None else None
-
-    def when(self) -> float | None:
-        if self._timer is None or self._timer.fileno() is not None:
-            return None
-        from ..bindings.wallclock import now
-
-        # Not clamped at 0: once past, it is due (earlier than the dispatcher's "now").
-        return time.monotonic() + (self._at - now(self._clock))
-
-    def fire(self) -> bool:
-        if self._timer is not None and self._timer.fired():
-            self._session._request_end(self._reason)
-        return True
-
-    def close(self) -> None:
-        timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.close()
-
-
-class _WatcherSource(Source):
-    """A watcher's source, guarded: a watcher that fails (a bug, a reply it cannot read)
-    stops watching and counts as not met, and the session goes on."""
-
-    def __init__(self, session: Session, watcher: Watcher, source: Source) -> None:
-        self._session, self._watcher, self._source = session, watcher, source
-        self.events = source.events
-
-    def waitables(self) -> list[int]:
-        return self._source.waitables()
-
-    def when(self) -> float | None:
-        return self._source.when()
-
-    def fire(self) -> bool:
-        try:
-            return self._source.fire()
-        except Exception as err:
-            watcher = self._watcher
-            watcher.met = False
-            watcher.detail = f"stopped watching: unexpected {type(err).__name__}: {err}"
-            self._session.problems.append(f"{watcher.detail} (a bug in cocainate)")
-            watcher.close()
-            return False
-
-    def close(self) -> None:
-        self._source.close()
-
-
-class _UserSource(Source):
-    """A program's own source (:meth:`Session.watch`): its code runs with no lock held."""
-
-    runs_user_code = True
-
-    def __init__(self, source: Any) -> None:
-        from ..bindings.waiting import READ
-
-        self._source = source
-        self.events = getattr(source, "events", READ)
-
-    def waitable(self) -> int | None:
-        fd: int | None = self._source.fileno()
-        return fd
-
-    def fire(self) -> bool:
-        fd = self._source.fileno()
-        if fd is None:  # nothing to watch any more since the wake-up: keep it for later
-            return True
-        return bool(self._source.on_readable(fd))
 
 
 def screen_blocked(attempts: Iterable[Attempt]) -> bool:
