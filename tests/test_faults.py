@@ -361,7 +361,7 @@ def test_two_waiters_and_a_stopper(bus_env: Desktop) -> None:
     waiters = [threading.Thread(target=lambda: results.append(session.wait())) for _ in range(2)]
     for w in waiters:
         w.start()
-    wait_until(lambda: len(session._busy) == 2, 5, "both waiters to be waiting")
+    wait_until(lambda: len(session._callers) == 2, 5, "both waiters to be waiting")
     session.stop()
     for w in waiters:
         w.join(5)

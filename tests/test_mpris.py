@@ -18,7 +18,7 @@ import pytest
 
 from buses import wait_until
 from cocainate import MediaPlaying
-from cocainate.core.session import SWITCH_SPACING
+from cocainate.core.following import SWITCH_SPACING
 from conftest import Desktop
 from test_conditions import Watching
 

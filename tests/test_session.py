@@ -107,7 +107,7 @@ def test_stop_from_another_thread_returns_after_the_release(bus_env: Desktop) ->
     session = Session(duration=3600).start()
     waiter = threading.Thread(target=session.wait)
     waiter.start()
-    wait_until(lambda: session._busy, 5, "the waiter to be waiting")
+    wait_until(lambda: session._callers, 5, "the waiter to be waiting")
     session.stop()
     assert not session.active
     assert bus_env.screensaver.inhibitors() == []

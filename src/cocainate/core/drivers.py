@@ -14,42 +14,41 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..errors import SessionError
-
 if TYPE_CHECKING:
+    from collections.abc import Generator
+
     from ..bindings.waiting import Poller
     from ..reactor import Wakeup
-    from .ending import Ended
-    from .session import Session
 
 
-async def wait_async(session: Session) -> Ended:
-    if session.state == "new" or session._flags is None:
-        raise SessionError("start the session before waiting for it")
-    session._flags[0].wait()  # a start in another thread finishes first (it is bounded)
+async def wait_async(
+    steps: Generator[Wakeup, dict[int, int], None], wakers: list[Callable[[], None]]
+) -> None:
+    """Run a session's ``steps`` (``Session._steps``: what to sleep on, then what woke it)
+    until they end, sleeping in the running event loop; an end asked for meanwhile wakes
+    the sleep through ``wakers``, the session's list of them."""
     from .signals import SignalWakeup
 
     library = _running_library()
     sleeper = _Trio() if library == "trio" else _Asyncio()
-    session._async_wakers.append(sleeper.wake)
+    wakers.append(sleeper.wake)
     # A loop in the main thread wakes for every signal (asyncio sets no wakeup fd of its
     # own; trio does, and keeps it).
     signalled = SignalWakeup()
     try:
         signalled.open()
-        while True:
-            if session._ending() or session.state == "released":
-                return session.wait()  # the release, bounded, and why it ended
-            session._follow()
-            assert session._reactor is not None
-            wakeup = session._reactor.next_wakeup()
+        wakeup = next(steps, None)
+        while wakeup is not None:
             wakeup.waitables = signalled.watched(wakeup.waitables)
             ready = await sleeper.sleep(wakeup)
             signalled.woke(ready)
-            session._turn(wakeup, ready)
+            try:
+                wakeup = steps.send(ready)
+            except StopIteration:
+                wakeup = None
     finally:
         signalled.close()
-        session._async_wakers.remove(sleeper.wake)
+        wakers.remove(sleeper.wake)
         sleeper.close()
 
 

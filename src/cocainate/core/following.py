@@ -1,0 +1,106 @@
+"""The conditions a session follows: their watchers, whether they call for a hold now, in
+words why, and how soon the session may change again."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Callable
+
+from ..reactor import Timer
+
+if TYPE_CHECKING:
+    from ..conditions import Condition
+    from ..reactor import Reactor
+    from ..watchers import Watcher
+
+SWITCH_SPACING = 1.0
+"""Seconds between two changes of a session with conditions (a hold made, a hold let
+go), at least: a condition that flips many times a second costs the desktop at most one
+hold and one release a second, and what holds follows the last word within this."""
+
+
+class Following:
+    def __init__(self, conditions: tuple[Condition, ...], only_on_ac: bool) -> None:
+        self.conditions, self.only_on_ac = conditions, only_on_ac
+        self.watchers: list[Watcher] = []
+        self.gate: Watcher | None = None  # mains power, which every hold also needs
+        self._changed_at = -SWITCH_SPACING  # time.monotonic() of the last hold or release
+        self._next_change = Timer(None, lambda: None)  # wakes the session when it may
+
+    @property
+    def any(self) -> bool:
+        """Whether there is anything to follow."""
+        return bool(self.conditions) or self.only_on_ac
+
+    def describe(self) -> str:
+        """What the session waits for, as a person says it ("" without conditions)."""
+        text = " or ".join(c.describe() for c in self.conditions)
+        if self.only_on_ac:
+            text = f"{text}, on mains power" if text else "on mains power"
+        return text
+
+    def open(
+        self,
+        reactor: Reactor,
+        lost: Callable[[str], Callable[[str, bool], None]],
+        failed: Callable[[str], None],
+    ) -> None:
+        """Open each watcher (bounded; ConditionError when it cannot be) and add its sources
+        to ``reactor``. ``lost(condition)`` makes the call a watcher makes when it loses what
+        it follows; ``failed(why)`` is told of a watcher's bug."""
+        from .sources import WatcherSource
+
+        reactor.add(self._next_change)
+        if self.only_on_ac:
+            from ..conditions import OnACPower
+
+            self.gate = OnACPower().watcher()
+        self.watchers = [c.watcher() for c in self.conditions]
+        described = [c.describe() for c in self.conditions]
+        if self.gate is not None:
+            described.append("on mains power")
+        for watcher, what in zip((*self.watchers, self.gate), described):
+            if watcher is not None:
+                watcher.report = lost(what)
+                for source in watcher.open():
+                    reactor.add(WatcherSource(watcher, source, failed))
+
+    def wanted(self) -> bool:
+        """Whether the conditions call for a hold now (always, without conditions)."""
+        if self.gate is not None and not self.gate.met:
+            return False
+        return not self.watchers or any(w.met for w in self.watchers)
+
+    def may_change(self) -> bool:
+        """Whether the session may change now; if not, it is woken when it may."""
+        now = time.monotonic()
+        if now < self._changed_at + SWITCH_SPACING:
+            self._next_change.at = self._changed_at + SWITCH_SPACING
+            return False
+        self._changed_at = now
+        return True
+
+    def why_holding(self) -> str | None:
+        if not self.any:
+            return None
+        why = [w.detail for w in self.watchers if w.met][:1]
+        if self.gate is not None:
+            why.append(self.gate.detail)
+        return ", ".join(why)
+
+    def why_not(self) -> str:
+        if self.gate is not None and not self.gate.met:
+            return self.gate.detail
+        return ", ".join(w.detail for w in self.watchers)
+
+    def now(self, holding: bool) -> str:
+        """What the conditions say now: why it holds, or why it waits."""
+        if not self.any or not (self.watchers or self.gate):
+            return ""
+        return (self.why_holding() if holding else self.why_not()) or ""
+
+    def close(self) -> None:
+        """Close every watcher (once no dispatch can call them)."""
+        for watcher in (*self.watchers, self.gate):
+            if watcher is not None:
+                watcher.close()
