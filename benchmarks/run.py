@@ -184,11 +184,12 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     rig = Rig(Path(tempfile.mkdtemp(prefix="cocainate-bench-")))
     try:
-        c_runs, f_runs = [], []
+        c_runs, f_runs, one_runs = [], [], []
         for i in range(args.runs):  # interleaved, so both see the same noise
             watch = args.hold if i == 0 else 0
             c_runs.append(hold(rig, COCAINATE, watch))
             f_runs.append(hold(rig, FLOOR, watch))
+            one_runs.append(hold(rig, [*COCAINATE, "--method", "screensaver"]))
         med = lambda runs, key: statistics.median(r[key] for r in runs)  # noqa: E731
         pid_exit = statistics.median(pid_exit_release(rig) for _ in range(args.runs))
         overshoot = statistics.median(duration_release(rig) for _ in range(args.runs))
@@ -218,6 +219,11 @@ def main() -> None:
     for name, ours, floor in rows:
         ratio = f"{ours / floor:.2f}" if floor else "-"
         print(f"| {name:<42} | {ours:>10.2f} | {floor:>10.2f} | {ratio:>6} |")
+    one = med(one_runs, "sigterm") * ms
+    print(
+        f"| {'release: SIGTERM -> UnInhibit, 1 mechanism':<42} | {one:>10.2f} | "
+        f"{med(f_runs, 'sigterm') * ms:>10.2f} | {one / (med(f_runs, 'sigterm') * ms):>6.2f} |"
+    )
     print(
         f"| {'release: watched PID exits -> UnInhibit (ms)':<42} | {pid_exit * ms:>10.2f} | "
         f"{'-':>10} | {'-':>6} |"

@@ -367,3 +367,22 @@ def test_two_waiters_and_a_stopper(bus_env: Desktop) -> None:
         w.join(5)
     assert len(results) == 2 and all(r is not None for r in results)
     assert bus_env.screensaver.inhibitors() == []
+
+
+def test_the_releases_are_sent_together_so_a_slow_one_delays_no_other(fresh_bus: Bus) -> None:
+    """gnome-session never answers UnInhibit (1 s limit): every other service has its
+    UnInhibit at once, not after that second, since all are sent before any answer is
+    read."""
+    screensaver = StandIn(fresh_bus, "screensaver")
+    StandIn(fresh_bus, "gnome", "--hang-release")
+    power = StandIn(fresh_bus, "power")
+    session = cocainate.Session(methods=["screensaver", "gnome-session", "power-management"])
+    session.start()
+    began = time.time()
+    session.stop()
+    took = time.time() - began
+    (power_released,) = [t for _, t, _, _ in power.calls("UnInhibit")]
+    (screen_released,) = [t for _, t, _, _ in screensaver.calls("UnInhibit")]
+    assert power_released - began < 0.3 and screen_released - began < 0.3
+    assert 0.9 < took < 2.0  # gnome-session's second, once
+    assert session.problems and "gnome-session: release failed" in session.problems[0]

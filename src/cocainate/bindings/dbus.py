@@ -173,41 +173,94 @@ def call_reply(
     label: str | None = None,
 ) -> Any:
     """:func:`call`, returning the whole reply message (its sender is the service's owner)."""
-    message = new_method_call(address, method, signature, body)
-    message.header.flags |= MessageFlag.no_auto_start
-    name = label or address.bus_name
-    where = f"{name} {address.object_path}"
-    serial = next(connection.outgoing_serial)
-    try:
-        connection.send(message, serial=serial)
-        reply = _reply_to(connection, serial, timeout)
-    except TimeoutError as err:
-        raise NoAnswer(f"{where} did not answer {method} within {timeout:g} s", serial) from err
-    except (OSError, ValueError) as err:
-        raise MechanismError(f"lost the bus connection calling {method}: {_reason(err)}") from err
-    if reply.header.message_type == MessageType.error:
-        error = reply.header.fields.get(HeaderFields.error_name, "unknown error")
-        text = reply.body[0] if reply.body and isinstance(reply.body[0], str) else ""
-        if error in NO_OWNER:
-            raise CallError(f"{name} is not running", error)
-        raise CallError(
-            f"{where} answered {method} with {error}" + (f": {text}" if text else ""), error
-        )
-    return reply
+    return Pending(connection, address, method, signature, body, timeout, label).reply()
 
 
-def _reply_to(connection: DBusConnection, serial: int, timeout: float) -> Any:
-    """The reply to call ``serial``, within ``timeout`` seconds (TimeoutError if not);
-    what else arrives meanwhile goes to the connection's filters, as jeepney does."""
-    import time
+class Pending:
+    """A call sent and not yet answered: several may be sent on one connection and their
+    replies read after (a release's UnInhibits, say), each within its own time from when
+    it was sent. What arrives for another pending call is kept for it; anything else goes
+    to the connection's filters, as jeepney does."""
 
-    deadline = time.monotonic() + timeout
-    while True:
-        message = connection.receive(timeout=max(0.0, deadline - time.monotonic()))
-        if message.header.fields.get(HeaderFields.reply_serial) == serial:
-            return message
-        for matched in connection._filters.matches(message):
-            matched.queue.append(message)
+    def __init__(
+        self,
+        connection: DBusConnection,
+        address: DBusAddress,
+        method: str,
+        signature: str | None = None,
+        body: tuple[Any, ...] = (),
+        timeout: float = CALL_TIMEOUT,
+        label: str | None = None,
+    ) -> None:
+        import time
+
+        self.connection, self.method, self.timeout = connection, method, timeout
+        self.name = label or address.bus_name
+        self.where = f"{self.name} {address.object_path}"
+        message = new_method_call(address, method, signature, body)
+        message.header.flags |= MessageFlag.no_auto_start
+        self.serial: int = next(connection.outgoing_serial)
+        self._early = _early(connection)
+        self._early[self.serial] = None  # awaited
+        self.deadline = time.monotonic() + timeout
+        try:
+            connection.send(message, serial=self.serial)
+        except (OSError, ValueError) as err:
+            self._early.pop(self.serial, None)
+            lost = f"lost the bus connection calling {method}: {_reason(err)}"
+            raise MechanismError(lost) from err
+
+    def reply(self) -> Any:
+        """The reply, or CallError (the service answered with an error), NoAnswer (not in
+        time) or MechanismError (the connection broke)."""
+        try:
+            reply = self._read()
+        except TimeoutError as err:
+            message = f"{self.where} did not answer {self.method} within {self.timeout:g} s"
+            raise NoAnswer(message, self.serial) from err
+        except (OSError, ValueError) as err:
+            raise MechanismError(
+                f"lost the bus connection calling {self.method}: {_reason(err)}"
+            ) from err
+        finally:
+            self._early.pop(self.serial, None)
+        if reply.header.message_type == MessageType.error:
+            error = reply.header.fields.get(HeaderFields.error_name, "unknown error")
+            text = reply.body[0] if reply.body and isinstance(reply.body[0], str) else ""
+            if error in NO_OWNER:
+                raise CallError(f"{self.name} is not running", error)
+            said = f"{self.where} answered {self.method} with {error}"
+            raise CallError(said + (f": {text}" if text else ""), error)
+        return reply
+
+    def _read(self) -> Any:
+        import time
+
+        early, connection = self._early, self.connection
+        while True:
+            found = early.get(self.serial)
+            if found is not None:
+                return found
+            left = self.deadline - time.monotonic()
+            message = connection.receive(timeout=max(0.0, left))
+            serial = message.header.fields.get(HeaderFields.reply_serial)
+            if serial == self.serial:
+                return message
+            if serial in early:  # another pending call's: kept for it
+                early[serial] = message
+                continue
+            for matched in connection._filters.matches(message):
+                matched.queue.append(message)
+
+
+def _early(connection: DBusConnection) -> dict[int, Any]:
+    """The connection's replies that came for a pending call before it was read (None:
+    awaited, nothing yet)."""
+    early: dict[int, Any] | None = getattr(connection, "cocainate_early", None)
+    if early is None:
+        early = {}
+        connection.cocainate_early = early
+    return early
 
 
 def owner_changes(name: str | None = None, namespace: bool = False) -> Any:

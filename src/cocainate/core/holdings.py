@@ -155,8 +155,12 @@ class Holdings:
         """Let go of everything, in reverse order; then close the bus connections (which
         drops, on every real daemon, whatever a failed UnInhibit left)."""
         held, self.held = self.held, []
+        # Every release sent first, then every answer read: one round trip between them.
+        finishing = [mechanism.start_release() for mechanism in reversed(held)]
+        for finish in finishing:
+            if finish is not None:
+                finish()
         for mechanism in reversed(held):
-            mechanism.release()
             self.problems.extend(mechanism.problems)
         if self._resources is not None:
             self._resources.close()

@@ -87,6 +87,13 @@ class Mechanism:
         """Stop inhibiting. Idempotent, never raises, bounded in time."""
         raise NotImplementedError
 
+    def start_release(self) -> "Callable[[], None] | None":
+        """Begin releasing, without waiting for an answer: what to call to finish (a
+        session sends every mechanism's release first, then finishes them, so that they
+        take one round trip between them), or None when it is done already."""
+        self.release()
+        return None
+
     def abandon(self) -> None:
         """In a child made by ``fork()``: forget what is held without a word to anyone (the
         parent holds it, and releases it); close only this process's own copies."""

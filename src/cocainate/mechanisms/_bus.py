@@ -14,7 +14,7 @@ from ..bindings.dbus import (
     RELEASE_TIMEOUT,
     CallError,
     NoAnswer,
-    call,
+    Pending,
     call_reply,
 )
 from ..errors import MechanismError
@@ -244,6 +244,13 @@ class BusInhibitor(Mechanism):
         return value
 
     def release(self) -> None:
+        finish = self.start_release()
+        if finish is not None:
+            finish()
+
+    def start_release(self) -> Callable[[], None] | None:
+        """Send UnInhibit to the process that granted the inhibit; the finish reads its
+        answer, within :data:`~cocainate.bindings.dbus.RELEASE_TIMEOUT` of the sending."""
         from jeepney import DBusAddress
 
         self._wanted = None
@@ -251,26 +258,32 @@ class BusInhibitor(Mechanism):
         cookie, path, owner = self._cookie, self._path, self._owner
         self._forget()
         if owner is None or path is None:
-            return
+            return None
         self.resources.unsubscribe(self.bus, self.service, self._owner_changed)
         try:
             connection = self.resources.bus(self.bus)
             address = DBusAddress(path, owner, self.interface)  # the granting process itself
-            call(
-                connection,
-                address,
-                self.uninhibit_method,
-                "u",
-                (cookie,),
-                RELEASE_TIMEOUT,
-                label=self.service,
+            uninhibit = self.uninhibit_method
+            pending = Pending(
+                connection, address, uninhibit, "u", (cookie,), RELEASE_TIMEOUT, self.service
             )
-        except CallError as err:
-            if err.error_name not in NO_OWNER:  # gone: and our inhibit with it
-                self.problems.append(f"{self.name}: release failed: {err}")
         except MechanismError as err:
-            # Closing the connection, next, drops the inhibit on every real daemon.
-            self.problems.append(f"{self.name}: release failed: {err}")
+            self._release_failed(err)
+            return None
+
+        def finish() -> None:
+            try:
+                pending.reply()
+            except MechanismError as err:
+                self._release_failed(err)
+
+        return finish
+
+    def _release_failed(self, err: MechanismError) -> None:
+        if isinstance(err, CallError) and err.error_name in NO_OWNER:
+            return  # gone: and our inhibit with it
+        # Closing the connection, next, drops the inhibit on every real daemon.
+        self.problems.append(f"{self.name}: release failed: {err}")
 
     def abandon(self) -> None:
         self._wanted = None

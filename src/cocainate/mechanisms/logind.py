@@ -9,7 +9,7 @@ lock, as ``systemd-inhibit`` does, which blocks every suspend an unprivileged us
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Callable
 
 from . import Blocks, Mode
 from ._bus import BusInhibitor
@@ -51,6 +51,10 @@ class LogindInhibitor(BusInhibitor):
 
     def _undo(self, cookie: Any, path: str, owner: str) -> None:
         os.close(cookie)  # a lock granted late, not wanted: closing its fd gives it back
+
+    def start_release(self) -> Callable[[], None] | None:
+        self.release()  # no call to wait for: closing the fd is the release
+        return None
 
     def release(self) -> None:
         self._wanted = None
