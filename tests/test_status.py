@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from buses import Bus, StandIn
-from cocainate.cli.status import DEADLINE, LISTED, PER_SERVICE
+from cocainate.bindings.listing import LISTED
+from cocainate.cli.status import DEADLINE, PER_SERVICE
 from conftest import run_cli
 
 

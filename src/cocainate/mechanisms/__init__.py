@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from ..bindings.buses import Resources
+    from ..bindings.listing import Asker, Listing
 
 
 class Mode(str, enum.Enum):
@@ -97,6 +98,13 @@ class Mechanism:
     def abandon(self) -> None:
         """In a child made by ``fork()``: forget what is held without a word to anyone (the
         parent holds it, and releases it); close only this process's own copies."""
+
+    @classmethod
+    def inhibitors(cls, ask: "Asker") -> "Listing":
+        """What is held through this mechanism on this machine, for ``cocainate status``:
+        a few words ("2 held", "not running") and a line each. Calls go through ``ask``,
+        which bounds them; what goes wrong is the words. By default, that it cannot say."""
+        return "it cannot list who holds it", []
 
     def fds(self) -> tuple[int, ...]:
         """File descriptors the session's wait should watch for this mechanism while held

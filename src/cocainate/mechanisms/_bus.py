@@ -63,6 +63,18 @@ class BusInhibitor(Mechanism):
     def inhibit_args(self, mode: Mode, reason: str) -> tuple[Any, ...]:
         raise NotImplementedError
 
+    @classmethod
+    def inhibitors(cls, ask: Any) -> tuple[str, list[str]]:
+        """A service that cannot list its inhibitors: whether it runs."""
+        bus = "org.freedesktop.DBus"
+        try:
+            (running,) = ask.call(
+                cls.bus, bus, "/org/freedesktop/DBus", bus, "NameHasOwner", "b", cls.service
+            )
+        except MechanismError as err:
+            return str(err), []
+        return ("running; it cannot list its inhibitors" if running else "not running"), []
+
     def probe(self) -> str | None:
         from ..bindings.dbus import name_has_owner
 

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..bindings.iokit import iokit
 from ..errors import MechanismError
 from . import Blocks, Mechanism, Mode
@@ -23,6 +25,10 @@ class IOKitAssertion(Mechanism):
     }
 
     _assertion: int | None = None
+
+    @classmethod
+    def inhibitors(cls, ask: Any) -> tuple[str, list[str]]:
+        return "macOS lists them: pmset -g assertions", []
 
     def probe(self) -> str | None:
         try:

@@ -9,10 +9,14 @@ lock, as ``systemd-inhibit`` does, which blocks every suspend an unprivileged us
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
+from ..errors import MechanismError
 from . import Blocks, Mode
 from ._bus import BusInhibitor
+
+if TYPE_CHECKING:
+    from ..bindings.listing import Asker, Listing
 
 
 class LogindInhibitor(BusInhibitor):
@@ -28,6 +32,22 @@ class LogindInhibitor(BusInhibitor):
     interface = "org.freedesktop.login1.Manager"
     inhibit_signature = "ssss"
     reply_signature = "h"
+
+    @classmethod
+    def inhibitors(cls, ask: Asker) -> Listing:
+        from ..bindings.listing import LISTED, held, mine, not_running
+
+        try:
+            (rows,) = ask.call(
+                cls.bus, cls.service, cls.paths[0], cls.interface, "ListInhibitors", "a(ssssuu)"
+            )
+        except MechanismError as err:
+            return not_running(err, cls.service)
+        lines = [
+            f"{what} ({mode}) by {who}, pid {pid}: {why!r}{mine(who)}"
+            for what, who, why, mode, _uid, pid in rows[: LISTED + 1]
+        ]
+        return held(lines, len(rows))
 
     def inhibit_args(self, mode: Mode, reason: str) -> tuple[Any, ...]:
         what = "idle" if mode is Mode.DISPLAY else "sleep"

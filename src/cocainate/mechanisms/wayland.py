@@ -50,6 +50,13 @@ class WaylandIdleInhibitor(Mechanism):
     blocks = {Mode.DISPLAY: frozenset({Blocks.SCREEN_IDLE})}
 
     _display: Any = None
+
+    @classmethod
+    def inhibitors(cls, ask: Any) -> tuple[str, list[str]]:
+        from ..bindings.listing import own_holds
+
+        return own_holds(cls.name, "the compositor lists no others")
+
     _memfd: int | None = None
     _bound: dict[str, Any]
     _outputs: set[int]  # the wl_output globals offered now

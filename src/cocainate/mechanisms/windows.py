@@ -19,6 +19,7 @@ by a thread of its own: started by ``acquire``, it sets the state, sleeps on a l
 from __future__ import annotations
 
 import _thread
+from typing import Any
 
 from ..bindings.waiting import Flag
 from ..bindings.win32 import (
@@ -42,6 +43,10 @@ _KINDS = {
 
 
 class _Kernel32Mechanism(Mechanism):
+    @classmethod
+    def inhibitors(cls, ask: Any) -> tuple[str, list[str]]:
+        return "Windows lists them: powercfg /requests (as an administrator)", []
+
     def probe(self) -> str | None:
         try:
             kernel32()

@@ -14,7 +14,7 @@ the DPMS timers too, which covers the one path release cannot (SIGKILL).
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import MechanismError
 from . import Blocks, Mechanism, Mode
@@ -30,6 +30,13 @@ class X11ScreenSaver(Mechanism):
     blocks = {Mode.DISPLAY: frozenset({Blocks.SCREEN_IDLE})}
 
     _saver: ScreenSaver | None = None
+
+    @classmethod
+    def inhibitors(cls, ask: Any) -> tuple[str, list[str]]:
+        from ..bindings.listing import own_holds
+
+        return own_holds(cls.name, "the X server lists no others")
+
     _dpms_was_enabled = False
 
     def _open(self) -> ScreenSaver:
