@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from cocainate.cli.options import OPTIONS, Option
+from cocainate.cli.options import OPTIONS, SUBCOMMANDS, Option
 
 # Values for each option that takes one: most valid, some not.
 VALID = {
@@ -15,9 +15,10 @@ VALID = {
     "reason": ["why", "", "a b", "-x", "version"],
     "method": ["logind", "x11", "screensaver"],
     "while_running": ["ffmpeg", "robocopy.exe", "a b"],
+    "scan_interval": ["2s", "100ms", "1m"],
 }
 INVALID = ["a/b", "-5s", "abc", "0", "-4", "+5", "1_000", "٣", " 7", "25:00", "bright", "-", "-q"]
-OTHERS = ("-h", "--help", "version", "methods", "status", "--frob", "-qv", "--dur", "-d1h")
+OTHERS = ("-h", "--help", *(s.name for s in SUBCOMMANDS), "--frob", "-qv", "--dur", "-d1h")
 
 
 def piece(option: Option, valid_only: bool = False) -> st.SearchStrategy[list[str]]:

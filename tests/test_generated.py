@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
-from generate import FILES, generate  # noqa: E402
+from generate import DOCS, FILES, generate, with_exit_statuses  # noqa: E402
 
 
 def _body(text: str) -> list[str]:
@@ -23,6 +23,15 @@ def _body(text: str) -> list[str]:
 def test_committed_files_match_the_parser(kind: str) -> None:
     committed = (ROOT / "share" / FILES[kind]).read_text()
     assert _body(generate()[kind]) == _body(committed), f"run: python tools/generate.py ({kind})"
+
+
+def test_the_docs_exit_statuses_are_the_tables() -> None:
+    """docs/cli.md, --help and the man page say the exit statuses from the one table."""
+    from cocainate.cli.options import EXIT_STATUS, epilog
+
+    text = DOCS.read_text()
+    assert with_exit_statuses(text) == text, "run: python tools/generate.py"
+    assert all(meaning in text and meaning in epilog() for _, meaning in EXIT_STATUS)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="bash completion is for POSIX shells")
@@ -51,13 +60,13 @@ def test_the_man_page_renders() -> None:
 
 @pytest.mark.skipif(shutil.which("man") is None, reason="needs man")
 def test_the_man_page_has_a_synopsis_per_form_and_the_usual_sections() -> None:
-    from cocainate.cli.options import SYNOPSIS
+    from cocainate.cli.options import synopsis as forms
 
     out = man_page(200)
     for section in ("SYNOPSIS", "EXIT STATUS", "ENVIRONMENT", "EXAMPLES", "SEE ALSO"):
         assert f"\n{section}\n" in out, section
     synopsis = out.split("\nSYNOPSIS\n")[1].split("\n\n")[0].splitlines()
-    assert [" ".join(line.split()) for line in synopsis] == [f"cocainate {f}" for f in SYNOPSIS]
+    assert [" ".join(line.split()) for line in synopsis] == [f"cocainate {f}" for f in forms()]
     assert "systemd-inhibit(1), caffeinate(8), xset(1)" in out
     assert "DBUS_SESSION_BUS_ADDRESS" in out and "WAYLAND_DISPLAY" in out
 

@@ -31,7 +31,7 @@ def write(tmp_path: Path, text: str) -> Path:
         ("while-playing = true\nwhile-runing = ['x']\n", "line 2: unknown setting 'while-runing'"),
         ("\n\nonly-on-ac = 'yes'\n", "line 3: only-on-ac: expected true or false, got 'yes'"),
         ("while-running = ['a/b']\n", "line 1: while-running: invalid process name 'a/b'"),
-        ("while-running = [1]\n", "line 1: while-running: expected a list of process names"),
+        ("while-running = [1]\n", "line 1: while-running: expected a name, or a list of names"),
         ("while-playing = true\nmode = 'bright'\n", "line 2: mode: expected one of display"),
         ("while-playing = true\nmethod = ['nope']\n", "line 2: method: unknown"),
         ("while-running = 'x'\nscan-interval = '0s'\n", "line 2: scan-interval: invalid scan"),

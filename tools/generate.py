@@ -38,9 +38,22 @@ def man_sections(page: str) -> str:
     head, _, rest = page.partition(".SH SYNOPSIS\n")
     _, _, rest = rest.partition(".SH DESCRIPTION")
     synopsis = "".join(
-        f".br\n.B cocainate\n{_roff(form)}\n" for form in options.SYNOPSIS
+        f".br\n.B cocainate\n{_roff(form)}\n" for form in options.synopsis()
     ).removeprefix(".br\n")
-    out = [head, ".SH SYNOPSIS\n", synopsis, ".SH DESCRIPTION", rest.rstrip("\n"), "\n"]
+    # argparse-manpage's sections, as a man page orders them: the description, the options,
+    # then each subcommand; not its "POSITIONAL ARGUMENTS" (the subcommands, which the
+    # SYNOPSIS lists and a section each describes) nor its "COMMENTS" (--help's epilog: the
+    # exit statuses, which have their own section below).
+    description, *sections = rest.split("\n.SH")
+    kept: dict[str, list[str]] = {"OPTIONS": [], "COMMAND": []}
+    for section in sections:
+        title = section.strip().split(None, 1)[0] if section.strip() else ""
+        if section.startswith("\nPOSITIONAL ARGUMENTS") or title == "COMMENTS":
+            continue
+        kept["OPTIONS" if section.startswith(" OPTIONS\n") else "COMMAND"].append(section)
+    body = "".join(f"\n.SH{s}" for s in (*kept["OPTIONS"], *kept["COMMAND"]))
+    out = [head, ".SH SYNOPSIS\n", synopsis, ".SH DESCRIPTION", description, body.rstrip("\n")]
+    out.append("\n")
     out.append(".SH EXIT STATUS\n")
     for status, meaning in options.EXIT_STATUS:
         out.append(f".TP\n.B {status}\n{_roff(meaning)}\n")
@@ -57,6 +70,28 @@ def man_sections(page: str) -> str:
     out.append(",\n".join(f".BR {name} ({section})" for name, section in options.SEE_ALSO))
     out.append("\n")
     return "".join(out)
+
+
+DOCS = Path(__file__).parent.parent / "docs" / "cli.md"
+BEGIN, END = (
+    "<!-- exit-status: tools/generate.py writes this from the option table -->",
+    "<!-- /exit-status -->",
+)
+
+
+def exit_status_table() -> str:
+    """docs/cli.md's table of the exit statuses, from the one table of them."""
+    from cocainate.cli import options
+
+    rows = [f"| {status} | {meaning} |" for status, meaning in options.EXIT_STATUS]
+    return "\n".join([BEGIN, "| status | meaning |", "| --- | --- |", *rows, END])
+
+
+def with_exit_statuses(text: str) -> str:
+    """``text`` (docs/cli.md) with its table of exit statuses made anew."""
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    return head + exit_status_table() + tail
 
 
 def generate() -> dict[str, str]:
@@ -96,6 +131,9 @@ def main() -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         print(path)
+    if len(sys.argv) == 1:
+        DOCS.write_text(with_exit_statuses(DOCS.read_text()))
+        print(DOCS)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,24 @@ class Condition:
         return f"<{type(self).__name__}: {self.describe()}>"
 
 
+def process_name(name: object) -> str:
+    """A name a process is known by, checked (the CLI checks ``--while-running`` here too)."""
+    if not isinstance(name, str) or not name or "/" in name or "\0" in name:
+        raise UsageError(
+            f"invalid process name {name!r}: give the executable's name, without a path"
+        )
+    return name
+
+
+def scan_interval(seconds: object) -> float:
+    """Seconds between two looks for a new process, checked."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise UsageError(f"invalid scan interval {seconds!r}: give seconds")
+    if not 0.05 <= seconds <= 3600:
+        raise UsageError(f"invalid scan interval {seconds!r}: from 0.05 to 3600 seconds")
+    return float(seconds)
+
+
 class ProcessRunning(Condition):
     """Met while a process known by one of ``names`` runs: its name as ``ps -e`` shows it
     (``ffmpeg``; ``robocopy.exe`` or ``robocopy`` on Windows), and on Linux also the file
@@ -49,15 +67,8 @@ class ProcessRunning(Condition):
     def __init__(self, *names: str, interval: float = SCAN_INTERVAL) -> None:
         if not names:
             raise UsageError("ProcessRunning needs at least one process name")
-        for name in names:
-            if not isinstance(name, str) or not name or "/" in name or "\0" in name:
-                raise UsageError(
-                    f"invalid process name {name!r}: give the executable's name, without a path"
-                )
-        if not (isinstance(interval, (int, float)) and 0.05 <= interval <= 3600):
-            raise UsageError(f"invalid scan interval {interval!r}: from 0.05 to 3600 seconds")
-        self.names = tuple(dict.fromkeys(names))
-        self.interval = float(interval)
+        self.names = tuple(dict.fromkeys(process_name(name) for name in names))
+        self.interval = scan_interval(interval)
 
     def describe(self) -> str:
         return " or ".join(self.names) + (" runs" if len(self.names) == 1 else " run")

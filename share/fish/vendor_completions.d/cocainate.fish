@@ -11,7 +11,7 @@ function __cocainate_subcommand --description 'the subcommand typed so far, if a
             set skip 0
         else if test $token = --
             return 1
-        else if contains -- $token -d --duration -p --pid --until --while-running --mode --reason --method
+        else if contains -- $token -d --duration -p --pid --until --while-running --scan-interval --mode --reason --method
             set skip 1
         else if not string match -q -- '-*' $token
             echo $token
@@ -59,6 +59,7 @@ complete -c cocainate -n __cocainate_top -s d -l duration -x -d 'end after DURAT
 complete -c cocainate -n __cocainate_top -s p -l pid -x -a '(__fish_complete_pids)' -d 'end when process PID exits; repeat to wait until all of them have exited'
 complete -c cocainate -n __cocainate_top -l until -x -d 'end at TIME: 17:30, 17:30:15 (tomorrow if past) or an ISO 8601 date-time'
 complete -c cocainate -n __cocainate_top -l while-running -x -a '(__fish_complete_proc)' -d 'hold only while a process named NAME runs (repeatable: any of them); the others end the watch'
+complete -c cocainate -n __cocainate_top -l scan-interval -x -d 'with --while-running: look for a new process every DURATION while none runs (default 2s)'
 complete -c cocainate -n __cocainate_top -l while-playing -d 'hold only while a media player (MPRIS) plays'
 complete -c cocainate -n __cocainate_top -l while-fullscreen -d 'hold only while the focused window is fullscreen (X11 EWMH, or wlroots Wayland)'
 complete -c cocainate -n __cocainate_top -l only-on-ac -d 'hold only while on mains power (UPower), whatever else says to hold'

@@ -131,10 +131,14 @@ class Output:
         import time
 
         deadline = time.monotonic() + timeout
-        self.flush()
-        if len(self._pending) + 100 <= LIMIT:  # room now: say what was dropped
-            self._say_dropped()
-        while not self.flush() and self._fd is not None and self._send is not None:
+        while True:
+            if self.flush():
+                if not self.dropped:
+                    return
+                self._say_dropped()  # the reader caught up: say what it missed
+                continue
+            if self._fd is None or self._send is None:
+                return
             left = deadline - time.monotonic()
             if left <= 0 or os.name == "nt":
                 return

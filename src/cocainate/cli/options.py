@@ -1,8 +1,10 @@
 """The one table of cocainate's command line: options, subcommands, exit statuses.
 
 The fast path (:func:`cocainate.cli.parsing.fast_parse`), the argparse parser, the shell
-completions and the man page (``tools/generate.py``) are all built from it, and each value
-is checked by the one function its option names, so they cannot disagree.
+completions, the man page and its SYNOPSIS, ``--help``'s exit statuses, docs/cli.md's table
+of them (``tools/generate.py``) and ``cocainate watch``'s config keys are all built from
+it. Each value is checked by the one function its option names (the library's own, where
+the library has one), and each option says which ``Session`` argument it becomes.
 """
 
 from __future__ import annotations
@@ -13,20 +15,13 @@ from ..errors import UsageError
 
 PROG = "cocainate"
 
+# The exit statuses; what each means is EXIT_STATUS, below.
 EXIT_OK = 0
-"""The session ended as asked: duration, time, signal, process exit, q."""
 EXIT_FAILURE = 1
-"""An unexpected error (the message says which)."""
 EXIT_USAGE = 2
-"""Bad usage: an unknown option, a bad duration, PID, mode or method."""
 EXIT_NO_MECHANISM = 3
-"""Nothing could keep this machine awake (at start, or when a condition called for a hold);
-one line per mechanism says why."""
 EXIT_LOST = 4
-"""Every mechanism was lost while holding (a service or the bus went away) and none came
-back within a few seconds."""
 EXIT_INTERRUPTED = 130
-"""Interrupted before the session began (Ctrl-C during start-up)."""
 
 
 MAX_PID = 2**31 - 1
@@ -53,11 +48,9 @@ def check_pid(text: str) -> int:
 
 
 def check_name(text: str) -> str:
-    if not text or "/" in text or "\0" in text:
-        raise UsageError(
-            f"invalid process name {text!r}: give the executable's name, without a path"
-        )
-    return text
+    from ..conditions import process_name  # the library's check
+
+    return process_name(text)
 
 
 def check_until(text: str) -> str:
@@ -67,6 +60,12 @@ def check_until(text: str) -> str:
     return text
 
 
+def check_interval(text: str) -> float:
+    from ..conditions import scan_interval  # the library's check
+
+    return scan_interval(check_duration(text))
+
+
 class Option:
     """One option. (A plain class: a NamedTuple's creation costs start-up.)"""
 
@@ -74,6 +73,7 @@ class Option:
         "check",
         "choices",
         "complete",
+        "config",
         "default",
         "dest",
         "exclusive",
@@ -81,6 +81,7 @@ class Option:
         "help",
         "metavar",
         "repeat",
+        "session",
     )
 
     def __init__(
@@ -95,6 +96,8 @@ class Option:
         default: Any = None,
         exclusive: str | None = None,
         complete: str | None = None,
+        config: bool = False,
+        session: str | None = None,
     ) -> None:
         self.flags = flags
         self.dest = dest
@@ -106,6 +109,8 @@ class Option:
         self.default = default
         self.exclusive = exclusive  # options sharing this name exclude each other
         self.complete = complete  # what a shell completes: "pid", "method", "choices"
+        self.config = config  # a key of 'cocainate watch''s config: the long flag's name
+        self.session = session  # the Session argument it becomes ("conditions": one)
 
     def __repr__(self) -> str:
         return f"Option({self.flags[-1]})"
@@ -113,6 +118,11 @@ class Option:
     @property
     def takes_value(self) -> bool:
         return self.metavar is not None
+
+    @property
+    def key(self) -> str:
+        """Its key in ``cocainate watch``'s config file: the long flag, without dashes."""
+        return self.flags[-1][2:]
 
     def value(self, text: str) -> Any:
         """The value for ``text``, or UsageError naming the problem."""
@@ -138,6 +148,8 @@ class Subcommand:
 
 
 MODES = ("display", "system")
+CONDITIONS = ("while_running", "while_playing", "while_fullscreen")
+"""The options that each ask for a condition (the rest of session "conditions" tune one)."""
 SHELLS = ("bash", "zsh", "fish")
 
 OPTIONS: tuple[Option, ...] = (
@@ -147,6 +159,7 @@ OPTIONS: tuple[Option, ...] = (
         "end after DURATION, in Go syntax: 300ms, 1.5h, 1h10m10s (0: no limit)",
         metavar="DURATION",
         check=check_duration,
+        session="duration",
     ),
     Option(
         ("-p", "--pid"),
@@ -157,6 +170,7 @@ OPTIONS: tuple[Option, ...] = (
         repeat=True,
         default=(),
         complete="pid",
+        session="pids",
     ),
     Option(
         ("--until",),
@@ -164,6 +178,7 @@ OPTIONS: tuple[Option, ...] = (
         "end at TIME: 17:30, 17:30:15 (tomorrow if past) or an ISO 8601 date-time",
         metavar="TIME",
         check=check_until,
+        session="until",
     ),
     Option(
         ("--while-running",),
@@ -175,21 +190,38 @@ OPTIONS: tuple[Option, ...] = (
         repeat=True,
         default=(),
         complete="process",
+        session="conditions",
+        config=True,
+    ),
+    Option(
+        ("--scan-interval",),
+        "scan_interval",
+        "with --while-running: look for a new process every DURATION while none runs (default 2s)",
+        metavar="DURATION",
+        check=check_interval,
+        session="conditions",  # ProcessRunning's interval
+        config=True,
     ),
     Option(
         ("--while-playing",),
         "while_playing",
         "hold only while a media player (MPRIS) plays",
+        session="conditions",
+        config=True,
     ),
     Option(
         ("--while-fullscreen",),
         "while_fullscreen",
         "hold only while the focused window is fullscreen (X11 EWMH, or wlroots Wayland)",
+        session="conditions",
+        config=True,
     ),
     Option(
         ("--only-on-ac",),
         "only_on_ac",
         "hold only while on mains power (UPower), whatever else says to hold",
+        session="only_on_ac",
+        config=True,
     ),
     Option(("-q", "--quiet"), "quiet", "print nothing on stdout", exclusive="talk"),
     Option(
@@ -213,8 +245,17 @@ OPTIONS: tuple[Option, ...] = (
         choices=MODES,
         default="display",
         complete="choices",
+        session="mode",
+        config=True,
     ),
-    Option(("--reason",), "reason", "the reason given to the services", metavar="TEXT"),
+    Option(
+        ("--reason",),
+        "reason",
+        "the reason given to the services",
+        metavar="TEXT",
+        session="reason",
+        config=True,
+    ),
     Option(("--version",), "version", "print the version and exit (as 'cocainate version')"),
     Option(
         ("--method",),
@@ -223,6 +264,8 @@ OPTIONS: tuple[Option, ...] = (
         metavar="NAME",
         repeat=True,
         complete="method",
+        session="methods",
+        config=True,
     ),
 )
 
@@ -275,50 +318,91 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
 )
 
 USAGE = "%(prog)s [options] [-- COMMAND [ARG...]]\n       %(prog)s SUBCOMMAND ..."
+
 DESCRIPTION = (
     "Keep the screen (or only the system) awake until a duration passes, "
     "processes exit, or you press Ctrl-C; then let go."
 )
-EPILOG = (
-    "With '-- COMMAND', hold while COMMAND runs and exit with its status (128+N if "
-    "signal N killed it). Exit status otherwise: 0 when the session ended as asked "
-    "(duration, time, process exit, signal, q), 2 on bad usage, 3 when no mechanism "
-    "could be acquired, 4 when every mechanism was lost while holding, 1 on other errors, "
-    "130 when interrupted before anything was held."
-)
-
-
-# For the man page (tools/generate.py): one line per form, and the sections argparse has
-# no place for.
-SYNOPSIS = (
-    "[-d DURATION] [-p PID]... [--until TIME] [-q | -v | --json] [--mode MODE]"
-    " [--reason TEXT] [--method NAME]...",
-    "[--while-running NAME]... [--while-playing] [--while-fullscreen] [--only-on-ac] [options]",
-    "[options] -- COMMAND [ARG...]",
-    "watch [--config FILE] [-q | -v | --json] [--print-unit]",
-    "version [-v]",
-    "status",
-    "methods",
-    "completion {bash|zsh|fish}",
-    "--version",
-)
+# For the man page (tools/generate.py) and --help: the sections argparse has no place for.
 EXIT_STATUS = (
-    (EXIT_OK, "the session ended as asked: duration, time, process exit, signal, q"),
-    ("N", "with -- COMMAND: the command's status, 128+N if signal N killed it"),
+    (
+        EXIT_OK,
+        "the session ended as asked: duration, time, process exit, signal (SIGINT, SIGTERM, "
+        "SIGQUIT, SIGHUP), q; everything was released",
+    ),
+    (
+        "N",
+        "with -- COMMAND: the command's exit status (128+N if signal N killed it; 127 if it "
+        "was not found, 126 if it cannot run)",
+    ),
     (
         EXIT_FAILURE,
         "an unexpected error, or a condition that cannot be watched here (at start, or when "
         "its display server goes away), in one line",
     ),
-    (EXIT_USAGE, "bad usage: an unknown option, a bad duration, PID, time, mode or method"),
+    (
+        EXIT_USAGE,
+        "bad usage: an unknown option, a bad duration, PID, time, mode or method, a PID that "
+        "does not exist",
+    ),
     (
         EXIT_NO_MECHANISM,
         "no mechanism could be acquired (at start, or when a condition called for a hold); "
         "a line per mechanism says why",
     ),
-    (EXIT_LOST, "every mechanism was lost while holding and none came back within 5 s"),
-    (EXIT_INTERRUPTED, "Ctrl-C before the hold was in place (128+N for another signal N)"),
+    (
+        EXIT_LOST,
+        "every mechanism was lost while holding (a service or the bus went away) and none "
+        "came back within 5 s",
+    ),
+    (
+        EXIT_INTERRUPTED,
+        "Ctrl-C before the hold was in place (128+N for another signal N); nothing is left held",
+    ),
 )
+
+
+def epilog() -> str:
+    """``--help``'s closing words: the exit statuses, from :data:`EXIT_STATUS`."""
+    said = "; ".join(f"{status}: {meaning}" for status, meaning in EXIT_STATUS)
+    return f"Exit status: {said}."
+
+
+def synopsis() -> list[str]:
+    """The man page's SYNOPSIS, one line a form: holding, following conditions, around a
+    command, then each subcommand with its options."""
+
+    def forms(options: tuple[Option, ...]) -> list[str]:
+        out: list[str] = []
+        groups: dict[str, list[str]] = {}
+        for option in options:
+            flag = option.flags[0]
+            text = f"{flag} {option.metavar}" if option.takes_value else flag
+            if option.exclusive is not None:
+                if option.exclusive not in groups:
+                    groups[option.exclusive] = []
+                    out.append(option.exclusive)  # its place, filled in below
+                groups[option.exclusive].append(text)
+                continue
+            out.append(f"[{text}]..." if option.repeat else f"[{text}]")
+        return [f"[{' | '.join(groups[f])}]" if f in groups else f for f in out]
+
+    following = ("conditions", "only_on_ac")
+    holding = [o for o in OPTIONS if o.session not in following and o.dest != "version"]
+    watching = [o for o in OPTIONS if o.session in following]
+    lines = [
+        " ".join(forms(tuple(holding))),
+        " ".join([*forms(tuple(watching)), "[options]"]),
+        "[options] -- COMMAND [ARG...]",
+    ]
+    for sub in SUBCOMMANDS:
+        argument = sub.argument
+        tail = [f"{{{'|'.join(argument.choices)}}}"] if argument and argument.choices else []
+        lines.append(" ".join([sub.name, *forms(sub.options), *tail]))
+    lines.append("--version")
+    return lines
+
+
 ENVIRONMENT = (
     ("DBUS_SESSION_BUS_ADDRESS", "the session bus (else $XDG_RUNTIME_DIR/bus)"),
     ("DBUS_SYSTEM_BUS_ADDRESS", "the system bus, for logind (else /run/dbus/system_bus_socket)"),

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from ..errors import UsageError
 from .options import (
     DESCRIPTION,
-    EPILOG,
     EXIT_USAGE,
     OPTIONS,
     PROG,
@@ -23,6 +22,7 @@ from .options import (
     USAGE,
     Option,
     defaults,
+    epilog,
 )
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         usage=USAGE,
         formatter_class=_formatter(),
         description=DESCRIPTION,
-        epilog=EPILOG,
+        epilog=epilog(),
     )
     _add(parser, OPTIONS)
     commands = parser.add_subparsers(

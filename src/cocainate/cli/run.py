@@ -162,16 +162,32 @@ def _methods() -> int:
     return EXIT_OK
 
 
+def session_arguments(args: Any) -> dict[str, Any]:
+    """The ``Session`` arguments the options become, as the option table says."""
+    from .options import OPTIONS
+
+    found: dict[str, Any] = {"conditions": conditions(args)}
+    for option in OPTIONS:
+        if option.session is not None and option.session != "conditions":
+            found[option.session] = getattr(args, option.dest)
+    if found["until"] is not None:
+        from ..duration import parse_until
+
+        found["until"] = parse_until(found["until"])  # checked already, as it was given
+    return found
+
+
 def conditions(args: Any) -> list[Any]:
     """The conditions the options ask for (none: hold from start to end)."""
-    if not (args.while_running or args.while_playing or args.while_fullscreen):
+    from .options import CONDITIONS
+
+    if not any(getattr(args, dest) for dest in CONDITIONS):
         return []
     from .. import conditions as c
 
     found: list[c.Condition] = []
     if args.while_running:
-        # scan_interval: set only by the config file of 'cocainate watch'
-        interval = getattr(args, "scan_interval", c.SCAN_INTERVAL)
+        interval = args.scan_interval or c.SCAN_INTERVAL
         found.append(c.ProcessRunning(*args.while_running, interval=interval))
     if args.while_playing:
         found.append(c.MediaPlaying())
@@ -193,22 +209,10 @@ def _hold(args: Any, command: list[str]) -> int:
 
         stream("stderr" if command else "stdout").note = _json_dropped
     try:
-        until = None
-        if args.until is not None:
-            from ..duration import parse_until
-
-            until = parse_until(args.until)
         session = Session(
-            duration=args.duration or None,
-            pids=args.pid,
-            until=until,
-            reason=args.reason,
-            mode=args.mode,
-            methods=args.method,
+            **session_arguments(args),
             handle_signals=not command,  # with a command, signals go to the command
             on_event=said.json if args.json else said.event,
-            conditions=conditions(args),
-            only_on_ac=args.only_on_ac,
         )
         try:
             session.start()

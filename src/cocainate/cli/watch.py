@@ -22,19 +22,11 @@ import sys
 from typing import Any
 
 from ..errors import UsageError
-from .options import EXIT_USAGE, MODES
+from .options import CONDITIONS, EXIT_USAGE, OPTIONS, Option
 from .say import error
 
-KEYS = {
-    "while-running": "a list of process names",
-    "while-playing": "true or false",
-    "while-fullscreen": "true or false",
-    "only-on-ac": "true or false",
-    "mode": f"one of {', '.join(MODES)}",
-    "reason": "a string",
-    "method": "a list of mechanism names",
-    "scan-interval": 'a duration such as "2s"',
-}
+KEYS = {option.key: option for option in OPTIONS if option.config}
+"""The config's keys: the long options marked ``config`` in the option table."""
 
 
 UNIT = """\
@@ -88,7 +80,7 @@ def watch(args: Any) -> int | Any:
         error(str(problem))
         return EXIT_USAGE
     for key, value in settings.items():
-        setattr(args, key.replace("-", "_"), value)  # while-running: args.while_running
+        setattr(args, KEYS[key].dest, value)
     return args
 
 
@@ -183,44 +175,41 @@ def _where(err: Exception, text: str) -> str:
 
 
 def conditions_in(settings: dict[str, Any]) -> bool:
-    return any(settings.get(k) for k in ("while-running", "while-playing", "while-fullscreen"))
+    return any(settings.get(k) for k, option in KEYS.items() if option.dest in CONDITIONS)
+
+
+def expected(option: Option) -> str:
+    """What a key's value must be, as a person says it."""
+    if not option.takes_value:
+        return "true or false"
+    if option.choices:
+        return f"one of {', '.join(option.choices)}"
+    word = {"TEXT": "string", "DURATION": 'duration such as "2s"'}.get(
+        option.metavar or "", (option.metavar or "").lower()
+    )
+    return f"a {word}, or a list of {word}s" if option.repeat else f"a {word}"
 
 
 def _check(key: str, value: Any) -> Any:
-    from .options import check_name
-
-    expected = KEYS[key]
-    if key in ("while-playing", "while-fullscreen", "only-on-ac"):
+    """The value, checked as the same option on the command line is; UsageError if not."""
+    option = KEYS[key]
+    if not option.takes_value:
         if not isinstance(value, bool):
-            raise UsageError(f"expected {expected}, got {value!r}")
+            raise UsageError(f"expected {expected(option)}, got {value!r}")
         return value
-    if key in ("while-running", "method"):
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise UsageError(f"expected {expected}, got {value!r}")
-        if key == "while-running":
-            return [check_name(v) for v in value]
+    if option.metavar == "DURATION" and isinstance(value, (int, float)):
+        value = f"{value}s"  # a number of seconds
+    values = [value] if isinstance(value, str) or not option.repeat else value
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise UsageError(f"expected {expected(option)}, got {value!r}")
+    if option.choices and not set(values) <= set(option.choices):
+        raise UsageError(f"expected {expected(option)}, got {value!r}")
+    checked = [option.value(v) for v in values]
+    if option.dest == "method":
         from ..mechanisms import select
 
-        select(value)  # unknown names: UsageError naming them
-        return value
-    if key == "scan-interval":
-        from ..conditions import ProcessRunning
-
-        if isinstance(value, str):
-            from ..duration import parse_duration
-
-            value = parse_duration(value)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise UsageError(f"expected {expected}, got {value!r}")
-        ProcessRunning("x", interval=value)  # the range check, with its message
-        return float(value)
-    if not isinstance(value, str):
-        raise UsageError(f"expected {expected}, got {value!r}")
-    if key == "mode" and value not in MODES:
-        raise UsageError(f"expected {expected}, got {value!r}")
-    return value
+        select(checked)  # unknown names: UsageError naming them
+    return checked if option.repeat else checked[0]
 
 
 def _line_of(text: str, key: str) -> int:
