@@ -225,7 +225,7 @@ def test_no_wakeups_while_a_process_is_held_on(
     w = Watching(conditions=ProcessRunning(name, interval=0.05))
     watching.append(w)
     assert w.session.state == "holding"
-    reactor = w.session._reactor
+    reactor = w.session._run.reactor
     assert reactor is not None
     wakeup = reactor.next_wakeup()
     assert wakeup.timeout is None  # sleeps until something happens

@@ -119,7 +119,7 @@ def test_a_service_that_leaves_is_reported_and_the_others_still_hold(
     assert lost.error == "org.freedesktop.ScreenSaver left the bus"
     assert r.session.holding == ("power-management",)
     assert power.inhibitors() and r.session.active
-    holdings = r.session._holdings
+    holdings = r.session._run.holdings
     assert holdings is not None and holdings._grace.at is None  # one lost of two: it goes on
     assert r.session.active and not r.ended
 
@@ -147,8 +147,8 @@ def test_a_broken_bus_is_reconnected_and_reacquired(fresh_bus: Bus, running: lis
         "the bus connection broke",
         "org.freedesktop.ScreenSaver left the bus",
     )
-    assert r.session._holdings is not None
-    resources = r.session._holdings._resources
+    assert r.session._run.holdings is not None
+    resources = r.session._run.holdings._resources
     assert resources is not None
     wait_until(  # a retry or two against a bus that is not there
         lambda: resources._retry.get("session", (0, 0))[1] >= 0.5, 5, "two failed retries"

@@ -283,8 +283,8 @@ def test_a_closed_layer_surface_is_made_again_without_waiting(
     for name, value in sway.env.items():
         monkeypatch.setenv(name, value)
     with cocainate.Session(methods=["wayland"]) as session:
-        assert session._holdings is not None
-        (held,) = session._holdings.held
+        assert session._run.holdings is not None
+        (held,) = session._run.holdings.held
         assert isinstance(held, WaylandIdleInhibitor)
         mechanism = held
         first = list(mechanism._objects)

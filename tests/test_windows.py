@@ -52,7 +52,9 @@ def test_duration_with_json_events() -> None:
     assert acquired["event"] == "acquired" and acquired["mechanisms"]
     assert ended == {"event": "ended", "time": ended["time"], "reason": "duration"}
     assert released["mechanisms"] == acquired["mechanisms"] and released["problems"] == []
-    assert float(str(released["time"])) - float(str(acquired["time"])) >= 0.3
+    # The duration is counted on the monotonic clock, the events stamped by the wall clock,
+    # which Windows (and Wine) tick more coarsely: a millisecond apart, either way.
+    assert float(str(released["time"])) - float(str(acquired["time"])) >= 0.29
 
 
 def test_pid_of_a_real_windows_process(children: list[subprocess.Popen[bytes]]) -> None:

@@ -197,7 +197,8 @@ def conditions(args: Any) -> list[Any]:
 
 
 def _hold(args: Any, command: list[str]) -> int:
-    from ..core.session import Session, screen_blocked
+    from ..core.session import Session
+    from ..mechanisms import screen_blocked
 
     human = not (args.quiet or args.json)
     session: Session | None = None
@@ -438,7 +439,7 @@ def _announce(session: Session, command: list[str]) -> str:
     elif pids:
         until.append(f"processes {', '.join(str(p) for p in pids)} exit")
     until.append("Ctrl-C")
-    from ..core.session import screen_blocked
+    from ..mechanisms import screen_blocked
 
     what = session.mode.value
     if session.holding and not screen_blocked(session.acquired):

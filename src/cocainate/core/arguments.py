@@ -13,9 +13,26 @@ if TYPE_CHECKING:
     from datetime import datetime, timedelta
     from typing import Union
 
+    from ..conditions import Condition
+
     # Only for the type checker: at run time a Union with a forward reference compiles
     # the reference's string, which cost 1.3 ms of start-up.
     DurationLike = Union[float, int, timedelta, None]
+
+
+def mode(value: Mode | str) -> Mode:
+    try:
+        return Mode(value)
+    except ValueError:
+        raise UsageError(f"unknown mode {value!r} (use display or system)") from None
+
+
+def conditions(value: Iterable[Condition] | Condition) -> tuple[Condition, ...]:
+    if not value:
+        return ()
+    from ..conditions import check  # the module only for a session that has some: start-up
+
+    return check(value)
 
 
 def default_reason(mode: Mode) -> str:

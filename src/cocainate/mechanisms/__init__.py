@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar, NamedTuple, Optional
 from ..errors import MechanismError, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from ..bindings.buses import Resources
     from ..bindings.listing import Asker, Listing
@@ -125,6 +125,11 @@ class Attempt(NamedTuple):
     blocks: frozenset[Blocks] = frozenset()
     error: Optional[str] = None
     caveat: Optional[str] = None  # what a person should know of how it holds here
+
+
+def screen_blocked(attempts: "Iterable[Attempt]") -> bool:
+    """Whether any held mechanism keeps the screen from idling."""
+    return any(a.held and Blocks.SCREEN_IDLE in a.blocks for a in attempts)
 
 
 class Entry:
