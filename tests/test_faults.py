@@ -386,3 +386,31 @@ def test_the_releases_are_sent_together_so_a_slow_one_delays_no_other(fresh_bus:
     assert power_released - began < 0.3 and screen_released - began < 0.3
     assert 0.9 < took < 2.0  # gnome-session's second, once
     assert session.problems and "gnome-session: release failed" in session.problems[0]
+
+
+def test_the_inhibits_are_sent_together_so_a_slow_service_delays_no_other(
+    fresh_bus: Bus,
+) -> None:
+    """gnome-session answers its Inhibit a second late (within its 2 s): the others'
+    Inhibits reach their services at once, not a second later, and all three hold."""
+    screensaver = StandIn(fresh_bus, "screensaver")
+    gnome = StandIn(fresh_bus, "gnome", "--slow-first", "1", "1.0")
+    power = StandIn(fresh_bus, "power")
+    began = time.time()
+    session = cocainate.Session(methods=["screensaver", "gnome-session", "power-management"])
+    session.start()
+    try:
+        took = time.time() - began
+        (power_asked,) = [t for _, t, _, _ in power.calls("Inhibit")]
+        (screen_asked,) = [t for _, t, _, _ in screensaver.calls("Inhibit")]
+        assert power_asked - screen_asked < 0.3  # not after gnome-session's second
+        assert 0.9 < took < 2.0
+        assert session.holding == ("screensaver", "gnome-session", "power-management")
+        assert [a.name for a in session.attempts] == [
+            "screensaver",
+            "gnome-session",
+            "power-management",
+        ]
+        assert gnome.inhibitors()
+    finally:
+        session.stop()

@@ -10,7 +10,7 @@ it back (healing); when every one has been lost and none comes back within
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import MechanismError, NoMechanismError
 from ..mechanisms import Attempt
@@ -59,19 +59,39 @@ class Holdings:
 
     def acquire(self, stopping: Callable[[], bool]) -> None:
         """Acquire what can be; raise NoMechanismError holding nothing when nothing can.
-        Stops early (holding what it has) once ``stopping()`` says so."""
+        Every mechanism that can begin without waiting (the D-Bus ones) is begun first, then
+        each is finished or acquired in the platform's order. Stops early (holding what it
+        has) once ``stopping()`` says so; what was begun is finished all the same, so that
+        the release finds it."""
         from ..bindings.buses import Resources
 
         self._resources = resources = Resources()
         attempts: list[Attempt] = []
+        # entry, its class (or why it could not be loaded), the mechanism begun, and what
+        # finishes it (or the error beginning it raised)
+        tries: list[tuple[Entry, type[Mechanism] | str, Mechanism | None, Any]] = []
         for entry in self._entries:
-            if stopping():
-                break
             try:
-                cls = entry.load()
+                loaded: type[Mechanism] = entry.load()
             except MechanismError as err:
-                attempts.append(Attempt(entry.name, entry.name, False, error=str(err)))
+                tries.append((entry, str(err), None, None))
                 continue
+            begun: Mechanism | None = None
+            finish: Callable[[], None] | Exception | None = None
+            if loaded.fallback_for is None and self.mode in loaded.blocks:
+                begun = loaded(resources)
+                begun.report = self._reporter(begun)
+                try:
+                    finish = begun.start_acquire(self.mode, self.reason)
+                except Exception as err:  # said in its turn, below
+                    finish = err
+            tries.append((entry, loaded, begun, finish))
+        for entry, cls, mechanism, finish in tries:
+            if isinstance(cls, str):
+                attempts.append(Attempt(entry.name, entry.name, False, error=cls))
+                continue
+            if stopping() and finish is None:
+                continue  # not begun: not begun now either
             backs = cls.fallback_for
             if backs and entry.name not in self._named and any(m.name == backs for m in self.held):
                 continue  # a fallback, and what it stands in for holds
@@ -81,10 +101,16 @@ class Holdings:
                     error = f"does not serve --mode {self.mode.value}"
                     attempts.append(Attempt(cls.name, cls.title, False, error=error))
                 continue
-            mechanism = cls(resources)
-            mechanism.report = self._reporter(mechanism)
+            if mechanism is None:
+                mechanism = cls(resources)
+                mechanism.report = self._reporter(mechanism)
             try:
-                mechanism.acquire(self.mode, self.reason)
+                if isinstance(finish, Exception):
+                    raise finish
+                if finish is not None:
+                    finish()
+                else:
+                    mechanism.acquire(self.mode, self.reason)
             except MechanismError as err:
                 mechanism.release()
                 attempts.append(Attempt(cls.name, cls.title, False, error=str(err)))

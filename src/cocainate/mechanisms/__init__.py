@@ -88,6 +88,13 @@ class Mechanism:
         """Stop inhibiting. Idempotent, never raises, bounded in time."""
         raise NotImplementedError
 
+    def start_acquire(self, mode: Mode, reason: str) -> "Callable[[], None] | None":
+        """Begin acquiring without waiting for an answer, and return what finishes it
+        (raising what :meth:`acquire` raises); a session starts every mechanism that can,
+        then finishes them in order, so that they take one round trip between them. None:
+        this one cannot begin so; the session calls :meth:`acquire` in its turn."""
+        return None
+
     def start_release(self) -> "Callable[[], None] | None":
         """Begin releasing, without waiting for an answer: what to call to finish (a
         session sends every mechanism's release first, then finishes them, so that they

@@ -15,7 +15,6 @@ from ..bindings.dbus import (
     CallError,
     NoAnswer,
     Pending,
-    call_reply,
 )
 from ..errors import MechanismError
 from . import Mechanism, Mode
@@ -90,15 +89,29 @@ class BusInhibitor(Mechanism):
         self._unanswered: dict[int, str] = {}  # an Inhibit call's serial -> who was asked
 
     def acquire(self, mode: Mode, reason: str) -> None:
+        self.start_acquire(mode, reason)()
+
+    def start_acquire(self, mode: Mode, reason: str) -> Callable[[], None]:
+        """Send Inhibit at the first path, without waiting; the finish reads the answer
+        (and tries the other paths, one by one, if that one is not there)."""
         # Watch the name first: a change between the grant and the watch would go unseen.
         self.resources.subscribe(self.bus, self.service, self._owner_changed)
         try:
-            self._inhibit(mode, reason)
+            pending = self._ask_at(self.paths[0], mode, reason)
         except BaseException:
             self.resources.unsubscribe(self.bus, self.service, self._owner_changed)
             raise
-        self._wanted = (mode, reason)
-        self._service_owner = self._owner or ""
+
+        def finish() -> None:
+            try:
+                self._inhibit(mode, reason, pending)
+            except BaseException:
+                self.resources.unsubscribe(self.bus, self.service, self._owner_changed)
+                raise
+            self._wanted = (mode, reason)
+            self._service_owner = self._owner or ""
+
+        return finish
 
     # -- healing ----------------------------------------------------------------------
 
@@ -216,19 +229,28 @@ class BusInhibitor(Mechanism):
 
     # -- the first acquisition and the release ----------------------------------------------
 
-    def _inhibit(self, mode: Mode, reason: str) -> None:
-        from jeepney import DBusAddress, HeaderFields
+    def _ask_at(self, path: str, mode: Mode, reason: str) -> Pending:
+        from jeepney import DBusAddress
 
         connection = self.resources.bus(self.bus)
+        address = DBusAddress(path, self.service, self.interface)
         args = self.inhibit_args(mode, reason)
+        return Pending(connection, address, self.inhibit_method, self.inhibit_signature, args)
+
+    def _inhibit(self, mode: Mode, reason: str, first: Pending) -> None:
+        """Read the answer to ``first`` (Inhibit at the first path); where that object or
+        method is not there, ask at the next path, and so on."""
+        from jeepney import HeaderFields
+
+        pending: Pending | None = first
         for path in self.paths:
-            address = DBusAddress(path, self.service, self.interface)
+            if pending is None:
+                pending = self._ask_at(path, mode, reason)
             try:
-                reply = call_reply(
-                    connection, address, self.inhibit_method, self.inhibit_signature, args
-                )
+                reply = pending.reply()
             except CallError as err:
                 if err.error_name in NOT_HERE:
+                    pending = None
                     continue
                 raise
             except NoAnswer as err:
