@@ -151,7 +151,7 @@ def test_a_broken_bus_is_reconnected_and_reacquired(fresh_bus: Bus, running: lis
     resources = r.session._run.holdings._resources
     assert resources is not None
     wait_until(  # a retry or two against a bus that is not there
-        lambda: resources._retry.get("session", (0, 0))[1] >= 0.5, 5, "two failed retries"
+        lambda: (resources.link("session")._retry or (0, 0))[1] >= 0.5, 5, "two failed retries"
     )
     fresh_bus.restart()
     service = StandIn(fresh_bus, "screensaver")

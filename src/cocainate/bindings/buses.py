@@ -1,22 +1,24 @@
-"""What a session's mechanisms share, owned by the session and closed once: the bus
-connections, and the watch on the services' bus names that lets mechanisms heal.
+"""Connections to the D-Bus buses that a session keeps: :class:`Link`, one connection that
+is made again when it breaks, and :class:`Resources`, a hold's links and the watch on its
+services' names that lets mechanisms heal.
 
-A connection is opened on first use and kept until :meth:`Resources.close`: desktops drop
-a session-bus inhibit when its connection closes, so the connection must live as long as
-the inhibit. A failure to connect is remembered, so every mechanism on that bus reports the
-same reason without trying again.
+A :class:`Link` routes every message without waiting: a reply to the callback its call
+named (:meth:`Link.expect`; ``None`` if the connection breaks first), also a reply that
+comes long after anybody waited for it (a late grant), and a signal to the subscribers of
+the rules it matches. It runs timers (:meth:`Link.later`), and when the connection breaks
+it tells its subscribers and connects again with backoff (0.25 s doubling to 8 s). The
+session's reactor watches :meth:`Link.fd` and wakes at :meth:`Link.due` to call
+:meth:`Link.service`. Messages read meanwhile by a blocking call on the same connection
+(`bindings.dbus.call`) reach it through jeepney's filters. The mechanisms' links live as
+long as their hold (closing them drops, on every real daemon, whatever a failed UnInhibit
+left); a watcher's lives as long as the session (:mod:`cocainate.watchers.bus`).
 
-Mechanisms :meth:`subscribe` to their service's name. The bus then tells us, with a
-NameOwnerChanged signal, when the service leaves or a new process takes its name (a
-screensaver daemon or gnome-shell restarting); the session's reactor watches the connection
-(:meth:`fd`) and calls :meth:`service`, which hands each change to the subscribers.
-When a connection breaks, subscribers hear ``None``, and :meth:`service` reconnects with
-backoff (0.25 s doubling to 8 s), re-subscribes and tells them who owns each name now.
-
-Calls made while holding never wait: :meth:`send` sends one and :meth:`expect` hands its
-reply to a callback when it arrives (``None`` if the connection breaks first), also a reply
-that arrives long after anybody waited for it; :meth:`later` runs a callback at a moment.
-The session's reactor wakes for both (:meth:`fd`, :meth:`retry_at`).
+A hold's :class:`Resources` opens a link per bus on first use and remembers a failure to
+connect, so every mechanism on that bus reports the same reason without trying again.
+Mechanisms :meth:`~Resources.subscribe` to their service's name: the bus tells of a new
+owner with NameOwnerChanged, and subscribers hear the last owner of each name in what
+arrived together (of a service that restarted five times meanwhile, only the instance that
+runs now matters); ``None`` when the connection broke, and once it is back, the owner then.
 """
 
 from __future__ import annotations
@@ -28,54 +30,285 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..errors import MechanismError
 
 if TYPE_CHECKING:
+    from jeepney import MatchRule
     from jeepney.io.blocking import DBusConnection
 
 OwnerCallback = Callable[[Any], None]  # the new owner: a unique name, "" (gone), None (bus gone)
 ReplyCallback = Callable[[Any], None]  # the reply or error message; None: the connection broke
 FIRST_RETRY, LAST_RETRY = 0.25, 8.0
-"""Seconds before reconnecting a broken connection: doubling from the first to the last
-(the mechanisms' connections here, and the watchers' in cocainate.watchers.bus)."""
+"""Seconds before reconnecting a broken connection: doubling from the first to the last."""
+
+
+class Link:
+    """One connection to the ``kind`` bus ("session" or "system"), made by :meth:`open`."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.connection: DBusConnection | None = None
+        self._rules: list[tuple[MatchRule, Callable[[Any], None]]] = []
+        self._replies: dict[int, ReplyCallback] = {}
+        self._timers: dict[object, tuple[float, Callable[[], None]]] = {}
+        self._retry: tuple[float, float] | None = None  # (when, delay) after a break
+        self._queue: deque[Any] = deque()
+        self._filters: list[Any] = []
+        self.on_connect: list[Callable[[], None]] = []
+        """Called after each (re)connection, once the rules are subscribed."""
+        self.on_broken: list[Callable[[], None]] = []
+        """Called when the connection breaks, after every awaited reply heard None."""
+        self.after_batch: list[Callable[[], None]] = []
+        """Called after the messages read together have been routed."""
+        self.closed = False
+
+    def open(self) -> DBusConnection:
+        """The connection, made now if need be (bounded); MechanismError saying why not."""
+        if self.closed:
+            raise MechanismError("the session has already been released")
+        if self._retry is not None:
+            raise MechanismError(f"the {self.kind} bus connection broke; reconnecting")
+        if self.connection is None:
+            from jeepney import MatchRule
+
+            from . import dbus
+
+            connection = dbus.connect(self.kind)
+            for kind in ("signal", "method_return", "error"):
+                self._filters.append(connection.filter(MatchRule(type=kind), queue=self._queue))
+            try:
+                for rule, _callback in self._rules:
+                    _add_match(connection, rule)
+            except OSError as err:
+                close_quietly(connection)
+                raise MechanismError(f"lost the {self.kind} bus: {err}") from err
+            self.connection = connection
+            for hook in list(self.on_connect):
+                hook()
+        return self.connection
+
+    def subscribe(self, rule: MatchRule, callback: Callable[[Any], None]) -> None:
+        """Call ``callback(message)`` for each signal that matches ``rule`` (the match is
+        sent to the bus now if connected, else at each connection)."""
+        self._rules.append((rule, callback))
+        if self.connection is not None:
+            try:
+                _add_match(self.connection, rule)
+            except OSError:
+                self._broken()
+
+    def unsubscribe(self, callback: Callable[[Any], None]) -> None:
+        """Stop calling ``callback`` (the bus's match stays until the connection closes)."""
+        self._rules = [(r, c) for r, c in self._rules if c != callback]
+
+    # -- calls that never wait ------------------------------------------------------------
+
+    def send(self, message: Any) -> int:
+        """Send a call without waiting for its reply (:meth:`expect` it); its serial, or
+        MechanismError if it cannot be sent."""
+        connection = self.open()
+        serial: int = next(connection.outgoing_serial)
+        try:
+            connection.send(message, serial=serial)
+        except OSError as err:
+            self._broken()
+            raise MechanismError(f"lost the {self.kind} bus connection: {err}") from err
+        return serial
+
+    def expect(self, serial: int, on_reply: ReplyCallback) -> None:
+        """Hand the reply to call ``serial`` to ``on_reply`` whenever it arrives (None if
+        the connection breaks first)."""
+        if self.connection is not None:
+            self._replies[serial] = on_reply
+
+    def call(
+        self,
+        address: Any,
+        method: str,
+        signature: str | None,
+        body: tuple[Any, ...],
+        on_reply: ReplyCallback,
+        auto_start: bool = False,
+    ) -> None:
+        """Send a call; ``on_reply`` gets its reply when it arrives (None if the connection
+        is down or breaks first). Never waits, never raises."""
+        from jeepney import MessageFlag, new_method_call
+
+        message = new_method_call(address, method, signature, body)
+        if not auto_start:
+            message.header.flags |= MessageFlag.no_auto_start
+        try:
+            self.expect(self.send(message), on_reply)
+        except MechanismError:
+            on_reply(None)
+
+    def later(self, key: object, at: float, action: Callable[[], None]) -> None:
+        """Call ``action()`` at monotonic time ``at`` (one timer per ``key``)."""
+        self._timers[key] = (at, action)
+
+    def cancel(self, key: object) -> None:
+        self._timers.pop(key, None)
+
+    # -- what the reactor calls -----------------------------------------------------------
+
+    def fd(self) -> int | None:
+        """The connection to watch: one with subscribers or replies awaited, while it stands."""
+        if self.connection is None or not (self._rules or self._replies):
+            return None
+        fd: int = self.connection.sock.fileno()
+        return fd
+
+    def due(self) -> float | None:
+        """When a reconnection or a timer is due (monotonic), or None."""
+        if self.closed:
+            return None
+        times = [at for at, _action in self._timers.values()]
+        if self._retry is not None:
+            times.append(self._retry[0])
+        return min(times) if times else None
+
+    def service(self) -> None:
+        """Do what is due, without blocking: the timers, a reconnection, what arrived."""
+        if self.closed:
+            return
+        now = time.monotonic()
+        for key, (at, action) in list(self._timers.items()):
+            if at <= now and self._timers.get(key) == (at, action):
+                del self._timers[key]
+                action()
+        if self._retry is not None:
+            if self._retry[0] <= time.monotonic():
+                self._reconnect()
+            return
+        self._read(0)
+
+    def settle(self, timeout: float) -> None:
+        """Read and route messages until every call sent has its reply, at most ``timeout``
+        seconds: for a first look, at start."""
+        deadline = time.monotonic() + timeout
+        while self._replies and self.connection is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._read(left)
+
+    def _read(self, timeout: float) -> None:
+        connection = self.connection
+        if connection is None:
+            return
+        try:
+            connection.recv_messages(timeout=timeout)
+            while True:
+                connection.recv_messages(timeout=0)
+        except TimeoutError:
+            pass  # nothing more to read now
+        except (OSError, ValueError, RuntimeError, EOFError):
+            self._broken()
+            return
+        self.route()
+
+    def route(self) -> None:
+        """Hand what has arrived (read here, or by a blocking call) to its callbacks."""
+        from jeepney import HeaderFields, MessageType
+
+        queue = self._queue
+        while queue:
+            while queue:
+                message = queue.popleft()
+                if message.header.message_type == MessageType.signal:
+                    for rule, callback in list(self._rules):
+                        if rule.matches(message):
+                            callback(message)
+                    continue
+                serial = message.header.fields.get(HeaderFields.reply_serial)
+                on_reply = self._replies.pop(serial, None)
+                if on_reply is not None:
+                    on_reply(message)
+            for hook in list(self.after_batch):
+                hook()  # may call the bus, which may queue more
+
+    def _broken(self) -> None:
+        self._drop()
+        self._retry = (time.monotonic() + FIRST_RETRY, FIRST_RETRY)
+        replies, self._replies = self._replies, {}
+        for on_reply in replies.values():
+            on_reply(None)
+        for hook in list(self.on_broken):
+            hook()
+
+    def _reconnect(self) -> None:
+        assert self._retry is not None
+        _when, delay = self._retry
+        self._retry = None
+        try:
+            self.open()
+        except MechanismError:
+            delay = min(delay * 2, LAST_RETRY)
+            self._retry = (time.monotonic() + delay, delay)
+            return
+        self.route()  # what arrived meanwhile
+
+    def _drop(self) -> None:
+        connection, self.connection = self.connection, None
+        for handle in self._filters:
+            handle.close()
+        self._filters.clear()
+        self._queue.clear()
+        close_quietly(connection)
+
+    def close(self) -> None:
+        """Close the connection. Idempotent, never raises."""
+        self.closed = True
+        self._replies.clear()
+        self._timers.clear()
+        self._retry = None
+        self._drop()
 
 
 class Resources:
+    """A hold's links, one per bus, and the watch on its mechanisms' service names."""
+
     def __init__(self) -> None:
-        self._buses: dict[str, DBusConnection | MechanismError] = {}
+        self._links: dict[str, Link] = {}
+        self._failed: dict[str, MechanismError] = {}  # a first connection that failed
         self._subscribers: dict[str, dict[str, list[OwnerCallback]]] = {}
-        self._queues: dict[str, deque[Any]] = {}
-        self._filters: dict[str, Any] = {}
-        self._retry: dict[str, tuple[float, float]] = {}  # kind -> (when, delay)
-        self._replies: dict[str, dict[int, ReplyCallback]] = {}  # kind -> serial -> callback
-        self._reply_queues: dict[str, deque[Any]] = {}
-        self._timers: dict[str, dict[object, tuple[float, Callable[[], None]]]] = {}
+        self._latest: dict[str, dict[str, str]] = {}  # kind -> name -> its last new owner
         self.closed = False
+
+    def link(self, kind: str) -> Link:
+        """The ``kind`` bus's link, made on first use (not connected yet)."""
+        found = self._links.get(kind)
+        if found is None:
+            found = self._links[kind] = Link(kind)
+            found.after_batch.append(lambda: self._tell_owners(kind))
+            found.on_broken.append(lambda: self._tell_all(kind, None))
+            found.on_connect.append(lambda: self._owners_now(kind))
+        return found
 
     def bus(self, kind: str) -> DBusConnection:
         """The connection to the ``"session"`` or ``"system"`` bus."""
         if self.closed:
             raise MechanismError("the session has already been released")
-        if kind in self._retry:
-            raise MechanismError(f"the {kind} bus connection broke; reconnecting")
-        found = self._buses.get(kind)
-        if found is None:
-            from . import dbus
-
+        failed = self._failed.get(kind)
+        if failed is not None:
+            raise failed
+        link = self.link(kind)
+        if link.connection is None and link.due() is None:  # never connected yet
             try:
-                found = dbus.connect(kind)
+                return link.open()
             except MechanismError as err:
-                found = err
-            self._buses[kind] = found
-        if isinstance(found, MechanismError):
-            raise found
-        return found
+                self._failed[kind] = err
+                raise
+        return link.open()
 
     # -- healing --------------------------------------------------------------------------
 
     def subscribe(self, kind: str, name: str, callback: OwnerCallback) -> None:
         """Call ``callback(new_owner)`` whenever ``name`` changes owner on the ``kind`` bus."""
+        self.bus(kind)
         names = self._subscribers.setdefault(kind, {})
         if name not in names:
+            from .dbus import owner_changes
+
             names[name] = []
-            self._add_match(kind, self.bus(kind), name)
+            self.link(kind).subscribe(owner_changes(name), self._owner_signal(kind))
         names[name].append(callback)
 
     def unsubscribe(self, kind: str, name: str, callback: OwnerCallback) -> None:
@@ -83,193 +316,87 @@ class Resources:
         callbacks = self._subscribers.get(kind, {}).get(name, [])
         if callback in callbacks:
             callbacks.remove(callback)
-        if not callbacks:
-            self._subscribers.get(kind, {}).pop(name, None)
-        if not self._subscribers.get(kind, True):
-            del self._subscribers[kind]
 
-    # -- calls that never wait ------------------------------------------------------------
+    def _owner_signal(self, kind: str) -> Callable[[Any], None]:
+        def note(message: Any) -> None:
+            name, _old, new = message.body
+            self._latest.setdefault(kind, {})[name] = new
 
-    def send(self, kind: str, message: Any) -> int:
-        """Send a call on the ``kind`` bus without waiting for its reply (:meth:`expect`
-        it); its serial, or MechanismError if it cannot be sent."""
-        connection = self.bus(kind)
-        self._reply_queue(kind, connection)
-        serial: int = next(connection.outgoing_serial)
-        try:
-            connection.send(message, serial=serial)
-        except OSError as err:
-            raise MechanismError(f"lost the {kind} bus connection: {err}") from err
-        return serial
+        return note
 
-    def expect(self, kind: str, serial: int, on_reply: ReplyCallback) -> None:
-        """Hand the reply to call ``serial`` to ``on_reply`` whenever it arrives (None if the
-        connection breaks first): also for a call whose caller gave up waiting, whose late
-        answer still matters (an inhibit granted)."""
-        found = self._buses.get(kind)
-        if found is not None and not isinstance(found, MechanismError):
-            self._reply_queue(kind, found)
-            self._replies.setdefault(kind, {})[serial] = on_reply
+    def _tell_owners(self, kind: str) -> None:
+        latest = self._latest.pop(kind, {})
+        for name, new in latest.items():
+            for callback in list(self._subscribers.get(kind, {}).get(name, ())):
+                callback(new)  # may call the bus, which may queue more changes
 
-    def _reply_queue(self, kind: str, connection: DBusConnection) -> None:
-        """Replies nobody waits for go to a queue of ours, not to jeepney's bin."""
-        if kind not in self._reply_queues:
-            from jeepney import MatchRule
-
-            queue: deque[Any] = deque()
-            self._reply_queues[kind] = queue
-            for message_type in ("method_return", "error"):
-                rule = MatchRule(type=message_type)
-                self._filters[f"{kind} {message_type}"] = connection.filter(rule, queue=queue)
-
-    def later(self, kind: str, key: object, at: float, action: Callable[[], None]) -> None:
-        """Call ``action()`` at monotonic time ``at`` from the ``kind`` bus's service (one
-        timer per ``key``: a new one replaces it)."""
-        self._timers.setdefault(kind, {})[key] = (at, action)
-
-    def cancel(self, kind: str, key: object) -> None:
-        self._timers.get(kind, {}).pop(key, None)
-
-    def _add_match(self, kind: str, connection: DBusConnection, name: str) -> None:
-        from jeepney import MessageFlag, message_bus
-
-        from .dbus import owner_changes
-
-        if kind not in self._queues:
-            queue: deque[Any] = deque()
-            self._queues[kind] = queue
-            self._filters[kind] = connection.filter(owner_changes(), queue=queue)
-        message = message_bus.AddMatch(owner_changes(name))
-        message.header.flags |= MessageFlag.no_reply_expected  # no round trip to wait for
-        connection.send(message)
-
-    def fd(self, kind: str) -> int | None:
-        """The connection to watch for ``kind``: one with subscribers or replies awaited,
-        while it stands."""
-        found = self._buses.get(kind)
-        if found is None or isinstance(found, MechanismError):
-            return None
-        if kind not in self._subscribers and not self._replies.get(kind):
-            return None
-        fd: int = found.sock.fileno()
-        return fd
-
-    def retry_at(self, kind: str) -> float | None:
-        """When a reconnection or a timer of the ``kind`` bus is due (monotonic), or None."""
-        if self.closed:
-            return None
-        times = [at for at, _action in self._timers.get(kind, {}).values()]
-        retry = self._retry.get(kind)
-        if retry is not None:
-            times.append(retry[0])
-        return min(times) if times else None
-
-    def service(self, kind: str) -> None:
-        """Do what is due for the ``kind`` bus, without blocking: reconnect if it is time,
-        else read what arrived and pass on name changes."""
-        if self.closed:
-            return
-        self._run_timers(kind)
-        retry = self._retry.get(kind)
-        if retry is not None:
-            if retry[0] <= time.monotonic():
-                self._reconnect(kind)
-            return
-        connection = self._buses.get(kind)
-        if connection is None or isinstance(connection, MechanismError):
-            return
-        try:
-            while True:
-                connection.recv_messages(timeout=0)
-        except TimeoutError:
-            pass  # nothing more to read now
-        except (OSError, ValueError, RuntimeError):
-            self._broken(kind)
-            return
-        self._dispatch(kind)
-
-    def _run_timers(self, kind: str) -> None:
-        timers = self._timers.get(kind, {})
-        now = time.monotonic()
-        for key, (at, action) in list(timers.items()):
-            if at <= now and timers.get(key) == (at, action):
-                del timers[key]
-                action()
-
-    def _dispatch(self, kind: str) -> None:
-        """Tell subscribers of each name its last owner in what arrived (of a service that
-        restarted five times meanwhile, only the instance that runs now matters), and
-        callers their replies, until nothing more is queued."""
-        from jeepney import HeaderFields
-
-        queue = self._queues.get(kind)
-        replies = self._reply_queues.get(kind)
-        while queue or replies:
-            latest: dict[str, str] = {}
-            while queue:
-                name, _old, new = queue.popleft().body
-                latest[name] = new
-            for name, new in latest.items():
-                for callback in list(self._subscribers.get(kind, {}).get(name, ())):
-                    callback(new)  # may call the bus, which may queue more changes
-            while replies:
-                message = replies.popleft()
-                serial = message.header.fields.get(HeaderFields.reply_serial)
-                on_reply = self._replies.get(kind, {}).pop(serial, None)
-                if on_reply is not None:
-                    on_reply(message)
-
-    def _broken(self, kind: str) -> None:
-        connection = self._buses.pop(kind, None)
-        self._queues.pop(kind, None)
-        self._reply_queues.pop(kind, None)
-        for key in [k for k in self._filters if k.split(" ")[0] == kind]:
-            self._filters.pop(key).close()
-        close_quietly(connection)
-        self._retry[kind] = (time.monotonic() + FIRST_RETRY, FIRST_RETRY)
-        for on_reply in self._replies.pop(kind, {}).values():
-            on_reply(None)
+    def _tell_all(self, kind: str, owner: str | None) -> None:
+        self._latest.pop(kind, None)
         for callbacks in self._subscribers.get(kind, {}).values():
             for callback in list(callbacks):
-                callback(None)
+                callback(owner)
 
-    def _reconnect(self, kind: str) -> None:
-        """Try to reconnect; on success, re-subscribe and tell subscribers who owns their
-        names now; else try again later (0.25 s doubling to 8 s)."""
+    def _owners_now(self, kind: str) -> None:
+        """After a reconnection: who owns each name now (a bounded call each)."""
         from . import dbus
 
-        _when, delay = self._retry[kind]
-        try:
-            connection = dbus.connect(kind)
-        except MechanismError:
-            delay = min(delay * 2, LAST_RETRY)
-            self._retry[kind] = (time.monotonic() + delay, delay)
-            return
-        del self._retry[kind]
-        self._buses[kind] = connection
-        for name in self._subscribers.get(kind, {}):
-            self._add_match(kind, connection, name)
+        link = self._links[kind]
         for name, callbacks in list(self._subscribers.get(kind, {}).items()):
-            owner = dbus.name_owner(connection, name)
+            if link.connection is None:
+                return
+            owner = dbus.name_owner(link.connection, name)
             for callback in list(callbacks):
                 callback(owner)
-        self._dispatch(kind)  # what arrived meanwhile
+
+    # -- the link's calls, by bus ---------------------------------------------------------
+
+    def send(self, kind: str, message: Any) -> int:
+        self.bus(kind)
+        return self.link(kind).send(message)
+
+    def expect(self, kind: str, serial: int, on_reply: ReplyCallback) -> None:
+        self.link(kind).expect(serial, on_reply)
+
+    def later(self, kind: str, key: object, at: float, action: Callable[[], None]) -> None:
+        self.link(kind).later(key, at, action)
+
+    def cancel(self, kind: str, key: object) -> None:
+        found = self._links.get(kind)
+        if found is not None:
+            found.cancel(key)
+
+    def fd(self, kind: str) -> int | None:
+        found = self._links.get(kind)
+        return None if found is None else found.fd()
+
+    def retry_at(self, kind: str) -> float | None:
+        found = self._links.get(kind)
+        return None if found is None or self.closed else found.due()
+
+    def service(self, kind: str) -> None:
+        found = self._links.get(kind)
+        if found is not None and not self.closed:
+            found.service()
+
+    def route(self) -> None:
+        """Hand on what blocking calls (an acquisition's) read meanwhile: no wake-up
+        would find it, since it is no longer on the socket."""
+        for found in list(self._links.values()):
+            found.route()
 
     def close(self) -> None:
         """Close every connection. Idempotent, never raises."""
         self.closed = True
-        for handle in self._filters.values():
-            handle.close()
-        self._filters.clear()
-        self._queues.clear()
-        self._reply_queues.clear()
-        self._replies.clear()
-        self._timers.clear()
-        self._retry.clear()
-        buses, self._buses = self._buses, {}
-        for found in buses.values():
-            if not isinstance(found, MechanismError):
-                close_quietly(found)
+        for found in self._links.values():
+            found.close()
+
+
+def _add_match(connection: Any, rule: MatchRule) -> None:
+    from jeepney import MessageFlag, message_bus
+
+    message = message_bus.AddMatch(rule)
+    message.header.flags |= MessageFlag.no_reply_expected  # no round trip to wait for
+    connection.send(message)
 
 
 def close_quietly(connection: Any) -> None:

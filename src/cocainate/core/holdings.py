@@ -149,6 +149,8 @@ class Holdings:
         self._sources = self.sources()
         for source in self._sources:
             reactor.add(source)
+        if self._resources is not None:
+            self._resources.route()
 
     def detach(self, reactor: Reactor) -> None:
         """Take this hold's sources out of the reactor (a session that goes on waiting)."""
