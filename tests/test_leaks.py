@@ -17,6 +17,7 @@ import pytest
 
 from buses import have, stop
 from cocainate import Session
+from cocainate.bindings import buses
 from conftest import Desktop
 
 EVERY = {"screensaver", "gnome-session", "power-management", "x11", "wayland", "logind"}
@@ -55,7 +56,7 @@ def test_a_thousand_early_stopped_hour_long_sessions_leave_nothing(
         session.stop()
 
     try:
-        for _ in range(20):  # warm caches and imports
+        for _ in range(20):  # warm caches and imports; fills the idle connections (one a bus)
             one()
         gc.collect()
         threads, fds = threading.active_count(), open_fds()
@@ -112,6 +113,7 @@ def test_sessions_with_every_condition_leave_nothing(
         for _ in range(5):
             one(hold=False)
         gc.collect()
+        buses.close_idle()
         threads, fds = threading.active_count(), open_fds()
         for _ in range(100):
             one(hold=False)
@@ -123,6 +125,9 @@ def test_sessions_with_every_condition_leave_nothing(
         running.wait()
         gc.collect()
         assert threading.active_count() == threads
+        # the holds' one connection to the session bus, kept for the next hold
+        assert len(buses._idle) == 1
+        buses.close_idle()
         assert open_fds() == fds
         assert bus_env.nothing_held()
     finally:

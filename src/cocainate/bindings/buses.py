@@ -13,6 +13,17 @@ session's reactor watches :meth:`Link.fd` and wakes at :meth:`Link.due` to call
 long as their hold (closing them drops, on every real daemon, whatever a failed UnInhibit
 left); a watcher's lives as long as the session (:mod:`cocainate.watchers.bus`).
 
+A hold that let go cleanly (every UnInhibit answered, no call left unanswered) gives its
+connections back instead of closing them: each bus keeps one idle connection per process
+(:func:`give_back`, :func:`take_back`), which the next hold takes without connecting and
+saying Hello again. An idle connection holds nothing; it keeps its match rules (the next
+hold of the same services needs the same), and what reached it meanwhile is read and
+dropped when it is taken (an end of file there means the bus closed it: a new connection
+is made). A name's change that is still on its way then is no harm, as on a new
+connection: it comes before the service's answer to the hold's Inhibit, read together
+with it, and only the last owner in what arrives together is heard. It is closed at exit
+(:func:`close_idle`), and a process made by fork() never uses its parent's.
+
 A hold's :class:`Resources` opens a link per bus on first use and remembers a failure to
 connect, so every mechanism on that bus reports the same reason without trying again.
 Mechanisms :meth:`~Resources.subscribe` to their service's name: the bus tells of a new
@@ -23,6 +34,7 @@ runs now matters); ``None`` when the connection broke, and once it is back, the 
 
 from __future__ import annotations
 
+import os
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable
@@ -51,6 +63,7 @@ class Link:
         self._retry: tuple[float, float] | None = None  # (when, delay) after a break
         self._queue: deque[Any] = deque()
         self._filters: list[Any] = []
+        self._matched: set[str] = set()  # every rule the bus has for this connection
         self.on_connect: list[Callable[[], None]] = []
         """Called after each (re)connection, once the rules are subscribed."""
         self.on_broken: list[Callable[[], None]] = []
@@ -70,12 +83,12 @@ class Link:
 
             from . import dbus
 
-            connection = dbus.connect(self.kind)
+            connection, self._matched = take_back(self.kind) or (dbus.connect(self.kind), set())
             for kind in ("signal", "method_return", "error"):
                 self._filters.append(connection.filter(MatchRule(type=kind), queue=self._queue))
             try:
                 for rule, _callback in self._rules:
-                    _add_match(connection, rule)
+                    self._add_match(connection, rule)
             except OSError as err:
                 close_quietly(connection)
                 raise MechanismError(f"lost the {self.kind} bus: {err}") from err
@@ -90,9 +103,15 @@ class Link:
         self._rules.append((rule, callback))
         if self.connection is not None:
             try:
-                _add_match(self.connection, rule)
+                self._add_match(self.connection, rule)
             except OSError:
                 self._broken()
+
+    def _add_match(self, connection: Any, rule: MatchRule) -> None:
+        text = rule.serialise()
+        if text not in self._matched:
+            _add_match(connection, rule)
+            self._matched.add(text)
 
     def unsubscribe(self, callback: Callable[[Any], None]) -> None:
         """Stop calling ``callback`` (the bus's match stays until the connection closes)."""
@@ -245,21 +264,26 @@ class Link:
             return
         self.route()  # what arrived meanwhile
 
-    def _drop(self) -> None:
+    def _drop(self, keep: bool = False) -> None:
         connection, self.connection = self.connection, None
         for handle in self._filters:
             handle.close()
         self._filters.clear()
         self._queue.clear()
+        matched, self._matched = self._matched, set()
+        if keep and connection is not None and give_back(self.kind, connection, matched):
+            return
         close_quietly(connection)
 
-    def close(self) -> None:
-        """Close the connection. Idempotent, never raises."""
+    def close(self, keep: bool = False) -> None:
+        """Close the connection; with ``keep``, give it back for the next hold instead if
+        no reply is awaited on it. Idempotent, never raises."""
+        keep = keep and not self._replies and self._retry is None and not self.closed
         self.closed = True
         self._replies.clear()
         self._timers.clear()
         self._retry = None
-        self._drop()
+        self._drop(keep)
 
 
 class Resources:
@@ -270,6 +294,7 @@ class Resources:
         self._failed: dict[str, MechanismError] = {}  # a first connection that failed
         self._subscribers: dict[str, dict[str, list[OwnerCallback]]] = {}
         self._latest: dict[str, dict[str, str]] = {}  # kind -> name -> its last new owner
+        self._tainted: set[str] = set()
         self.closed = False
 
     def link(self, kind: str) -> Link:
@@ -384,11 +409,18 @@ class Resources:
         for found in list(self._links.values()):
             found.route()
 
-    def close(self) -> None:
-        """Close every connection. Idempotent, never raises."""
+    def taint(self, kind: str) -> None:
+        """Something may be held over the ``kind`` bus connection that only closing it
+        gives back (a grant in a reply that could not be read, an UnInhibit not waited
+        for): it will be closed, never kept."""
+        self._tainted.add(kind)
+
+    def close(self, keep: bool = False) -> None:
+        """Close every connection; with ``keep`` (every inhibit was given back), keep an
+        idle one per bus for the next hold, unless tainted. Idempotent, never raises."""
         self.closed = True
-        for found in self._links.values():
-            found.close()
+        for kind, found in self._links.items():
+            found.close(keep and kind not in self._tainted)
 
 
 def _add_match(connection: Any, rule: MatchRule) -> None:
@@ -397,6 +429,72 @@ def _add_match(connection: Any, rule: MatchRule) -> None:
     message = message_bus.AddMatch(rule)
     message.header.flags |= MessageFlag.no_reply_expected  # no round trip to wait for
     connection.send(message)
+
+
+# -- idle connections, one per bus and process ------------------------------------------
+
+_idle: dict[tuple[str, str], tuple[int, Any, set[str]]] = {}
+"""(kind, address) -> (the pid that gave it back, the connection, its match rules)."""
+_at_exit: list[bool] = []  # [True] once close_idle is registered to run at exit
+MAX_IDLE_RULES = 32
+"""An idle connection with more match rules than this is closed, not kept."""
+
+
+def give_back(kind: str, connection: Any, matched: set[str]) -> bool:
+    """Keep ``connection`` for the next hold of this process. False when it cannot be
+    kept (the caller closes it)."""
+    from .dbus import bus_address
+
+    if getattr(connection, "cocainate_early", None) or len(matched) > MAX_IDLE_RULES:
+        return False  # a call is still awaited on it
+    try:
+        key = (kind, bus_address(kind))
+    except MechanismError:
+        return False
+    if not _at_exit:
+        import atexit
+
+        atexit.register(close_idle)
+        _at_exit.append(True)
+    entry = (os.getpid(), connection, matched)
+    return _idle.setdefault(key, entry) is entry  # another thread's came first: close ours
+
+
+def take_back(kind: str) -> tuple[Any, set[str]] | None:
+    """The idle connection to the ``kind`` bus of the moment and its match rules, or None
+    (none, or the bus closed it meanwhile). What has arrived on it is dropped."""
+    from .dbus import bus_address
+
+    try:
+        key = (kind, bus_address(kind))
+    except MechanismError:
+        return None
+    entry = _idle.pop(key, None)
+    if entry is None:
+        return None
+    pid, connection, matched = entry
+    if pid != os.getpid():
+        return None  # the parent's: this process's copy of the socket goes with the GC
+    try:
+        while True:
+            connection.receive(timeout=0)  # stale; EOF if the bus closed it meanwhile
+    except TimeoutError:
+        pass  # all read
+    except Exception:  # broken: a new connection will do
+        close_quietly(connection)
+        return None
+    return connection, matched
+
+
+def close_idle() -> None:
+    """Close the idle connections (at exit). Never raises."""
+    while _idle:
+        try:
+            _key, (pid, connection, _matched) = _idle.popitem()
+        except KeyError:
+            return
+        if pid == os.getpid():
+            close_quietly(connection)
 
 
 def close_quietly(connection: Any) -> None:

@@ -181,7 +181,8 @@ class Holdings:
 
     def release(self) -> None:
         """Let go of everything, in reverse order; then close the bus connections (which
-        drops, on every real daemon, whatever a failed UnInhibit left)."""
+        drops, on every real daemon, whatever a failed UnInhibit left), or give them back
+        for the next hold when nothing can be left."""
         held, self.held = self.held, []
         # Every release sent first, then every answer read: one round trip between them.
         finishing = [mechanism.start_release() for mechanism in reversed(held)]
@@ -191,7 +192,9 @@ class Holdings:
         for mechanism in reversed(held):
             self.problems.extend(mechanism.problems)
         if self._resources is not None:
-            self._resources.close()
+            # Kept for the next hold unless a mechanism said something may be left that
+            # only closing gives back (Resources.taint).
+            self._resources.close(keep=True)
         record, self._record = self._record, None
         if record is not None:
             record.remove()

@@ -199,7 +199,8 @@ class BusInhibitor(Mechanism):
             return
         signature = reply.header.fields.get(HeaderFields.signature, "")
         if signature != self.reply_signature or len(reply.body) != 1:
-            return  # not a grant: nothing to keep or undo
+            self.resources.taint(self.bus)  # if it was a grant, only closing gives it back
+            return
         cookie = self.take(reply.body[0])
         granted_by = reply.header.fields.get(HeaderFields.sender, asked)
         if self._wanted and self._owner is None and asked and asked == self._service_owner:
@@ -218,6 +219,7 @@ class BusInhibitor(Mechanism):
             DBusAddress(path, owner, self.interface), self.uninhibit_method, "u", (cookie,)
         )
         message.header.flags |= MessageFlag.no_reply_expected
+        self.resources.taint(self.bus)  # should it be refused, closing gives it back
         try:
             self.resources.bus(self.bus).send(message)
         except (OSError, MechanismError):
@@ -261,6 +263,7 @@ class BusInhibitor(Mechanism):
             owner = reply.header.fields.get(HeaderFields.sender)
             signature = reply.header.fields.get(HeaderFields.signature, "")
             if signature != self.reply_signature or len(reply.body) != 1:
+                self.resources.taint(self.bus)  # if it was a grant, only closing gives it back
                 raise MechanismError(
                     f"{self.service} answered {self.inhibit_method} with a reply of type "
                     f"{signature!r}, not {self.reply_signature!r}"
@@ -317,6 +320,7 @@ class BusInhibitor(Mechanism):
         if isinstance(err, CallError) and err.error_name in NO_OWNER:
             return  # gone: and our inhibit with it
         # Closing the connection, next, drops the inhibit on every real daemon.
+        self.resources.taint(self.bus)
         self.problems.append(f"{self.name}: release failed: {err}")
 
     def abandon(self) -> None:
