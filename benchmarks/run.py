@@ -30,6 +30,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from buses import Bus, Logind, StandIn, wait_until  # noqa: E402
 
 FLOOR = [sys.executable, str(HERE / "floor.py")]
+FLOOR_FOUR = [sys.executable, str(HERE / "floor_four.py")]
 COCAINATE = [os.path.join(os.path.dirname(sys.executable), "cocainate"), "-q"]
 
 
@@ -184,12 +185,13 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     rig = Rig(Path(tempfile.mkdtemp(prefix="cocainate-bench-")))
     try:
-        c_runs, f_runs, one_runs = [], [], []
+        c_runs, f_runs, one_runs, four_runs = [], [], [], []
         for i in range(args.runs):  # interleaved, so both see the same noise
             watch = args.hold if i == 0 else 0
             c_runs.append(hold(rig, COCAINATE, watch))
             f_runs.append(hold(rig, FLOOR, watch))
             one_runs.append(hold(rig, [*COCAINATE, "--method", "screensaver"]))
+            four_runs.append(hold(rig, FLOOR_FOUR))
         med = lambda runs, key: statistics.median(r[key] for r in runs)  # noqa: E731
         pid_exit = statistics.median(pid_exit_release(rig) for _ in range(args.runs))
         overshoot = statistics.median(duration_release(rig) for _ in range(args.runs))
@@ -223,6 +225,11 @@ def main() -> None:
     print(
         f"| {'release: SIGTERM -> UnInhibit, 1 mechanism':<42} | {one:>10.2f} | "
         f"{med(f_runs, 'sigterm') * ms:>10.2f} | {one / (med(f_runs, 'sigterm') * ms):>6.2f} |"
+    )
+    four, ours = med(four_runs, "sigterm") * ms, med(c_runs, "sigterm") * ms
+    print(
+        f"| {'release, 4 mechanisms: against floor_four':<42} | {ours:>10.2f} | "
+        f"{four:>10.2f} | {ours / four:>6.2f} |"
     )
     print(
         f"| {'release: watched PID exits -> UnInhibit (ms)':<42} | {pid_exit * ms:>10.2f} | "

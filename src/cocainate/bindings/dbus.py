@@ -176,6 +176,26 @@ def call_reply(
     return Pending(connection, address, method, signature, body, timeout, label).reply()
 
 
+class Prepared:
+    """A call built and numbered ahead of time, to be sent by :class:`Pending` in one
+    write: a release's UnInhibit is made when the inhibit is granted, so that letting go
+    does nothing but write it."""
+
+    def __init__(
+        self,
+        connection: DBusConnection,
+        address: DBusAddress,
+        method: str,
+        signature: str | None = None,
+        body: tuple[Any, ...] = (),
+    ) -> None:
+        message = new_method_call(address, method, signature, body)
+        message.header.flags |= MessageFlag.no_auto_start
+        self.connection = connection
+        self.serial: int = next(connection.outgoing_serial)
+        self.data: bytes = message.serialise(serial=self.serial)
+
+
 class Pending:
     """A call sent and not yet answered: several may be sent on one connection and their
     replies read after (a release's UnInhibits, say), each within its own time from when
@@ -191,20 +211,21 @@ class Pending:
         body: tuple[Any, ...] = (),
         timeout: float = CALL_TIMEOUT,
         label: str | None = None,
+        prepared: Prepared | None = None,
     ) -> None:
         import time
 
         self.connection, self.method, self.timeout = connection, method, timeout
         self.name = label or address.bus_name
         self.where = f"{self.name} {address.object_path}"
-        message = new_method_call(address, method, signature, body)
-        message.header.flags |= MessageFlag.no_auto_start
-        self.serial: int = next(connection.outgoing_serial)
+        if prepared is None or prepared.connection is not connection:
+            prepared = Prepared(connection, address, method, signature, body)
+        self.serial = prepared.serial
         self._early = _early(connection)
         self._early[self.serial] = None  # awaited
         self.deadline = time.monotonic() + timeout
         try:
-            connection.send(message, serial=self.serial)
+            connection.sock.sendall(prepared.data)
         except (OSError, ValueError) as err:
             self._early.pop(self.serial, None)
             lost = f"lost the bus connection calling {method}: {_reason(err)}"

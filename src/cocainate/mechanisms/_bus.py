@@ -15,6 +15,7 @@ from ..bindings.dbus import (
     CallError,
     NoAnswer,
     Pending,
+    Prepared,
 )
 from ..errors import MechanismError
 from . import Mechanism, Mode
@@ -51,6 +52,7 @@ class BusInhibitor(Mechanism):
     uninhibit_method: ClassVar[str] = "UnInhibit"
 
     _cookie: Any = None
+    _uninhibit: Prepared | None = None  # the UnInhibit of the inhibit held, built ahead
     _path: str | None = None
     _owner: str | None = None  # the unique name that granted the inhibit held now
     _wanted: tuple[Mode, str] | None = None  # what to re-acquire with
@@ -206,6 +208,7 @@ class BusInhibitor(Mechanism):
         if self._wanted and self._owner is None and asked and asked == self._service_owner:
             self._cookie, self._path, self._owner = cookie, path, asked
             self._known_path, self._delay, self._said_lost = path, FIRST_RETRY, False
+            self._prepare_release()
             self.resources.cancel(self.bus, self)
             self.report("reacquired", None)
         else:
@@ -227,7 +230,20 @@ class BusInhibitor(Mechanism):
 
     def _forget(self) -> None:
         """Forget an inhibit whose service has gone (it went with the service)."""
-        self._cookie = self._path = self._owner = None
+        self._cookie = self._path = self._owner = self._uninhibit = None
+
+    def _prepare_release(self) -> None:
+        """Build the UnInhibit of the inhibit just granted, while nothing waits for it."""
+        from jeepney import DBusAddress
+
+        if self._owner is None or self._path is None:
+            return
+        address = DBusAddress(self._path, self._owner, self.interface)
+        try:
+            connection = self.resources.bus(self.bus)
+        except MechanismError:
+            return  # made at release, if the connection is back by then
+        self._uninhibit = Prepared(connection, address, self.uninhibit_method, "u", (self._cookie,))
 
     # -- the first acquisition and the release ----------------------------------------------
 
@@ -270,6 +286,7 @@ class BusInhibitor(Mechanism):
                 )
             self._cookie, self._path, self._owner = self.take(reply.body[0]), path, owner
             self._known_path = path
+            self._prepare_release()
             return
         paths = " or ".join(self.paths)
         raise MechanismError(
@@ -292,7 +309,7 @@ class BusInhibitor(Mechanism):
 
         self._wanted = None
         self.resources.cancel(self.bus, self)
-        cookie, path, owner = self._cookie, self._path, self._owner
+        cookie, path, owner, prepared = self._cookie, self._path, self._owner, self._uninhibit
         self._forget()
         if owner is None or path is None:
             return None
@@ -302,7 +319,14 @@ class BusInhibitor(Mechanism):
             address = DBusAddress(path, owner, self.interface)  # the granting process itself
             uninhibit = self.uninhibit_method
             pending = Pending(
-                connection, address, uninhibit, "u", (cookie,), RELEASE_TIMEOUT, self.service
+                connection,
+                address,
+                uninhibit,
+                "u",
+                (cookie,),
+                RELEASE_TIMEOUT,
+                self.service,
+                prepared,
             )
         except MechanismError as err:
             self._release_failed(err)

@@ -57,6 +57,9 @@ class LogindInhibitor(BusInhibitor):
         fd: int = value.to_raw_fd()
         return fd
 
+    def _prepare_release(self) -> None:
+        pass  # closing the fd is the release: no call to build
+
     def _forget(self) -> None:
         self._close_lock()
         super()._forget()
