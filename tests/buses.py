@@ -20,7 +20,7 @@ _CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configura
 <busconfig>
   <type>{kind}</type>
   <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
+  <auth>EXTERNAL</auth>{servicedir}
   <policy context="default">
     <allow user="*"/>
     <allow own="*"/>
@@ -47,12 +47,14 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "
 class Bus:
     """A dbus-daemon of our own (``kind`` "session" or "system"), run with --nofork under us."""
 
-    def __init__(self, directory: Path, kind: str) -> None:
+    def __init__(self, directory: Path, kind: str, services: Path | None = None) -> None:
+        """``services``: a directory of .service files the bus starts services from."""
         self.kind = kind
         directory.mkdir(parents=True, exist_ok=True)
         socket = directory / f"{kind}_bus_socket"
         config = directory / f"{kind}.conf"
-        config.write_text(_CONFIG.format(kind=kind, socket=socket))
+        servicedir = f"\n  <servicedir>{services}</servicedir>" if services else ""
+        config.write_text(_CONFIG.format(kind=kind, socket=socket, servicedir=servicedir))
         self.config = config
         self.children: list[subprocess.Popen[str]] = []
         self._connection: DBusConnection | None = None

@@ -384,6 +384,11 @@ def test_methods_lists_each_with_why_not(bus_env: Desktop) -> None:
     env = dict(bus_env.env, DBUS_SYSTEM_BUS_ADDRESS="unix:path=/nonexistent/socket")
     header, *lines = run_cli("methods", env=env).stdout.splitlines()
     assert header.split() == ["mechanism", "interface", "modes", "state"]
+    # what a session tries unnamed, in its order; the portal, outside a sandbox, last
+    assert lines[-1].startswith("portal") and lines[-1].endswith(
+        "neither running nor startable on the session bus; tried only with --method portal"
+        " (outside a sandbox)"
+    )
     assert lines[0].split()[:3] == ["screensaver", "org.freedesktop.ScreenSaver", "display"]
     assert lines[0].endswith("usable")
     assert lines[3].startswith("x11") and lines[3].endswith(

@@ -369,7 +369,8 @@ def test_no_progress_without_a_terminal(bus_env: Desktop) -> None:
     assert "\r" not in result.stdout and "left [" not in result.stdout
 
 
-ORDER = ["screensaver", "gnome-session", "power-management", "x11", "wayland", "logind"]
+# the portal, outside a sandbox, only when named: last
+ORDER = ["screensaver", "gnome-session", "power-management", "x11", "wayland", "logind", "portal"]
 
 
 def table_rows(out: str, last_header: str) -> dict[str, str]:
@@ -410,7 +411,7 @@ def test_status_without_the_services(fresh_bus: object) -> None:
     import os as _os
 
     rows = table_rows(run_cli("status", env=dict(_os.environ)).stdout, "inhibitors")
-    for name in ("screensaver", "gnome-session", "power-management"):
+    for name in ("screensaver", "gnome-session", "power-management", "portal"):
         assert rows[name].endswith("not running"), rows[name]
     assert "cannot connect to the system bus" in rows["logind"]
 

@@ -43,7 +43,7 @@ function __cocainate_methods
         case 'CYGWIN*' 'MINGW*' 'MSYS*'
             printf '%s\n' power-request execution-state
         case '*'
-            printf '%s\n' screensaver gnome-session power-management x11 wayland logind
+            printf '%s\n' portal screensaver gnome-session power-management x11 wayland logind
     end
 end
 

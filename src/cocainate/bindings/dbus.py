@@ -188,9 +188,11 @@ class Prepared:
         method: str,
         signature: str | None = None,
         body: tuple[Any, ...] = (),
+        auto_start: bool = False,
     ) -> None:
         message = new_method_call(address, method, signature, body)
-        message.header.flags |= MessageFlag.no_auto_start
+        if not auto_start:
+            message.header.flags |= MessageFlag.no_auto_start
         self.connection = connection
         self.serial: int = next(connection.outgoing_serial)
         self.data: bytes = message.serialise(serial=self.serial)
@@ -212,6 +214,7 @@ class Pending:
         timeout: float = CALL_TIMEOUT,
         label: str | None = None,
         prepared: Prepared | None = None,
+        auto_start: bool = False,
     ) -> None:
         import time
 
@@ -219,7 +222,7 @@ class Pending:
         self.name = label or address.bus_name
         self.where = f"{self.name} {address.object_path}"
         if prepared is None or prepared.connection is not connection:
-            prepared = Prepared(connection, address, method, signature, body)
+            prepared = Prepared(connection, address, method, signature, body, auto_start)
         self.serial = prepared.serial
         self._early = _early(connection)
         self._early[self.serial] = None  # awaited
@@ -267,11 +270,41 @@ class Pending:
             serial = message.header.fields.get(HeaderFields.reply_serial)
             if serial == self.serial:
                 return message
-            if serial in early:  # another pending call's: kept for it
-                early[serial] = message
-                continue
-            for matched in connection._filters.matches(message):
-                matched.queue.append(message)
+            hand_on(connection, message)
+
+
+def hand_on(connection: DBusConnection, message: Any) -> None:
+    """Hand a message read while waiting for something else to whoever awaits it: a
+    pending call's reply to it, anything else to the connection's filters."""
+    early = _early(connection)
+    serial = message.header.fields.get(HeaderFields.reply_serial)
+    if serial in early:  # another pending call's: kept for it
+        early[serial] = message
+        return
+    for matched in connection._filters.matches(message):
+        matched.queue.append(message)
+
+
+def wait_for(connection: DBusConnection, wanted: Any, timeout: float) -> Any:
+    """Read until a message ``wanted(message)`` is true of arrives, handing on every other
+    (and that one too); it, or None after ``timeout`` seconds. MechanismError if the
+    connection breaks."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        try:
+            message = connection.receive(timeout=left)
+        except TimeoutError:
+            return None
+        except (OSError, ValueError) as err:
+            raise MechanismError(f"lost the bus connection: {_reason(err)}") from err
+        hand_on(connection, message)
+        if wanted(message):
+            return message
 
 
 def _early(connection: DBusConnection) -> dict[int, Any]:

@@ -105,28 +105,30 @@ def _version(verbose: bool) -> int:
 
         out(f"Python {platform.python_version()} ({sys.executable})")
         out(f"Platform {platform.platform()}")
-        usable = [name for name, _title, _modes, why in _probe_all() if why is None]
+        usable = [row[0] for row in _probe_all() if row[3] is None]
         out(f"Mechanisms usable here: {', '.join(usable) or 'none'}")
     return EXIT_OK
 
 
-def _probe_all() -> list[tuple[str, str, str, str | None]]:
-    """(name, title, modes, None or why not) for every mechanism of this platform."""
+def _probe_all() -> list[tuple[str, str, str, str | None, bool]]:
+    """(name, title, modes, None or why not, whether tried unnamed) for every mechanism of
+    this platform: those a session tries unnamed first, in its order."""
     from ..bindings.buses import Resources
 
+    tried = mechanisms.select(None)
     resources = Resources()
-    rows: list[tuple[str, str, str, str | None]] = []
+    rows: list[tuple[str, str, str, str | None, bool]] = []
     try:
-        for entry in mechanisms.entries():
+        for entry in mechanisms.listed():
             try:
                 cls = entry.load()
             except MechanismError as err:
-                rows.append((entry.name, entry.name, "-", str(err)))
+                rows.append((entry.name, entry.name, "-", str(err), entry in tried))
                 continue
             modes = ",".join(mode.value for mode in cls.blocks)
             mechanism = cls(resources)
             why = mechanism.probe()
-            rows.append((cls.name, mechanism.title, modes, why))
+            rows.append((cls.name, mechanism.title, modes, why, entry in tried))
     finally:
         resources.close()
     return rows
@@ -154,8 +156,14 @@ def _methods() -> int:
     from .say import table
 
     cells = [
-        (name, title, modes, "usable" if why is None else f"not usable: {why}")
-        for name, title, modes, why in rows
+        (
+            name,
+            title,
+            modes,
+            ("usable" if why is None else f"not usable: {why}")
+            + ("" if tried else f"; tried only with --method {name} (outside a sandbox)"),
+        )
+        for name, title, modes, why, tried in rows
     ]
     for line in table(("mechanism", "interface", "modes", "state"), cells):
         out(line)

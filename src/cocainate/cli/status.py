@@ -25,7 +25,7 @@ def report() -> list[Row]:
     ask = Asker(resources, DEADLINE, PER_SERVICE)
     rows: list[Row] = []
     try:
-        for entry in mechanisms.entries():
+        for entry in mechanisms.listed():
             try:
                 cls = entry.load()
             except MechanismError as err:

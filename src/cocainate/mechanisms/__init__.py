@@ -143,11 +143,12 @@ def screen_blocked(attempts: "Iterable[Attempt]") -> bool:
 class Entry:
     """A mechanism known on a platform, importable without loading it."""
 
-    __slots__ = ("name", "target")
+    __slots__ = ("name", "sandboxed_only", "target")
 
-    def __init__(self, name: str, target: str) -> None:
+    def __init__(self, name: str, target: str, sandboxed_only: bool = False) -> None:
         self.name = name
         self.target = target  # "module:Class", relative to this package
+        self.sandboxed_only = sandboxed_only  # tried unnamed only inside a sandbox
 
     def __repr__(self) -> str:
         return f"Entry({self.name!r}, {self.target!r})"
@@ -167,9 +168,11 @@ class Entry:
         return cls
 
 
-# Desktop services first (they know the user's session), then the display server, the
+# The portal first, which is how a sandboxed program holds (elsewhere only when named);
+# desktop services next (they know the user's session), then the display server, the
 # system-wide lock last.
 _LINUX = (
+    Entry("portal", "portal:PortalInhibitor", sandboxed_only=True),
     Entry("screensaver", "freedesktop_screensaver:FreedesktopScreenSaver"),
     Entry("gnome-session", "gnome_session:GnomeSessionManager"),
     Entry("power-management", "freedesktop_power:FreedesktopPowerManagement"),
@@ -199,11 +202,29 @@ def entries(platform: "str | None" = None) -> "tuple[Entry, ...]":
     return _PLATFORMS.get(platform_key(platform), ())
 
 
+def listed(platform: "str | None" = None) -> "tuple[Entry, ...]":
+    """Every mechanism of ``platform``, as ``methods`` and ``status`` list them: those a
+    session tries unnamed first, in its order, then those it tries only when named."""
+    tried = select(None, platform)
+    return tried + tuple(entry for entry in entries(platform) if entry not in tried)
+
+
+def sandboxed() -> bool:
+    """Whether this process runs in a Flatpak or Snap sandbox."""
+    import os
+
+    return bool(os.environ.get("FLATPAK_ID") or os.environ.get("SNAP")) or os.path.exists(
+        "/.flatpak-info"
+    )
+
+
 def select(names: "Sequence[str] | None", platform: "str | None" = None) -> "tuple[Entry, ...]":
     """The entries to try: all of this platform's, or the ``names`` given, in that order."""
     known = entries(platform)
     if not names:
-        return known
+        if sandboxed():
+            return known
+        return tuple(entry for entry in known if not entry.sandboxed_only)
     by_name = {entry.name: entry for entry in known}
     chosen: list[Entry] = []
     for name in names:

@@ -50,6 +50,8 @@ class BusInhibitor(Mechanism):
     inhibit_signature: ClassVar[str]
     reply_signature: ClassVar[str] = "u"
     uninhibit_method: ClassVar[str] = "UnInhibit"
+    auto_start: ClassVar[bool] = False
+    """Whether the bus may start the service to answer (the portal is started on demand)."""
 
     _cookie: Any = None
     _uninhibit: Prepared | None = None  # the UnInhibit of the inhibit held, built ahead
@@ -63,6 +65,23 @@ class BusInhibitor(Mechanism):
 
     def inhibit_args(self, mode: Mode, reason: str) -> tuple[Any, ...]:
         raise NotImplementedError
+
+    def uninhibit_call(
+        self, cookie: Any, path: str
+    ) -> tuple[str, str, str, str | None, tuple[Any, ...]]:
+        """The call that gives back the inhibit ``cookie`` granted at ``path``: its object
+        path, interface, method, signature and arguments."""
+        return path, self.interface, self.uninhibit_method, "u", (cookie,)
+
+    def _uninhibit_at(
+        self, cookie: Any, path: str, owner: str
+    ) -> tuple[Any, str, str | None, tuple[Any, ...]]:
+        """(address, method, signature, body) of the call giving back ``cookie``, sent to
+        ``owner``, the process that granted it."""
+        from jeepney import DBusAddress
+
+        where, interface, method, signature, body = self.uninhibit_call(cookie, path)
+        return DBusAddress(where, owner, interface), method, signature, body
 
     @classmethod
     def inhibitors(cls, ask: Any) -> tuple[str, list[str]]:
@@ -216,11 +235,9 @@ class BusInhibitor(Mechanism):
 
     def _undo(self, cookie: Any, path: str, owner: str) -> None:
         """Give back an inhibit granted late, without waiting for the answer."""
-        from jeepney import DBusAddress, MessageFlag, new_method_call
+        from jeepney import MessageFlag, new_method_call
 
-        message = new_method_call(
-            DBusAddress(path, owner, self.interface), self.uninhibit_method, "u", (cookie,)
-        )
+        message = new_method_call(*self._uninhibit_at(cookie, path, owner))
         message.header.flags |= MessageFlag.no_reply_expected
         self.resources.taint(self.bus)  # should it be refused, closing gives it back
         try:
@@ -234,16 +251,14 @@ class BusInhibitor(Mechanism):
 
     def _prepare_release(self) -> None:
         """Build the UnInhibit of the inhibit just granted, while nothing waits for it."""
-        from jeepney import DBusAddress
-
         if self._owner is None or self._path is None:
             return
-        address = DBusAddress(self._path, self._owner, self.interface)
+        call = self._uninhibit_at(self._cookie, self._path, self._owner)
         try:
             connection = self.resources.bus(self.bus)
         except MechanismError:
             return  # made at release, if the connection is back by then
-        self._uninhibit = Prepared(connection, address, self.uninhibit_method, "u", (self._cookie,))
+        self._uninhibit = Prepared(connection, *call)
 
     # -- the first acquisition and the release ----------------------------------------------
 
@@ -253,7 +268,14 @@ class BusInhibitor(Mechanism):
         connection = self.resources.bus(self.bus)
         address = DBusAddress(path, self.service, self.interface)
         args = self.inhibit_args(mode, reason)
-        return Pending(connection, address, self.inhibit_method, self.inhibit_signature, args)
+        return Pending(
+            connection,
+            address,
+            self.inhibit_method,
+            self.inhibit_signature,
+            args,
+            auto_start=self.auto_start,
+        )
 
     def _inhibit(self, mode: Mode, reason: str, first: Pending) -> None:
         """Read the answer to ``first`` (Inhibit at the first path); where that object or
@@ -286,12 +308,21 @@ class BusInhibitor(Mechanism):
                 )
             self._cookie, self._path, self._owner = self.take(reply.body[0]), path, owner
             self._known_path = path
+            try:
+                self.confirm()
+            except MechanismError:
+                self._forget()
+                raise
             self._prepare_release()
             return
         paths = " or ".join(self.paths)
         raise MechanismError(
             f"{self.service} has no {self.interface}.{self.inhibit_method} at {paths}"
         )
+
+    def confirm(self) -> None:
+        """After the first grant: raise MechanismError if the service then says that
+        nothing is held after all (the portal's Response). Nothing to wait for, by default."""
 
     def take(self, value: Any) -> Any:
         """What to keep from Inhibit's reply until release: by default, the cookie."""
@@ -305,8 +336,6 @@ class BusInhibitor(Mechanism):
     def start_release(self) -> Callable[[], None] | None:
         """Send UnInhibit to the process that granted the inhibit; the finish reads its
         answer, within :data:`~cocainate.bindings.dbus.RELEASE_TIMEOUT` of the sending."""
-        from jeepney import DBusAddress
-
         self._wanted = None
         self.resources.cancel(self.bus, self)
         cookie, path, owner, prepared = self._cookie, self._path, self._owner, self._uninhibit
@@ -316,14 +345,14 @@ class BusInhibitor(Mechanism):
         self.resources.unsubscribe(self.bus, self.service, self._owner_changed)
         try:
             connection = self.resources.bus(self.bus)
-            address = DBusAddress(path, owner, self.interface)  # the granting process itself
-            uninhibit = self.uninhibit_method
+            # to the granting process itself
+            address, method, signature, body = self._uninhibit_at(cookie, path, owner)
             pending = Pending(
                 connection,
                 address,
-                uninhibit,
-                "u",
-                (cookie,),
+                method,
+                signature,
+                body,
                 RELEASE_TIMEOUT,
                 self.service,
                 prepared,
