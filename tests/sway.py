@@ -51,10 +51,11 @@ def window(env: dict[str, str], app_id: str, *flags: str) -> Iterator[subprocess
 
 
 class Sway:
-    def __init__(self) -> None:
+    def __init__(self, extra: str = "") -> None:
+        """``extra``: more of sway's configuration (a bar, say)."""
         self.runtime = Path(tempfile.mkdtemp(prefix="cocainate-sway-"))
         config = self.runtime / "config"
-        config.write_text("output HEADLESS-1 resolution 640x480\n")
+        config.write_text("output HEADLESS-1 resolution 640x480\n" + extra)
         as_nobody: list[str] = []
         if os.geteuid() == 0:
             os.chown(self.runtime, NOBODY, NOBODY)

@@ -177,7 +177,7 @@ def test_method_completes_this_platforms_mechanisms(complete) -> None:  # type: 
 
 
 def test_subcommands_and_their_options(complete) -> None:  # type: ignore[no-untyped-def]
-    assert complete("cocainate ") == {"version", "watch", "status", "methods", "completion"}
+    assert complete("cocainate ") == {"version", "watch", "tray", "status", "methods", "completion"}
     assert complete("cocainate version -") == {"-h", "--help", "-v", "--verbose"}
     assert complete("cocainate completion ") == {"bash", "zsh", "fish"}
 

@@ -301,6 +301,12 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
             *(o for o in OPTIONS if o.exclusive == "talk"),  # -q, -v, --json: as when holding
         ),
     ),
+    Subcommand(
+        "tray",
+        "show a tray icon (StatusNotifierItem) whose click or menu holds and lets go, until "
+        "quit or a signal",
+        tuple(o for o in OPTIONS if o.dest in ("mode", "reason", "method", "quiet")),
+    ),
     Subcommand("status", "list the inhibitors held on this machine by the services that can tell"),
     Subcommand("methods", "list this platform's mechanisms and whether each can be used here"),
     Subcommand(

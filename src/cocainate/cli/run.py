@@ -74,6 +74,10 @@ def _main(argv: Sequence[str] | None) -> int:
 
         found = watch(args)
         return found if isinstance(found, int) else _hold(found, [])
+    if args.command == "tray":
+        from .tray import tray
+
+        return tray(session_arguments(args), args.quiet)
     if args.command == "completion":
         from .completion import script
 

@@ -1,0 +1,250 @@
+"""``cocainate tray``: a tray icon that holds when asked, until asked to let go.
+
+The icon (a StatusNotifierItem, :mod:`cocainate.bindings.tray`) shows whether a hold is
+in place and until when; a click toggles; its menu holds for 15 minutes, an hour, four
+hours or until turned off, lets go, or quits. Each hold is a :class:`~cocainate.Session`
+whose ``wait()`` runs in a thread of its own; the main thread serves the bus and sleeps in
+``select`` on the bus connection and a wake-up pipe (the signals' and the hold's end's),
+and nothing else: no timer of its own, no polling. SIGINT, SIGTERM and SIGHUP quit; the
+hold is let go first.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..errors import CocainateError, MechanismError
+from .say import error, out
+
+if TYPE_CHECKING:
+    from ..bindings.tray import State, Tray
+    from ..core.ending import Ended
+    from ..core.session import Session
+
+CHOICES: tuple[tuple[int, str, float | None], ...] = (
+    (1, "Hold for 15 minutes", 900.0),
+    (2, "Hold for 1 hour", 3600.0),
+    (3, "Hold for 4 hours", 14400.0),
+    (4, "Hold until turned off", None),
+)
+LET_GO, QUIT = 6, 8
+WATCHER = "org.kde.StatusNotifierWatcher"
+
+
+class TrayProgram:
+    def __init__(self, session_args: dict[str, Any], quiet: bool) -> None:
+        self.session_args, self.quiet = session_args, quiet
+        self.session: Session | None = None
+        self.thread: threading.Thread | None = None
+        self.until: float | None = None  # wall-clock end of the hold, if it has one
+        self.note = ""  # why the last hold could not be made, for the tooltip
+        self.quitting = False
+        self.read_fd, self.write_fd = os.pipe()
+        os.set_blocking(self.read_fd, False)
+        os.set_blocking(self.write_fd, False)
+
+    # -- holds ----------------------------------------------------------------------------
+
+    def hold(self, seconds: float | None) -> None:
+        import cocainate
+
+        self.let_go()
+        args = dict(self.session_args, duration=seconds, handle_signals=False)
+        try:
+            session = cocainate.Session(**args).start()
+        except CocainateError as err:
+            self.note = str(err).splitlines()[0]
+            self.say(f"could not hold: {self.note}")
+            return
+        self.note = ""
+        self.session = session
+        self.until = None if seconds is None else time.time() + seconds
+        self.thread = threading.Thread(target=self._wait, args=(session,), daemon=True)
+        self.thread.start()
+        self.say(f"holding ({', '.join(session.holding)}){self._until_words()}")
+
+    def _wait(self, session: Session) -> None:
+        ended: Ended = session.wait()
+        del ended
+        self.wake()  # the main loop sees the hold gone and shows it
+
+    def let_go(self) -> None:
+        session, thread = self.session, self.thread
+        self.session = self.thread = None
+        self.until = None
+        if session is not None:
+            session.stop()
+        if thread is not None:
+            thread.join(5)
+
+    def holding(self) -> bool:
+        return self.session is not None and bool(self.session.holding)
+
+    def toggle(self) -> None:
+        if self.session is not None:
+            self.let_go()
+            self.say("let go")
+        else:
+            self.hold(None)
+
+    def clicked(self, item: int) -> None:
+        for number, _label, seconds in CHOICES:
+            if item == number:
+                self.hold(seconds)
+        if item == LET_GO and self.session is not None:
+            self.let_go()
+            self.say("let go")
+        elif item == QUIT:
+            self.quitting = True
+
+    # -- what the icon shows --------------------------------------------------------------
+
+    def _until_words(self) -> str:
+        if self.until is None:
+            return " until turned off"
+        return time.strftime(" until %H:%M", time.localtime(self.until))
+
+    def state(self) -> State:
+        from ..bindings.tray import Item, State
+
+        held = self.holding()
+        if held:
+            assert self.session is not None
+            what = "the system" if self.session_args.get("mode") == "system" else "the display"
+            names = ", ".join(self.session.holding)
+            tip = f"keeping {what} awake{self._until_words()} ({names})"
+        else:
+            tip = "not holding" + (f": {self.note}" if self.note else "")
+        menu = [Item(label, checked=None) for _n, label, _s in CHOICES]
+        menu += [Item(separator=True), Item("Let go", enabled=held), Item(separator=True)]
+        menu.append(Item("Quit"))
+        return State(active=held, title="cocainate", tooltip=tip, menu=menu)
+
+    def say(self, line: str) -> None:
+        if not self.quiet:
+            out(f"cocainate tray: {line}")
+
+    def wake(self) -> None:
+        try:
+            os.write(self.write_fd, b"\0")
+        except OSError:
+            pass  # full: a wake-up is pending anyway
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def run(self) -> int:
+        from jeepney import DBusAddress, MatchRule, MessageType, message_bus
+
+        from ..bindings import dbus
+        from ..bindings.tray import Tray
+
+        try:
+            connection = dbus.connect("session")
+        except MechanismError as err:
+            error(f"tray: {err}")
+            return 3
+        calls: list[Any] = []
+        connection.filter(MatchRule(type="method_call"), queue=calls)  # none is dropped
+        name = f"org.kde.StatusNotifierItem-{os.getpid()}-1"
+        tray = Tray(connection, self.toggle, self.clicked)
+        tray.state = self.state()
+        try:
+            bus = DBusAddress(
+                "/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus"
+            )
+            dbus.call(connection, bus, "RequestName", "su", (name, 4))
+            rule = dbus.owner_changes(WATCHER)
+            connection.send(message_bus.AddMatch(rule))
+            if dbus.name_has_owner(connection, WATCHER):
+                self._register(tray, name)
+            else:
+                self.say("no tray is running yet; the icon appears when one starts")
+        except MechanismError as err:
+            error(f"tray: {err}")
+            connection.close()
+            return 3
+        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        for signum in previous:
+            signal.signal(signum, lambda *_: self._quit())
+        old_wakeup = signal.set_wakeup_fd(self.write_fd)
+        selector = selectors.DefaultSelector()
+        selector.register(connection.sock, selectors.EVENT_READ)
+        selector.register(self.read_fd, selectors.EVENT_READ)
+        try:
+            while not self.quitting:
+                while calls:
+                    tray.handle(calls.pop(0))
+                tray.update(self.state())
+                if self.quitting:
+                    break
+                ready = selector.select()
+                for key, _events in ready:
+                    if key.fileobj == self.read_fd:
+                        self._drain()
+                        continue
+                    try:
+                        while True:
+                            message = connection.receive(timeout=0)
+                            if message.header.message_type == MessageType.method_call:
+                                calls.append(message)
+                            elif self._watcher_came(message):
+                                self._register(tray, name)  # a tray (re)started
+                    except TimeoutError:
+                        pass
+                if self.session is not None and not self.session.holding:
+                    self.say("the hold ended")  # its duration passed, or nothing holds
+                    self.let_go()
+        except (OSError, EOFError, ValueError) as err:
+            error(f"tray: lost the session bus: {err}")
+            return 1
+        finally:
+            self.let_go()
+            selector.close()
+            signal.set_wakeup_fd(old_wakeup)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            connection.close()
+            os.close(self.read_fd)
+            os.close(self.write_fd)
+        self.say("quit")
+        return 0
+
+    @staticmethod
+    def _watcher_came(message: Any) -> bool:
+        from jeepney import HeaderFields
+
+        fields = message.header.fields
+        return bool(
+            fields.get(HeaderFields.member) == "NameOwnerChanged"
+            and message.body[0] == WATCHER
+            and message.body[2]
+        )
+
+    def _quit(self) -> None:
+        self.quitting = True
+
+    def _drain(self) -> None:
+        try:
+            while os.read(self.read_fd, 512):
+                pass
+        except BlockingIOError:
+            pass
+
+    def _register(self, tray: Tray, name: str) -> None:
+        problem = tray.register(name)
+        if problem is None:
+            self.say("the icon is in the tray")
+        else:
+            self.say(f"the tray did not take the icon: {problem}")
+
+
+def tray(session_args: dict[str, Any], quiet: bool) -> int:
+    """Run the tray with these Session arguments for each hold (its options': mode, reason,
+    methods); each hold's duration is what the menu says."""
+    held = {key: session_args[key] for key in ("mode", "reason", "methods")}
+    return TrayProgram(held, quiet).run()

@@ -1,0 +1,251 @@
+"""``cocainate tray`` against a real tray: swaybar's StatusNotifierWatcher and host, on a
+headless sway (swaybar runs as root beside it, on the test's private session bus, with
+its debug log on, which says what it read of the item). The menu is read and clicked by
+the dbusmenu calls a host makes; the hold is seen at the stand-in screensaver."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from buses import Bus, StandIn, have, wait_until
+from test_sleeping import assert_asleep
+
+WATCHER = "org.kde.StatusNotifierWatcher"
+MENU = "com.canonical.dbusmenu"
+ITEM = "org.kde.StatusNotifierItem"
+BAR = "bar {\n  id bar-0\n  swaybar_command /bin/true\n}\n"
+
+pytestmark = pytest.mark.skipif(
+    not have("sway", "swaybar"), reason="needs sway and swaybar (.ci/run installs them)"
+)
+
+
+class Desk:
+    def __init__(self, root: Path) -> None:
+        from sway import Sway
+
+        self.root = root
+        self.bus = Bus(root / "bus", "session")
+        self.screensaver = StandIn(self.bus, "screensaver")
+        self.sway = Sway(BAR)
+        self.env = dict(
+            self.sway.env,
+            DBUS_SESSION_BUS_ADDRESS=self.bus.address,
+            DBUS_SYSTEM_BUS_ADDRESS="unix:path=" + str(root / "no-system-bus"),
+            SWAYSOCK=self.sway.ipc,
+        )
+        self.bar: subprocess.Popen[bytes] | None = None
+        self.bars = 0
+        self.tray: subprocess.Popen[str] | None = None
+
+    def start_bar(self) -> None:
+        self.bars += 1
+        with (self.root / f"bar{self.bars}.log").open("w") as log:
+            self.bar = subprocess.Popen(
+                ["swaybar", "-d", "-s", self.sway.ipc, "-b", "bar-0"], env=self.env, stderr=log
+            )
+        wait_until(lambda: self.bus.has_owner(WATCHER), 10, "swaybar's watcher")
+
+    def stop_bar(self) -> None:
+        assert self.bar is not None
+        self.bar.terminate()
+        self.bar.wait(10)
+        wait_until(lambda: not self.bus.has_owner(WATCHER), 5, "the watcher to go")
+
+    def bar_log(self) -> str:
+        return (self.root / f"bar{self.bars}.log").read_text(errors="replace")
+
+    def start_tray(self, *args: str) -> subprocess.Popen[str]:
+        self.tray = subprocess.Popen(
+            [sys.executable, "-m", "cocainate", "tray", "--method", "screensaver", *args],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        return self.tray
+
+    @property
+    def name(self) -> str:
+        assert self.tray is not None
+        return f"org.kde.StatusNotifierItem-{self.tray.pid}-1"
+
+    def items(self) -> list[str]:
+        props = "org.freedesktop.DBus.Properties"
+        reply = self.bus.call(
+            WATCHER,
+            "/StatusNotifierWatcher",
+            props,
+            "Get",
+            "ss",
+            (WATCHER, "RegisteredStatusNotifierItems"),
+        )
+        return [str(i) for i in reply[0][1]]
+
+    def listed(self) -> bool:
+        return f"{self.name}/StatusNotifierItem" in self.items()
+
+    def menu(self, method: str, signature: str, *body: Any) -> tuple[Any, ...]:
+        return self.bus.call(self.name, "/MenuBar", MENU, method, signature, body)
+
+    def item(self, method: str, signature: str | None = None, *body: Any) -> tuple[Any, ...]:
+        return self.bus.call(self.name, "/StatusNotifierItem", ITEM, method, signature, body)
+
+    def prop(self, name: str) -> Any:
+        props = "org.freedesktop.DBus.Properties"
+        return self.bus.call(self.name, "/StatusNotifierItem", props, "Get", "ss", (ITEM, name))[0][
+            1
+        ]
+
+    def click(self, item_id: int) -> None:
+        self.menu("Event", "isvu", item_id, "clicked", ("i", 0), 0)
+
+    def held(self) -> int:
+        return len(self.screensaver.inhibitors())
+
+    def close(self) -> None:
+        for process in (self.tray, self.bar):
+            if process is not None:
+                if process.poll() is None:
+                    process.kill()
+                process.communicate(timeout=10)  # and its pipes closed
+        self.sway.close()
+        self.bus.close()
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Iterator[Desk]:
+    d = Desk(tmp_path)
+    try:
+        yield d
+    finally:
+        d.close()
+
+
+def labels(layout: Any) -> list[str]:
+    _id, _props, children = layout
+    return [c[1][1].get("label", ("s", "-"))[1] for c in children]
+
+
+def test_the_tray_lists_it_and_its_menu_holds_and_lets_go(desk: Desk) -> None:
+    desk.start_bar()
+    tray = desk.start_tray("--reason", "tray test")
+    assert tray.stdout is not None
+    assert tray.stdout.readline().strip() == "cocainate tray: the icon is in the tray"
+    wait_until(desk.listed, 5, "the watcher to list the item")
+    wait_until(
+        lambda: "IconName = 'weather-clear-night'" in desk.bar_log(), 5, "swaybar to read it"
+    )
+    _revision, layout = desk.menu("GetLayout", "iias", 0, -1, [])
+    assert labels(layout) == [
+        "Hold for 15 minutes",
+        "Hold for 1 hour",
+        "Hold for 4 hours",
+        "Hold until turned off",
+        "-",
+        "Let go",
+        "-",
+        "Quit",
+    ]
+    assert desk.prop("Status") == "Passive" and desk.held() == 0
+
+    desk.click(2)  # an hour
+    wait_until(lambda: desk.held() == 1, 5, "the hold")
+    assert tray.stdout.readline().startswith("cocainate tray: holding (screensaver) until ")
+    wait_until(lambda: "Status = 'Active'" in desk.bar_log(), 5, "swaybar to see the change")
+    assert desk.prop("IconName") == "weather-clear"
+    tooltip = desk.prop("ToolTip")
+    assert tooltip[2] == "cocainate" and tooltip[3].startswith("keeping the display awake until ")
+    ((_id, props),) = desk.menu("GetGroupProperties", "aias", [6], ["enabled"])[0]
+    assert props == {"enabled": ("b", True)}  # Let go
+
+    desk.item("Activate", "ii", 0, 0)  # a click on the icon toggles: let go
+    wait_until(lambda: desk.held() == 0, 5, "the release")
+    assert tray.stdout.readline().strip() == "cocainate tray: let go"
+    desk.item("Activate", "ii", 0, 0)  # and holds again, until turned off
+    wait_until(lambda: desk.held() == 1, 5, "the hold")
+    assert tray.stdout.readline().strip().endswith("until turned off")
+
+    desk.click(8)  # Quit: lets go first
+    assert tray.wait(10) == 0
+    assert desk.held() == 0
+    assert tray.stdout.read().strip().endswith("cocainate tray: quit")
+
+
+def test_the_icon_comes_back_with_the_tray(desk: Desk) -> None:
+    tray = desk.start_tray()  # before any tray runs
+    assert tray.stdout is not None
+    first = tray.stdout.readline()
+    assert (
+        first.strip() == "cocainate tray: no tray is running yet; the icon appears when one starts"
+    )
+    desk.start_bar()  # a panel started later
+    wait_until(desk.listed, 5, "the item registered with the new watcher")
+    desk.click(4)
+    wait_until(lambda: desk.held() == 1, 5, "the hold")
+    desk.stop_bar()  # the panel restarted: the hold goes on, the icon comes back
+    desk.start_bar()
+    wait_until(desk.listed, 5, "the item registered again")
+    assert desk.held() == 1
+    tray.send_signal(signal.SIGTERM)
+    assert tray.wait(10) == 0
+    assert desk.held() == 0
+
+
+def test_malformed_calls_are_answered_with_errors(desk: Desk) -> None:
+    desk.start_bar()
+    tray = desk.start_tray()
+    wait_until(desk.listed, 5, "the item")
+    for call in (
+        lambda: desk.menu("GetLayout", "iias", 99, -1, []),
+        lambda: desk.menu("GetProperty", "is", 1, "no-such-property"),
+        lambda: desk.menu("GetLayout", "s", "nonsense"),
+        lambda: desk.prop("NoSuchProperty"),
+        lambda: desk.item("Frobnicate"),
+    ):
+        with pytest.raises(Exception) as caught:
+            call()
+        assert "org.freedesktop.DBus.Error" in str(caught.value)
+    desk.menu("Event", "isvu", 99, "clicked", ("i", 0), 0)  # an unknown item: nothing happens
+    assert desk.menu("EventGroup", "a(isvu)", [(99, "clicked", ("i", 0), 0)])[0] == [99]
+    desk.click(4)  # and it still works
+    wait_until(lambda: desk.held() == 1, 5, "the hold")
+    tray.send_signal(signal.SIGINT)
+    assert tray.wait(10) == 0
+    assert desk.held() == 0
+
+
+def test_the_tray_sleeps_while_nobody_calls(desk: Desk) -> None:
+    """0 CPU and 0 context switches while idle and while holding: no timer, no poll."""
+    desk.start_bar()
+    tray = desk.start_tray()
+    wait_until(desk.listed, 5, "the item")
+    assert_asleep(tray)
+    desk.click(4)
+    wait_until(lambda: desk.held() == 1, 5, "the hold")
+    assert_asleep(tray)
+    tray.send_signal(signal.SIGTERM)
+    assert tray.wait(10) == 0
+
+
+def test_without_a_session_bus_one_line_and_status_3(desk: Desk) -> None:
+    env = dict(desk.env, DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent/bus")
+    done = subprocess.run(
+        [sys.executable, "-m", "cocainate", "tray"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert done.returncode == 3
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("cocainate: tray: cannot connect to the session bus")
+    assert os.environ.get("PYTEST_CURRENT_TEST")  # (runs under pytest)
