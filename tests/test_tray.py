@@ -174,6 +174,13 @@ def test_the_tray_lists_it_and_its_menu_holds_and_lets_go(desk: Desk) -> None:
     wait_until(lambda: desk.held() == 1, 5, "the hold")
     assert tray.stdout.readline().strip().endswith("until turned off")
 
+    tray.send_signal(signal.SIGUSR1)  # toggles, as for any hold: let go
+    wait_until(lambda: desk.held() == 0, 5, "the release")
+    assert tray.stdout.readline().strip() == "cocainate tray: let go"
+    tray.send_signal(signal.SIGUSR1)
+    wait_until(lambda: desk.held() == 1, 5, "the hold")
+    assert tray.stdout.readline().strip().endswith("until turned off")
+
     desk.click(8)  # Quit: lets go first
     assert tray.wait(10) == 0
     assert desk.held() == 0

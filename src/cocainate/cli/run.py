@@ -209,6 +209,27 @@ def conditions(args: Any) -> list[Any]:
 
 
 def _hold(args: Any, command: list[str]) -> int:
+    """Hold as the options say; SIGUSR1 pauses and resumes it (for hotkey daemons that can
+    only send a signal), unless a command runs, which gets the signals."""
+    if command:
+        return _hold_session(args, command, [])
+    import signal
+
+    toggling: list[Any] = []  # the session, once made
+
+    def toggle(_signum: int, _frame: Any) -> None:
+        for session in toggling:
+            (session.resume if session.paused else session.pause)()
+
+    previous = signal.signal(signal.SIGUSR1, toggle) if hasattr(signal, "SIGUSR1") else None
+    try:
+        return _hold_session(args, command, toggling)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGUSR1, previous)
+
+
+def _hold_session(args: Any, command: list[str], toggling: list[Any]) -> int:
     from ..core.session import Session
     from ..mechanisms import screen_blocked
 
@@ -227,6 +248,7 @@ def _hold(args: Any, command: list[str]) -> int:
             handle_signals=not command,  # with a command, signals go to the command
             on_event=said.json if args.json else said.event,
         )
+        toggling.append(session)
         try:
             session.start()
         finally:

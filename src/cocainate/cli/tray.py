@@ -6,7 +6,7 @@ hours or until turned off, lets go, or quits. Each hold is a :class:`~cocainate.
 whose ``wait()`` runs in a thread of its own; the main thread serves the bus and sleeps in
 ``select`` on the bus connection and a wake-up pipe (the signals' and the hold's end's),
 and nothing else: no timer of its own, no polling. SIGINT, SIGTERM and SIGHUP quit; the
-hold is let go first.
+hold is let go first; SIGUSR1 toggles, as a click does.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ class TrayProgram:
         self.until: float | None = None  # wall-clock end of the hold, if it has one
         self.note = ""  # why the last hold could not be made, for the tooltip
         self.quitting = False
+        self.toggle_asked = False  # SIGUSR1: toggled by the loop, not in the handler
         self.read_fd, self.write_fd = os.pipe()
         os.set_blocking(self.read_fd, False)
         os.set_blocking(self.write_fd, False)
@@ -171,6 +172,9 @@ class TrayProgram:
         previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
         for signum in previous:
             signal.signal(signum, lambda *_: self._quit())
+        if hasattr(signal, "SIGUSR1"):  # as for a hold: SIGUSR1 toggles
+            previous[signal.SIGUSR1] = signal.getsignal(signal.SIGUSR1)
+            signal.signal(signal.SIGUSR1, lambda *_: setattr(self, "toggle_asked", True))
         old_wakeup = signal.set_wakeup_fd(self.write_fd)
         selector = selectors.DefaultSelector()
         selector.register(connection.sock, selectors.EVENT_READ)
@@ -179,6 +183,9 @@ class TrayProgram:
             while not self.quitting:
                 while calls:
                     tray.handle(calls.pop(0))
+                if self.toggle_asked:
+                    self.toggle_asked = False
+                    self.toggle()
                 tray.update(self.state())
                 if self.quitting:
                     break

@@ -26,6 +26,14 @@ class Following:
         self.gate: Watcher | None = None  # mains power, which every hold also needs
         self._changed_at = -SWITCH_SPACING  # time.monotonic() of the last hold or release
         self._next_change = Timer(None, lambda: None)  # wakes the session when it may
+        self.paused = False  # asked to let go (pause()) whatever the conditions say
+        self.steered = False  # pause() or resume() was asked: followed even without conditions
+
+    def steer(self, paused: bool) -> None:
+        """Pause or resume, as asked: at the session's next step, not after the spacing.
+        Safe in a signal handler (it only sets attributes)."""
+        self.paused, self.steered = paused, True
+        self._changed_at = -SWITCH_SPACING
 
     @property
     def any(self) -> bool:
@@ -66,8 +74,9 @@ class Following:
                     reactor.add(WatcherSource(watcher, source, failed))
 
     def wanted(self) -> bool:
-        """Whether the conditions call for a hold now (always, without conditions)."""
-        if self.gate is not None and not self.gate.met:
+        """Whether the conditions call for a hold now (always, without conditions), and
+        the session is not paused."""
+        if self.paused or (self.gate is not None and not self.gate.met):
             return False
         return not self.watchers or any(w.met for w in self.watchers)
 
@@ -82,13 +91,15 @@ class Following:
 
     def why_holding(self) -> str | None:
         if not self.any:
-            return None
+            return "resumed" if self.steered else None
         why = [w.detail for w in self.watchers if w.met][:1]
         if self.gate is not None:
             why.append(self.gate.detail)
         return ", ".join(why)
 
     def why_not(self) -> str:
+        if self.paused:
+            return "paused"
         if self.gate is not None and not self.gate.met:
             return self.gate.detail
         return ", ".join(w.detail for w in self.watchers)

@@ -170,7 +170,7 @@ class Run:
         at most one a second (:data:`.following.SWITCH_SPACING`). One thread at a time;
         every call made is bounded."""
         following = self.following
-        if not following.any or not self.switching.acquire(blocking=False):
+        if not (following.any or following.steered) or not self.switching.acquire(blocking=False):
             return
         try:
             state = self.life.state
@@ -182,6 +182,13 @@ class Run:
         finally:
             self.switching.release()
         self.events.deliver()
+
+    def steer(self, paused: bool) -> None:
+        """Pause (let go while the conditions go on being followed) or resume, at the next
+        step. Safe from any thread and from a signal handler."""
+        self.following.steer(paused)
+        if self.waker is not None:
+            self.waker.wake()
 
     def hold(self) -> None:
         from ..errors import NoMechanismError

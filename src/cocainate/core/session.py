@@ -46,10 +46,9 @@ class Session:
 
     With ``conditions`` (:class:`~cocainate.ProcessRunning`...), it holds only while one
     is met, and ``only_on_ac`` only on mains power; they are followed while the session is
-    waited on (:meth:`wait`, :meth:`wait_async`, :meth:`run`).
-
-    :meth:`stop` may be called from any thread, from a signal handler, and more than once.
-    As a context manager, the session starts on entry and is released on exit.
+    waited on (:meth:`wait`, :meth:`wait_async`, :meth:`run`). :meth:`stop` may be called
+    from any thread, from a signal handler, and more than once. As a context manager, the
+    session starts on entry and is released on exit.
     """
 
     def __init__(
@@ -81,9 +80,8 @@ class Session:
         self.held_at: float | None = None
         """``time.monotonic()`` when the hold was in place (the duration counts from it)."""
         self.failure: Exception | None = None
-        """With conditions: what ended the session when it failed (a NoMechanismError
-        when nothing could be held, a ConditionError when a condition could no longer be
-        followed)."""
+        """With conditions: what ended the session when it failed (NoMechanismError:
+        nothing could be held; ConditionError: a condition could no longer be followed)."""
         self._life = life = Lifecycle()
         self._callers = Callers()  # a thread inside start/wait/stop: stop() there only asks
         self._events = Events(on_event, self.problems.append, lambda: life.end("stopped"))
@@ -132,8 +130,7 @@ class Session:
 
     @property
     def active(self) -> bool:
-        """True from a successful start until the release begins (holding, or waiting for a
-        condition)."""
+        """True from a successful start until the release begins (holding, or waiting)."""
         return self.state in (State.HOLDING, State.WAITING)
 
     @property
@@ -206,6 +203,19 @@ class Session:
         now". For a program's own event source, such as the CLI's keyboard."""
         self._run.add(UserSource(source))
 
+    def pause(self) -> None:
+        """Let go until :meth:`resume`, the conditions still followed; from any thread or a
+        signal handler, any number of times."""
+        self._run.steer(True)
+
+    def resume(self) -> None:
+        """Hold again if the conditions say so (undoes :meth:`pause`)."""
+        self._run.steer(False)
+
+    @property
+    def paused(self) -> bool:
+        return self._following.paused
+
     # -- waiting ------------------------------------------------------------------------
 
     @overload
@@ -215,11 +225,9 @@ class Session:
     def wait(self, timeout: float) -> Ended | None: ...
 
     def wait(self, timeout: float | None = None) -> Ended | None:
-        """Block until the session ends and is released; return why it ended.
-
-        With ``timeout`` (seconds), return None if the session is still going by then.
-        An exception raised while waiting (KeyboardInterrupt...) ends the session first.
-        """
+        """Block until the session ends and is released; return why it ended. With
+        ``timeout`` (seconds), None if it is still going by then. An exception raised
+        while waiting (KeyboardInterrupt...) ends the session first."""
         if self.state == State.NEW or self._life.started is None:
             raise SessionError("start the session before waiting for it")
         self._callers.enter()
@@ -235,9 +243,8 @@ class Session:
             self._callers.leave()
             self._settle()
         self._life.wait_released(RELEASE_WAIT)
-        ended = self.ended
-        assert ended is not None
-        return ended
+        assert self.ended is not None
+        return self.ended
 
     async def wait_async(self) -> Ended:
         """``await`` the end of the session without blocking the event loop (asyncio or
