@@ -256,3 +256,67 @@ def test_without_a_session_bus_one_line_and_status_3(desk: Desk) -> None:
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith("cocainate: tray: cannot connect to the session bus")
     assert os.environ.get("PYTEST_CURRENT_TEST")  # (runs under pytest)
+
+
+def test_a_hold_with_tray_pauses_and_resumes_from_its_icon(desk: Desk) -> None:
+    desk.start_bar()
+    desk.tray = hold = subprocess.Popen(
+        [sys.executable, "-m", "cocainate", "--tray", "--method", "screensaver"],
+        env=desk.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert hold.stdout is not None
+    assert "keeping the display awake (screensaver)" in hold.stdout.readline()
+    wait_until(desk.listed, 5, "the watcher to list the hold's icon")
+    assert desk.held() == 1 and desk.prop("Status") == "Active"
+    assert desk.prop("ToolTip")[3] == "holding (screensaver)"
+    assert_asleep(hold)  # the icon is served by the session's own loop: still asleep
+
+    desk.item("Activate", "ii", 0, 0)  # pause
+    assert hold.stdout.readline().strip() == "cocainate: let go: paused"
+    assert desk.held() == 0
+    wait_until(lambda: desk.prop("ToolTip")[3] == "paused", 3, "the icon to say so")
+    _revision, layout = desk.menu("GetLayout", "iias", 0, -1, [])
+    assert labels(layout) == ["Resume", "-", "Quit"]
+    desk.click(1)  # Resume
+    assert hold.stdout.readline().strip() == "cocainate: holding (screensaver): resumed"
+    assert desk.held() == 1
+    desk.click(3)  # Quit ends the hold
+    assert hold.wait(10) == 0
+    assert desk.held() == 0
+    assert "released after" in hold.stdout.read()
+
+
+def test_watch_with_tray_true(desk: Desk, tmp_path: Path) -> None:
+    import shutil
+
+    name = "cctray" + str(tmp_path.stat().st_ino)[-6:]
+    program = tmp_path / name
+    shutil.copy(shutil.which("sleep") or "/bin/sleep", program)
+    running = subprocess.Popen([str(program), "60"])
+    (tmp_path / "cocainate").mkdir()
+    (tmp_path / "cocainate" / "config.toml").write_text(
+        f'while-running = ["{name}"]\nmethod = ["screensaver"]\ntray = true\n'
+    )
+    desk.start_bar()
+    desk.tray = watch = subprocess.Popen(
+        [sys.executable, "-m", "cocainate", "watch", "--json"],
+        env=dict(desk.env, XDG_CONFIG_HOME=str(tmp_path)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(desk.listed, 5, "the watch's icon")
+        wait_until(lambda: desk.held() == 1, 5, "the hold")
+        assert desk.prop("ToolTip")[3] == f"holding (screensaver): {name} runs (pid {running.pid})"
+        desk.item("Activate", "ii", 0, 0)
+        wait_until(lambda: desk.held() == 0, 5, "the pause")
+        wait_until(lambda: desk.prop("ToolTip")[3] == "paused", 3, "the icon to say so")
+        watch.send_signal(signal.SIGTERM)
+        assert watch.wait(10) == 0
+    finally:
+        running.kill()
+        running.wait()

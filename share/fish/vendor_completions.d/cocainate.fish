@@ -67,6 +67,7 @@ complete -c cocainate -n __cocainate_top -l only-on-ac -d 'hold only while on ma
 complete -c cocainate -n __cocainate_top -s q -l quiet -d 'print nothing on stdout'
 complete -c cocainate -n __cocainate_top -s v -l verbose -d 'say on stderr which mechanisms were tried, which hold, and why others could not'
 complete -c cocainate -n __cocainate_top -l json -d 'print one JSON object per event on stdout (acquired, waiting, lost, reacquired, ended, released)'
+complete -c cocainate -n __cocainate_top -l tray -d 'show a tray icon for this hold: a click pauses and resumes it (config: tray = true)'
 complete -c cocainate -n __cocainate_top -l mode -x -a 'display system' -d 'display: the screen stays on (default); system: only the system stays awake'
 complete -c cocainate -n __cocainate_top -l reason -x -d 'the reason given to the services'
 complete -c cocainate -n __cocainate_top -l version -d 'print the version and exit (as \'cocainate version\')'

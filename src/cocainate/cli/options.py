@@ -238,6 +238,12 @@ OPTIONS: tuple[Option, ...] = (
         exclusive="talk",
     ),
     Option(
+        ("--tray",),
+        "tray",
+        "show a tray icon for this hold: a click pauses and resumes it (config: tray = true)",
+        config=True,
+    ),
+    Option(
         ("--mode",),
         "mode",
         "display: the screen stays on (default); system: only the system stays awake",

@@ -274,6 +274,15 @@ def _hold_session(args: Any, command: list[str], toggling: list[Any]) -> int:
     said.started = True
     child = keys = None
     status = EXIT_OK
+    if args.tray:
+        from .tray import HoldIcon
+
+        try:
+            said.icon = HoldIcon(session)
+        except MechanismError as problem:
+            error(f"warning: no tray icon: {problem}")
+        else:
+            session.watch(said.icon)
     try:
         from .say import stream
 
@@ -318,6 +327,8 @@ def _hold_session(args: Any, command: list[str], toggling: list[Any]) -> int:
         if keys is not None:
             keys.close()
         session.stop()
+        if said.icon is not None:
+            said.icon.close()
         if child is not None:
             status = child.finish()
     for text in session.problems:
@@ -381,13 +392,21 @@ class _Said:
         self.human = human
         self.say = say  # out, or err when a command owns stdout
         self.started = False  # the start line says what start did; events after it, here
+        self.icon: Any = None  # --tray's icon, shown anew after each event
 
     def json(self, event: Event) -> None:
         import json
 
         self.say(json.dumps(event.as_dict()))
+        if self.icon is not None:
+            self.icon.refresh()
 
     def event(self, event: Event) -> None:
+        self._event(event)
+        if self.icon is not None:
+            self.icon.refresh()
+
+    def _event(self, event: Event) -> None:
         if event.kind == "lost" and not event.mechanisms:  # a condition's source went
             error(event.error or "lost what a condition follows")
         elif event.kind == "lost":  # always worth a line on stderr

@@ -255,3 +255,95 @@ def tray(session_args: dict[str, Any], quiet: bool) -> int:
     methods); each hold's duration is what the menu says."""
     held = {key: session_args[key] for key in ("mode", "reason", "methods")}
     return TrayProgram(held, quiet).run()
+
+
+class HoldIcon:
+    """``--tray`` (``tray = true`` in watch's config): an icon for a running hold, served
+    by the session's own loop (``Session.watch``): no thread, no timer. A click, or its
+    menu's first entry, pauses and resumes the hold; Quit ends it."""
+
+    PAUSE, QUIT = 1, 3
+
+    def __init__(self, session: Session) -> None:
+        from jeepney import DBusAddress, MatchRule, message_bus
+
+        from ..bindings import dbus
+        from ..bindings.tray import Tray
+
+        self.session = session
+        self.connection: Any = dbus.connect("session")  # MechanismError: the caller says so
+        self.calls: list[Any] = []
+        self.connection.filter(MatchRule(type="method_call"), queue=self.calls)
+        self.name = f"org.kde.StatusNotifierItem-{os.getpid()}-1"
+        self.tray = Tray(self.connection, self.toggle, self.clicked)
+        self.tray.state = self.state()
+        try:
+            bus = DBusAddress(
+                "/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus"
+            )
+            dbus.call(self.connection, bus, "RequestName", "su", (self.name, 4))
+            self.connection.send(message_bus.AddMatch(dbus.owner_changes(WATCHER)))
+            if dbus.name_has_owner(self.connection, WATCHER):
+                self.tray.register(self.name)
+        except (MechanismError, OSError):
+            self.close()
+            raise
+
+    def toggle(self) -> None:
+        (self.session.resume if self.session.paused else self.session.pause)()
+
+    def clicked(self, item: int) -> None:
+        if item == self.PAUSE:
+            self.toggle()
+        elif item == self.QUIT:
+            self.session.stop()
+
+    def state(self) -> State:
+        from ..bindings.tray import Item, State
+
+        session = self.session
+        if session.paused:
+            tip = "paused"
+        elif session.holding:
+            tip = f"holding ({', '.join(session.holding)})"
+            if session.conditions_now:
+                tip += f": {session.conditions_now}"
+        else:
+            tip = f"waiting: {session.conditions_now or session.describe_conditions()}"
+        menu = [Item("Resume" if session.paused else "Pause"), Item(separator=True), Item("Quit")]
+        return State(active=bool(session.holding), tooltip=tip, menu=menu)
+
+    def refresh(self) -> None:
+        """Show the session as it is now (after each of its events)."""
+        if self.connection is not None:
+            self.tray.update(self.state())
+
+    # -- what Session.watch calls -----------------------------------------------------------
+
+    def fileno(self) -> int | None:
+        return None if self.connection is None else int(self.connection.sock.fileno())
+
+    def on_readable(self, fd: int) -> bool:
+        from jeepney import MessageType
+
+        try:
+            while True:
+                message = self.connection.receive(timeout=0)
+                if message.header.message_type == MessageType.method_call:
+                    self.calls.append(message)
+                elif TrayProgram._watcher_came(message):
+                    self.tray.register(self.name)  # a tray (re)started: bounded
+        except TimeoutError:
+            pass  # all read
+        except (OSError, EOFError, ValueError):
+            self.close()  # the session bus went: the hold goes on without its icon
+            return False
+        while self.calls:
+            self.tray.handle(self.calls.pop(0))
+        self.refresh()
+        return True
+
+    def close(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            connection.close()
