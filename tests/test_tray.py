@@ -142,7 +142,7 @@ def test_the_tray_lists_it_and_its_menu_holds_and_lets_go(desk: Desk) -> None:
     assert tray.stdout.readline().strip() == "cocainate tray: the icon is in the tray"
     wait_until(desk.listed, 5, "the watcher to list the item")
     wait_until(
-        lambda: "IconName = 'weather-clear-night'" in desk.bar_log(), 5, "swaybar to read it"
+        lambda: "IconName = 'weather-clear-night'" in desk.bar_log(), 15, "swaybar to read it"
     )
     _revision, layout = desk.menu("GetLayout", "iias", 0, -1, [])
     assert labels(layout) == [
@@ -160,7 +160,7 @@ def test_the_tray_lists_it_and_its_menu_holds_and_lets_go(desk: Desk) -> None:
     desk.click(2)  # an hour
     wait_until(lambda: desk.held() == 1, 5, "the hold")
     assert tray.stdout.readline().startswith("cocainate tray: holding (screensaver) until ")
-    wait_until(lambda: "Status = 'Active'" in desk.bar_log(), 5, "swaybar to see the change")
+    wait_until(lambda: "Status = 'Active'" in desk.bar_log(), 15, "swaybar to see the change")
     assert desk.prop("IconName") == "weather-clear"
     tooltip = desk.prop("ToolTip")
     assert tooltip[2] == "cocainate" and tooltip[3].startswith("keeping the display awake until ")

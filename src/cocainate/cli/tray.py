@@ -22,7 +22,7 @@ from ..errors import CocainateError, MechanismError
 from .say import error, out
 
 if TYPE_CHECKING:
-    from ..bindings.tray import State, Tray
+    from ..bindings.tray import State
     from ..core.ending import Ended
     from ..core.session import Session
 
@@ -139,35 +139,12 @@ class TrayProgram:
     # -- the loop -------------------------------------------------------------------------
 
     def run(self) -> int:
-        from jeepney import DBusAddress, MatchRule, MessageType, message_bus
-
-        from ..bindings import dbus
-        from ..bindings.tray import Tray
+        from ..bindings.tray import Icon
 
         try:
-            connection = dbus.connect("session")
+            icon = Icon(self.toggle, self.clicked, self.state(), self.say)
         except MechanismError as err:
             error(f"tray: {err}")
-            return 3
-        calls: list[Any] = []
-        connection.filter(MatchRule(type="method_call"), queue=calls)  # none is dropped
-        name = f"org.kde.StatusNotifierItem-{os.getpid()}-1"
-        tray = Tray(connection, self.toggle, self.clicked)
-        tray.state = self.state()
-        try:
-            bus = DBusAddress(
-                "/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus"
-            )
-            dbus.call(connection, bus, "RequestName", "su", (name, 4))
-            rule = dbus.owner_changes(WATCHER)
-            connection.send(message_bus.AddMatch(rule))
-            if dbus.name_has_owner(connection, WATCHER):
-                self._register(tray, name)
-            else:
-                self.say("no tray is running yet; the icon appears when one starts")
-        except MechanismError as err:
-            error(f"tray: {err}")
-            connection.close()
             return 3
         previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
         for signum in previous:
@@ -177,32 +154,22 @@ class TrayProgram:
             signal.signal(signal.SIGUSR1, lambda *_: setattr(self, "toggle_asked", True))
         old_wakeup = signal.set_wakeup_fd(self.write_fd)
         selector = selectors.DefaultSelector()
-        selector.register(connection.sock, selectors.EVENT_READ)
+        selector.register(icon.connection.sock, selectors.EVENT_READ)
         selector.register(self.read_fd, selectors.EVENT_READ)
         try:
             while not self.quitting:
-                while calls:
-                    tray.handle(calls.pop(0))
+                icon.answer()
                 if self.toggle_asked:
                     self.toggle_asked = False
                     self.toggle()
-                tray.update(self.state())
+                icon.show(self.state())
                 if self.quitting:
                     break
-                ready = selector.select()
-                for key, _events in ready:
+                for key, _events in selector.select():
                     if key.fileobj == self.read_fd:
                         self._drain()
-                        continue
-                    try:
-                        while True:
-                            message = connection.receive(timeout=0)
-                            if message.header.message_type == MessageType.method_call:
-                                calls.append(message)
-                            elif self._watcher_came(message):
-                                self._register(tray, name)  # a tray (re)started
-                    except TimeoutError:
-                        pass
+                    else:
+                        icon.read()
                 if self.session is not None and not self.session.holding:
                     self.say("the hold ended")  # its duration passed, or nothing holds
                     self.let_go()
@@ -215,22 +182,11 @@ class TrayProgram:
             signal.set_wakeup_fd(old_wakeup)
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-            connection.close()
+            icon.close()
             os.close(self.read_fd)
             os.close(self.write_fd)
         self.say("quit")
         return 0
-
-    @staticmethod
-    def _watcher_came(message: Any) -> bool:
-        from jeepney import HeaderFields
-
-        fields = message.header.fields
-        return bool(
-            fields.get(HeaderFields.member) == "NameOwnerChanged"
-            and message.body[0] == WATCHER
-            and message.body[2]
-        )
 
     def _quit(self) -> None:
         self.quitting = True
@@ -241,13 +197,6 @@ class TrayProgram:
                 pass
         except BlockingIOError:
             pass
-
-    def _register(self, tray: Tray, name: str) -> None:
-        problem = tray.register(name)
-        if problem is None:
-            self.say("the icon is in the tray")
-        else:
-            self.say(f"the tray did not take the icon: {problem}")
 
 
 def tray(session_args: dict[str, Any], quiet: bool) -> int:
@@ -265,29 +214,10 @@ class HoldIcon:
     PAUSE, QUIT = 1, 3
 
     def __init__(self, session: Session) -> None:
-        from jeepney import DBusAddress, MatchRule, message_bus
-
-        from ..bindings import dbus
-        from ..bindings.tray import Tray
+        from ..bindings.tray import Icon
 
         self.session = session
-        self.connection: Any = dbus.connect("session")  # MechanismError: the caller says so
-        self.calls: list[Any] = []
-        self.connection.filter(MatchRule(type="method_call"), queue=self.calls)
-        self.name = f"org.kde.StatusNotifierItem-{os.getpid()}-1"
-        self.tray = Tray(self.connection, self.toggle, self.clicked)
-        self.tray.state = self.state()
-        try:
-            bus = DBusAddress(
-                "/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus"
-            )
-            dbus.call(self.connection, bus, "RequestName", "su", (self.name, 4))
-            self.connection.send(message_bus.AddMatch(dbus.owner_changes(WATCHER)))
-            if dbus.name_has_owner(self.connection, WATCHER):
-                self.tray.register(self.name)
-        except (MechanismError, OSError):
-            self.close()
-            raise
+        self.icon: Icon | None = Icon(self.toggle, self.clicked, self.state(), lambda _: None)
 
     def toggle(self) -> None:
         (self.session.resume if self.session.paused else self.session.pause)()
@@ -315,35 +245,26 @@ class HoldIcon:
 
     def refresh(self) -> None:
         """Show the session as it is now (after each of its events)."""
-        if self.connection is not None:
-            self.tray.update(self.state())
+        if self.icon is not None:
+            self.icon.show(self.state())
 
     # -- what Session.watch calls -----------------------------------------------------------
 
     def fileno(self) -> int | None:
-        return None if self.connection is None else int(self.connection.sock.fileno())
+        return None if self.icon is None else self.icon.fileno()
 
     def on_readable(self, fd: int) -> bool:
-        from jeepney import MessageType
-
+        if self.icon is None:
+            return False
         try:
-            while True:
-                message = self.connection.receive(timeout=0)
-                if message.header.message_type == MessageType.method_call:
-                    self.calls.append(message)
-                elif TrayProgram._watcher_came(message):
-                    self.tray.register(self.name)  # a tray (re)started: bounded
-        except TimeoutError:
-            pass  # all read
+            self.icon.read()
         except (OSError, EOFError, ValueError):
             self.close()  # the session bus went: the hold goes on without its icon
             return False
-        while self.calls:
-            self.tray.handle(self.calls.pop(0))
         self.refresh()
         return True
 
     def close(self) -> None:
-        connection, self.connection = self.connection, None
-        if connection is not None:
-            connection.close()
+        icon, self.icon = self.icon, None
+        if icon is not None:
+            icon.close()
