@@ -132,3 +132,38 @@ def test_sigusr1_toggles_watch(bus_env: Desktop, tmp_path: Path) -> None:
         running.kill()
         running.wait()
     wait_until(bus_env.nothing_held, 3, "nothing held")
+
+
+def test_a_condition_paused_alone(bus_env: Desktop, tmp_path: Path) -> None:
+    import pytest
+
+    from cocainate import UsageError
+
+    programs = []
+    for tag in ("a", "b"):
+        name = f"ccp{tag}" + str(tmp_path.stat().st_ino)[-6:]
+        shutil.copy(shutil.which("sleep") or "/bin/sleep", tmp_path / name)
+        programs.append((name, subprocess.Popen([str(tmp_path / name), "60"])))
+    first, second = (ProcessRunning(name, interval=0.1) for name, _ in programs)
+    session = Session(conditions=[first, second], methods=["screensaver"]).start()
+    try:
+        assert session.state == "holding"
+        session.pause(first)
+        session.wait(0.3)
+        assert session.state == "holding"  # the other still calls for it
+        session.pause(second)
+        session.wait(0.3)
+        assert session.state == "waiting" and screensaver_holds(bus_env) == 0
+        assert session.paused_conditions == (first, second) and not session.paused
+        assert session.conditions_now.endswith("(paused)")
+        session.resume(second)
+        session.wait(0.3)
+        assert session.state == "holding" and screensaver_holds(bus_env) == 1
+        assert list(session.paused_conditions) == [first]
+        with pytest.raises(UsageError, match="is not one of this session's conditions"):
+            session.pause(ProcessRunning("elsewhere"))
+    finally:
+        session.stop()
+        for _name, process in programs:
+            process.kill()
+            process.wait()

@@ -312,6 +312,16 @@ def test_watch_with_tray_true(desk: Desk, tmp_path: Path) -> None:
         wait_until(desk.listed, 5, "the watch's icon")
         wait_until(lambda: desk.held() == 1, 5, "the hold")
         assert desk.prop("ToolTip")[3] == f"holding (screensaver): {name} runs (pid {running.pid})"
+        _revision, layout = desk.menu("GetLayout", "iias", 0, -1, [])
+        assert labels(layout) == ["Pause", "-", f"{name} runs", "-", "Quit"]
+        assert layout[2][2][1][1]["toggle-state"] == ("i", 1)  # the condition is on
+        desk.click(3)  # the condition paused alone: nothing calls for a hold
+        wait_until(lambda: desk.held() == 0, 5, "the condition's pause")
+        wait_until(lambda: desk.prop("ToolTip")[3].endswith("(paused)"), 3, "the icon to say")
+        ((_id, props),) = desk.menu("GetGroupProperties", "aias", [3], ["toggle-state"])[0]
+        assert props == {"toggle-state": ("i", 0)}
+        desk.click(3)  # on again
+        wait_until(lambda: desk.held() == 1, 5, "the hold again")
         desk.item("Activate", "ii", 0, 0)
         wait_until(lambda: desk.held() == 0, 5, "the pause")
         wait_until(lambda: desk.prop("ToolTip")[3] == "paused", 3, "the icon to say so")

@@ -110,7 +110,7 @@ class Item:
     label: str = ""
     enabled: bool = True
     separator: bool = False
-    checked: bool | None = None  # a radio item's state; None: not a radio item
+    checked: bool | None = None  # a checkmark item's state; None: no checkmark
 
     def properties(self) -> dict[str, tuple[str, Any]]:
         if self.separator:
@@ -120,7 +120,7 @@ class Item:
             "enabled": ("b", self.enabled),
         }
         if self.checked is not None:
-            props["toggle-type"] = ("s", "radio")
+            props["toggle-type"] = ("s", "checkmark")
             props["toggle-state"] = ("i", 1 if self.checked else 0)
         return props
 

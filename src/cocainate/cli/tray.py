@@ -209,9 +209,10 @@ def tray(session_args: dict[str, Any], quiet: bool) -> int:
 class HoldIcon:
     """``--tray`` (``tray = true`` in watch's config): an icon for a running hold, served
     by the session's own loop (``Session.watch``): no thread, no timer. A click, or its
-    menu's first entry, pauses and resumes the hold; Quit ends it."""
+    menu's first entry, pauses and resumes the hold; each condition's entry pauses and
+    resumes that condition alone; Quit ends it."""
 
-    PAUSE, QUIT = 1, 3
+    PAUSE = 1  # then a separator, a checkmark per condition and a separator, then Quit
 
     def __init__(self, session: Session) -> None:
         from ..bindings.tray import Icon
@@ -223,9 +224,14 @@ class HoldIcon:
         (self.session.resume if self.session.paused else self.session.pause)()
 
     def clicked(self, item: int) -> None:
+        conditions = self.session.conditions
         if item == self.PAUSE:
             self.toggle()
-        elif item == self.QUIT:
+        elif 3 <= item < 3 + len(conditions):  # a condition's checkmark
+            condition = conditions[item - 3]
+            on = condition not in self.session.paused_conditions
+            (self.session.pause if on else self.session.resume)(condition)
+        elif item == len(self.state().menu):  # Quit, the last
             self.session.stop()
 
     def state(self) -> State:
@@ -240,7 +246,12 @@ class HoldIcon:
                 tip += f": {session.conditions_now}"
         else:
             tip = f"waiting: {session.conditions_now or session.describe_conditions()}"
-        menu = [Item("Resume" if session.paused else "Pause"), Item(separator=True), Item("Quit")]
+        menu = [Item("Resume" if session.paused else "Pause"), Item(separator=True)]
+        paused = session.paused_conditions
+        menu += [Item(c.describe(), checked=c not in paused) for c in session.conditions]
+        if session.conditions:
+            menu.append(Item(separator=True))
+        menu.append(Item("Quit"))
         return State(active=bool(session.holding), tooltip=tip, menu=menu)
 
     def refresh(self) -> None:

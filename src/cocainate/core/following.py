@@ -28,12 +28,30 @@ class Following:
         self._next_change = Timer(None, lambda: None)  # wakes the session when it may
         self.paused = False  # asked to let go (pause()) whatever the conditions say
         self.steered = False  # pause() or resume() was asked: followed even without conditions
+        self.off: set[int] = set()  # conditions paused alone: followed, but calling for nothing
 
-    def steer(self, paused: bool) -> None:
-        """Pause or resume, as asked: at the session's next step, not after the spacing.
-        Safe in a signal handler (it only sets attributes)."""
-        self.paused, self.steered = paused, True
+    def steer(self, paused: bool, index: int | None = None) -> None:
+        """Pause or resume the session, or its condition ``index``, as asked: at the
+        session's next step, not after the spacing. Safe in a signal handler (it only sets
+        attributes)."""
+        if index is None:
+            self.paused, self.steered = paused, True
+        else:
+            (self.off.add if paused else self.off.discard)(index)
         self._changed_at = -SWITCH_SPACING
+
+    def index(self, condition: Condition | None) -> int | None:
+        """Where ``condition`` is among the session's (None for the session itself)."""
+        if condition is None:
+            return None
+        if condition not in self.conditions:
+            from ..errors import UsageError
+
+            raise UsageError(f"{condition.describe()!r} is not one of this session's conditions")
+        return self.conditions.index(condition)
+
+    def _on(self) -> list[Watcher]:
+        return [w for i, w in enumerate(self.watchers) if i not in self.off]
 
     @property
     def any(self) -> bool:
@@ -78,7 +96,7 @@ class Following:
         the session is not paused."""
         if self.paused or (self.gate is not None and not self.gate.met):
             return False
-        return not self.watchers or any(w.met for w in self.watchers)
+        return not self.watchers or any(w.met for w in self._on())
 
     def may_change(self) -> bool:
         """Whether the session may change now; if not, it is woken when it may."""
@@ -92,7 +110,7 @@ class Following:
     def why_holding(self) -> str | None:
         if not self.any:
             return "resumed" if self.steered else None
-        why = [w.detail for w in self.watchers if w.met][:1]
+        why = [w.detail for w in self._on() if w.met][:1]
         if self.gate is not None:
             why.append(self.gate.detail)
         return ", ".join(why)
@@ -102,7 +120,8 @@ class Following:
             return "paused"
         if self.gate is not None and not self.gate.met:
             return self.gate.detail
-        return ", ".join(w.detail for w in self.watchers)
+        paused = [f"{w.detail} (paused)" for i, w in enumerate(self.watchers) if i in self.off]
+        return ", ".join([w.detail for w in self._on()] + paused)
 
     def now(self, holding: bool) -> str:
         """What the conditions say now: why it holds, or why it waits."""

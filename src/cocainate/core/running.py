@@ -183,10 +183,11 @@ class Run:
             self.switching.release()
         self.events.deliver()
 
-    def steer(self, paused: bool) -> None:
-        """Pause (let go while the conditions go on being followed) or resume, at the next
-        step. Safe from any thread and from a signal handler."""
-        self.following.steer(paused)
+    def steer(self, paused: bool, index: int | None = None) -> None:
+        """Pause (let go while the conditions go on being followed) or resume, the session
+        or its condition ``index``, at the next step. Safe from any thread and from a
+        signal handler."""
+        self.following.steer(paused, index)
         if self.waker is not None:
             self.waker.wake()
 

@@ -203,18 +203,23 @@ class Session:
         now". For a program's own event source, such as the CLI's keyboard."""
         self._run.add(UserSource(source))
 
-    def pause(self) -> None:
-        """Let go until :meth:`resume`, the conditions still followed; from any thread or a
+    def pause(self, condition: Condition | None = None) -> None:
+        """Let go until :meth:`resume`, the conditions still followed; or, given one of the
+        session's conditions, let that one alone call for nothing. From any thread or a
         signal handler, any number of times."""
-        self._run.steer(True)
+        self._run.steer(True, self._following.index(condition))
 
-    def resume(self) -> None:
-        """Hold again if the conditions say so (undoes :meth:`pause`)."""
-        self._run.steer(False)
+    def resume(self, condition: Condition | None = None) -> None:
+        """Undo :meth:`pause` (of the session, or of ``condition``)."""
+        self._run.steer(False, self._following.index(condition))
 
     @property
     def paused(self) -> bool:
         return self._following.paused
+
+    @property
+    def paused_conditions(self) -> tuple[Condition, ...]:
+        return tuple(c for i, c in enumerate(self.conditions) if i in self._following.off)
 
     # -- waiting ------------------------------------------------------------------------
 
