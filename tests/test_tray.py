@@ -1,7 +1,9 @@
-"""``cocainate tray`` against a real tray: swaybar's StatusNotifierWatcher and host, on a
+"""``cocainate tray`` against real trays: swaybar's StatusNotifierWatcher and host, on a
 headless sway (swaybar runs as root beside it, on the test's private session bus, with
-its debug log on, which says what it read of the item). The menu is read and clicked by
-the dbusmenu calls a host makes; the hold is seen at the stand-in screensaver."""
+its debug log on, which says what it read of the item); and a second, unrelated pair, the
+Haskell status-notifier-watcher with gtk-sni-tray-standalone's host on Xvfb. The menu is
+read and clicked by the dbusmenu calls a host makes; the hold is seen at the stand-in
+screensaver."""
 
 from __future__ import annotations
 
@@ -23,45 +25,63 @@ MENU = "com.canonical.dbusmenu"
 ITEM = "org.kde.StatusNotifierItem"
 BAR = "bar {\n  id bar-0\n  swaybar_command /bin/true\n}\n"
 
-pytestmark = pytest.mark.skipif(
-    not have("sway", "swaybar"), reason="needs sway and swaybar (.ci/run installs them)"
-)
+HOSTS = {
+    "swaybar": ("sway", "swaybar"),
+    "gtk-sni-tray": ("status-notifier-watcher", "gtk-sni-tray-standalone", "Xvfb"),
+}
 
 
 class Desk:
-    def __init__(self, root: Path) -> None:
-        from sway import Sway
-
-        self.root = root
+    def __init__(self, root: Path, host: str, display: str) -> None:
+        self.root, self.host = root, host
         self.bus = Bus(root / "bus", "session")
         self.screensaver = StandIn(self.bus, "screensaver")
-        self.sway = Sway(BAR)
+        env = dict(os.environ, DISPLAY=display)
+        self.sway: Any = None
+        if host == "swaybar":
+            from sway import Sway
+
+            self.sway = Sway(BAR)
+            env = dict(self.sway.env, SWAYSOCK=self.sway.ipc)
         self.env = dict(
-            self.sway.env,
+            env,
             DBUS_SESSION_BUS_ADDRESS=self.bus.address,
             DBUS_SYSTEM_BUS_ADDRESS="unix:path=" + str(root / "no-system-bus"),
-            SWAYSOCK=self.sway.ipc,
         )
-        self.bar: subprocess.Popen[bytes] | None = None
+        self.bar: list[subprocess.Popen[bytes]] = []
         self.bars = 0
         self.tray: subprocess.Popen[str] | None = None
 
     def start_bar(self) -> None:
         self.bars += 1
         with (self.root / f"bar{self.bars}.log").open("w") as log:
-            self.bar = subprocess.Popen(
-                ["swaybar", "-d", "-s", self.sway.ipc, "-b", "bar-0"], env=self.env, stderr=log
-            )
-        wait_until(lambda: self.bus.has_owner(WATCHER), 10, "swaybar's watcher")
+            if self.host == "swaybar":
+                argv = ["swaybar", "-d", "-s", self.sway.ipc, "-b", "bar-0"]
+                self.bar = [subprocess.Popen(argv, env=self.env, stderr=log)]
+            else:
+                watcher = ["status-notifier-watcher"]
+                out = subprocess.DEVNULL
+                self.bar = [subprocess.Popen(watcher, env=self.env, stderr=out, stdout=out)]
+                wait_until(lambda: self.bus.has_owner(WATCHER), 10, "the watcher")
+                host = ["gtk-sni-tray-standalone", "-l", "DEBUG"]
+                self.bar.append(subprocess.Popen(host, env=self.env, stderr=log, stdout=log))
+        wait_until(lambda: self.bus.has_owner(WATCHER), 10, "the watcher")
 
     def stop_bar(self) -> None:
-        assert self.bar is not None
-        self.bar.terminate()
-        self.bar.wait(10)
+        for process in self.bar:
+            process.terminate()
+            process.wait(10)
         wait_until(lambda: not self.bus.has_owner(WATCHER), 5, "the watcher to go")
 
     def bar_log(self) -> str:
         return (self.root / f"bar{self.bars}.log").read_text(errors="replace")
+
+    def host_read(self, prop: str, value: str) -> bool:
+        """Whether the host's log says it read ``value`` of the item's ``prop``."""
+        if self.host == "swaybar":
+            return f"{prop} = '{value}'" in self.bar_log()
+        key = {"IconName": "iconName = ", "Status": "itemStatus = Just "}[prop]
+        return f'{key}"{value}"' in self.bar_log()
 
     def start_tray(self, *args: str) -> subprocess.Popen[str]:
         self.tray = subprocess.Popen(
@@ -90,8 +110,8 @@ class Desk:
         )
         return [str(i) for i in reply[0][1]]
 
-    def listed(self) -> bool:
-        return f"{self.name}/StatusNotifierItem" in self.items()
+    def listed(self) -> bool:  # swaybar lists name/path; the Haskell watcher, the name
+        return bool({self.name, f"{self.name}/StatusNotifierItem"} & set(self.items()))
 
     def menu(self, method: str, signature: str, *body: Any) -> tuple[Any, ...]:
         return self.bus.call(self.name, "/MenuBar", MENU, method, signature, body)
@@ -112,22 +132,32 @@ class Desk:
         return len(self.screensaver.inhibitors())
 
     def close(self) -> None:
-        for process in (self.tray, self.bar):
+        for process in (self.tray, *self.bar):
             if process is not None:
                 if process.poll() is None:
                     process.kill()
                 process.communicate(timeout=10)  # and its pipes closed
-        self.sway.close()
+        if self.sway is not None:
+            self.sway.close()
         self.bus.close()
 
 
 @pytest.fixture
-def desk(tmp_path: Path) -> Iterator[Desk]:
-    d = Desk(tmp_path)
+def desk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Desk]:
+    host = getattr(request, "param", "swaybar")
+    if not have(*HOSTS[host]):
+        pytest.skip(f"needs {', '.join(HOSTS[host])} (.ci/run installs them)")
+    display = ""
+    if host != "swaybar":
+        display = request.getfixturevalue("x_display")
+    d = Desk(tmp_path, host, display)
     try:
         yield d
     finally:
         d.close()
+
+
+BOTH = pytest.mark.parametrize("desk", list(HOSTS), indirect=True)
 
 
 def labels(layout: Any) -> list[str]:
@@ -135,15 +165,14 @@ def labels(layout: Any) -> list[str]:
     return [c[1][1].get("label", ("s", "-"))[1] for c in children]
 
 
+@BOTH
 def test_the_tray_lists_it_and_its_menu_holds_and_lets_go(desk: Desk) -> None:
     desk.start_bar()
     tray = desk.start_tray("--reason", "tray test")
     assert tray.stdout is not None
     assert tray.stdout.readline().strip() == "cocainate tray: the icon is in the tray"
     wait_until(desk.listed, 5, "the watcher to list the item")
-    wait_until(
-        lambda: "IconName = 'weather-clear-night'" in desk.bar_log(), 15, "swaybar to read it"
-    )
+    wait_until(lambda: desk.host_read("IconName", "weather-clear-night"), 15, "the host to read it")
     _revision, layout = desk.menu("GetLayout", "iias", 0, -1, [])
     assert labels(layout) == [
         "Hold for 15 minutes",
@@ -156,11 +185,16 @@ def test_the_tray_lists_it_and_its_menu_holds_and_lets_go(desk: Desk) -> None:
         "Quit",
     ]
     assert desk.prop("Status") == "Passive" and desk.held() == 0
+    # drawn too, for a host whose theme has no such icon
+    ((width, height, pixels),) = desk.prop("IconPixmap")
+    assert (width, height, len(pixels)) == (22, 22, 22 * 22 * 4)
+    if desk.host == "swaybar":
+        assert "IconPixmap no. of icons = 1" in desk.bar_log()
 
     desk.click(2)  # an hour
     wait_until(lambda: desk.held() == 1, 5, "the hold")
     assert tray.stdout.readline().startswith("cocainate tray: holding (screensaver) until ")
-    wait_until(lambda: "Status = 'Active'" in desk.bar_log(), 15, "swaybar to see the change")
+    wait_until(lambda: desk.host_read("Status", "Active"), 15, "the host to see the change")
     assert desk.prop("IconName") == "weather-clear"
     tooltip = desk.prop("ToolTip")
     assert tooltip[2] == "cocainate" and tooltip[3].startswith("keeping the display awake until ")
@@ -187,6 +221,16 @@ def test_the_tray_lists_it_and_its_menu_holds_and_lets_go(desk: Desk) -> None:
     assert tray.stdout.read().strip().endswith("cocainate tray: quit")
 
 
+def wait_listed(desk: Desk, tray: subprocess.Popen[str], what: str) -> None:
+    """Wait for the watcher to list the item; if it does not, say what the tray said."""
+    try:
+        wait_until(desk.listed, 5, what)
+    except AssertionError as err:
+        tray.terminate()
+        raise AssertionError(f"{err}; the tray said {tray.communicate(timeout=5)}") from err
+
+
+@BOTH
 def test_the_icon_comes_back_with_the_tray(desk: Desk) -> None:
     tray = desk.start_tray()  # before any tray runs
     assert tray.stdout is not None
@@ -195,12 +239,12 @@ def test_the_icon_comes_back_with_the_tray(desk: Desk) -> None:
         first.strip() == "cocainate tray: no tray is running yet; the icon appears when one starts"
     )
     desk.start_bar()  # a panel started later
-    wait_until(desk.listed, 5, "the item registered with the new watcher")
+    wait_listed(desk, tray, "the item registered with the new watcher")
     desk.click(4)
     wait_until(lambda: desk.held() == 1, 5, "the hold")
     desk.stop_bar()  # the panel restarted: the hold goes on, the icon comes back
     desk.start_bar()
-    wait_until(desk.listed, 5, "the item registered again")
+    wait_listed(desk, tray, "the item registered again")
     assert desk.held() == 1
     tray.send_signal(signal.SIGTERM)
     assert tray.wait(10) == 0

@@ -103,6 +103,29 @@ _INTROSPECTION = {
 }
 
 
+PIXELS = 22
+"""The side of the drawn icon, for hosts that find no icon of that name in their theme."""
+_drawn: dict[bool, bytes] = {}
+
+
+def _pixmap(active: bool) -> bytes:
+    """The icon drawn, as StatusNotifierItem wants it (ARGB32, network byte order): an
+    amber sun while holding, a grey crescent moon when not."""
+    if active not in _drawn:
+        out = bytearray()
+        middle, radius = (PIXELS - 1) / 2, PIXELS / 2 - 1.5
+        for y in range(PIXELS):
+            for x in range(PIXELS):
+                inside = (x - middle) ** 2 + (y - middle) ** 2 <= radius**2
+                if not active:  # the crescent: the disc less a disc moved up and right
+                    shadow = (x - middle - 5) ** 2 + (y - middle + 4) ** 2 <= radius**2
+                    inside = inside and not shadow
+                colour = (0xFF, 0xF5, 0xA6, 0x23) if active else (0xFF, 0xB0, 0xB8, 0xC8)
+                out += bytes(colour) if inside else bytes(4)
+        _drawn[active] = bytes(out)
+    return _drawn[active]
+
+
 @dataclass
 class Item:
     """One entry of the menu (ids from 1; 0 is the root)."""
@@ -158,7 +181,7 @@ class Tray:
             "WindowId": ("i", 0),
             # the Icon Naming Specification's sun and moon: awake, or free to sleep
             "IconName": ("s", "weather-clear" if state.active else "weather-clear-night"),
-            "IconPixmap": ("a(iiay)", []),
+            "IconPixmap": ("a(iiay)", [(PIXELS, PIXELS, _pixmap(state.active))]),
             "OverlayIconName": ("s", ""),
             "AttentionIconName": ("s", ""),
             "ToolTip": ("(sa(iiay)ss)", ("", [], state.title, state.tooltip)),
@@ -337,7 +360,12 @@ class Icon:
     """A tray item on a session-bus connection of its own: connected, named
     (org.kde.StatusNotifierItem-PID-N), registered with the watcher now if one runs and
     again whenever one appears, and read without blocking (:meth:`read`, when
-    :meth:`fileno` is readable). ``said`` hears how the registration went, in words."""
+    :meth:`fileno` is readable). ``said`` hears how the registration went, in words.
+
+    A watcher may own its name before it serves its object (the Haskell
+    status-notifier-watcher does): a registration refused then is made again when a host
+    registers with the watcher (StatusNotifierHostRegistered), which is when an icon
+    could be shown at all; no timer."""
 
     _made = 0
 
@@ -351,6 +379,7 @@ class Icon:
         from . import dbus
 
         self.said = said
+        self.registered = False
         self.connection: Any = dbus.connect("session")  # MechanismError: the caller says it
         self.calls: list[Any] = []
         self.connection.filter(MatchRule(type="method_call"), queue=self.calls)  # none dropped
@@ -362,6 +391,10 @@ class Icon:
         try:
             dbus.call(self.connection, bus, "RequestName", "su", (self.name, 4))
             self.connection.send(message_bus.AddMatch(dbus.owner_changes(WATCHER)))
+            hosts = MatchRule(
+                type="signal", interface=WATCHER, member="StatusNotifierHostRegistered"
+            )
+            self.connection.send(message_bus.AddMatch(hosts))
             if dbus.name_has_owner(self.connection, WATCHER):
                 self.register()
             else:
@@ -375,6 +408,7 @@ class Icon:
 
     def register(self) -> None:
         problem = self.tray.register(self.name)
+        self.registered = problem is None
         self.said(
             "the icon is in the tray" if problem is None else f"the tray refused it: {problem}"
         )
@@ -390,14 +424,15 @@ class Icon:
         try:
             while True:
                 message = self.connection.receive(timeout=0)
+                member = message.header.fields.get(HeaderFields.member)
                 if message.header.message_type == MessageType.method_call:
                     self.calls.append(message)
-                elif (
-                    message.header.fields.get(HeaderFields.member) == "NameOwnerChanged"
-                    and message.body[0] == WATCHER
-                    and message.body[2]
-                ):
-                    self.register()  # a tray (re)started: bounded
+                elif member == "NameOwnerChanged" and message.body[0] == WATCHER:
+                    self.registered = False
+                    if message.body[2]:
+                        self.register()  # a tray (re)started: bounded
+                elif member == "StatusNotifierHostRegistered" and not self.registered:
+                    self.register()  # the watcher refused it before it was ready
         except TimeoutError:
             pass  # all read
         self.answer()
