@@ -174,6 +174,19 @@ def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
     return xvfb, f":{number}"
 
 
+def named_program(directory: Path, prefix: str, config: str = "") -> tuple[str, Any]:
+    """A process of a name of its own (a copy of sleep, for a minute), for --while-running;
+    with ``config``, a watch config file under ``directory`` (XDG_CONFIG_HOME) whose
+    while-running names it, followed by ``config``."""
+    name = prefix + str(directory.stat().st_ino)[-6:]
+    shutil.copy(shutil.which("sleep") or "/bin/sleep", directory / name)
+    if config:
+        (directory / "cocainate").mkdir(exist_ok=True)
+        text = f'while-running = ["{name}"]\n{config}'
+        (directory / "cocainate" / "config.toml").write_text(text)
+    return name, subprocess.Popen([str(directory / name), "60"])
+
+
 def spawn_cli(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "cocainate", *args],

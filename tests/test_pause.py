@@ -14,7 +14,7 @@ from pathlib import Path
 
 from buses import stop, wait_until
 from cocainate import ProcessRunning, Session
-from conftest import Desktop, spawn_cli
+from conftest import Desktop, named_program, spawn_cli
 
 
 def screensaver_holds(desktop: Desktop) -> int:
@@ -103,14 +103,7 @@ def test_sigusr1_toggles_a_hold_from_the_command_line(bus_env: Desktop) -> None:
 
 
 def test_sigusr1_toggles_watch(bus_env: Desktop, tmp_path: Path) -> None:
-    name = "ccusr1" + str(tmp_path.stat().st_ino)[-6:]
-    program = tmp_path / name
-    shutil.copy(shutil.which("sleep") or "/bin/sleep", program)
-    running = subprocess.Popen([str(program), "60"])
-    (tmp_path / "cocainate").mkdir()
-    (tmp_path / "cocainate" / "config.toml").write_text(
-        f'while-running = ["{name}"]\nmethod = ["screensaver"]\n'
-    )
+    name, running = named_program(tmp_path, "ccusr1", 'method = ["screensaver"]\n')
     env = dict(bus_env.env, XDG_CONFIG_HOME=str(tmp_path))
     cli = spawn_cli("watch", "--json", env=env)
     try:

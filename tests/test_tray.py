@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from buses import Bus, StandIn, have, wait_until
+from conftest import named_program
 from test_sleeping import assert_asleep
 
 WATCHER = "org.kde.StatusNotifierWatcher"
@@ -334,16 +335,7 @@ def test_a_hold_with_tray_pauses_and_resumes_from_its_icon(desk: Desk) -> None:
 
 
 def test_watch_with_tray_true(desk: Desk, tmp_path: Path) -> None:
-    import shutil
-
-    name = "cctray" + str(tmp_path.stat().st_ino)[-6:]
-    program = tmp_path / name
-    shutil.copy(shutil.which("sleep") or "/bin/sleep", program)
-    running = subprocess.Popen([str(program), "60"])
-    (tmp_path / "cocainate").mkdir()
-    (tmp_path / "cocainate" / "config.toml").write_text(
-        f'while-running = ["{name}"]\nmethod = ["screensaver"]\ntray = true\n'
-    )
+    name, running = named_program(tmp_path, "cctray", 'method = ["screensaver"]\ntray = true\n')
     desk.start_bar()
     desk.tray = watch = subprocess.Popen(
         [sys.executable, "-m", "cocainate", "watch", "--json"],
