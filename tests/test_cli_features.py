@@ -151,6 +151,9 @@ def test_json_says_in_json_that_lines_were_dropped(bus_env: Desktop) -> None:
         )
         os.close(write)
         wait_until(lambda: bus_env.screensaver.calls("UnInhibit"), 10, "the release")
+        # The "released" event comes just after the UnInhibit: read only once it has been
+        # dropped, but well within the exit's drain (DRAIN_SECONDS), which waits for a reader.
+        time.sleep(0.3)
         with os.fdopen(read, "rb") as pipe:
             data = pipe.read()  # the filler, then what cocainate wrote as room came
         assert process.wait(10) == 0
