@@ -366,3 +366,20 @@ def test_watch_with_tray_true(desk: Desk, tmp_path: Path) -> None:
     finally:
         running.kill()
         running.wait()
+
+
+@pytest.mark.parametrize("argv", [["tray"], ["--tray", "-d", "1s"]])
+def test_where_there_is_no_d_bus_one_line_and_status_3(argv: list[str]) -> None:
+    """As on macOS and Windows, where jeepney is not installed (made unimportable here)."""
+    code = (
+        "import sys; sys.modules['jeepney'] = None; from cocainate.cli import main; "
+        "sys.exit(main(sys.argv[1:]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=20
+    )
+    assert done.returncode == 3
+    (line,) = done.stderr.strip().splitlines()
+    assert line == (
+        "cocainate: a tray icon needs D-Bus (StatusNotifierItem), which this platform does not have"
+    )

@@ -74,6 +74,13 @@ def _main(argv: Sequence[str] | None) -> int:
 
         found = watch(args)
         return found if isinstance(found, int) else _hold(found, [])
+    if args.command == "tray" or args.tray:
+        from .tray import available
+
+        problem = available()
+        if problem is not None:
+            error(problem)
+            return EXIT_NO_MECHANISM
     if args.command == "tray":
         from .tray import tray
 
@@ -279,7 +286,7 @@ def _hold_session(args: Any, command: list[str], toggling: list[Any]) -> int:
 
         try:
             said.icon = HoldIcon(session)
-        except MechanismError as problem:
+        except (MechanismError, OSError, ImportError) as problem:  # ImportError: no jeepney
             error(f"warning: no tray icon: {problem}")
         else:
             session.watch(said.icon)

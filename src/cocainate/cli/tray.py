@@ -23,7 +23,6 @@ from .say import error, out
 
 if TYPE_CHECKING:
     from ..bindings.tray import State
-    from ..core.ending import Ended
     from ..core.session import Session
 
 CHOICES: tuple[tuple[int, str, float | None], ...] = (
@@ -70,9 +69,12 @@ class TrayProgram:
         self.say(f"holding ({', '.join(session.holding)}){self._until_words()}")
 
     def _wait(self, session: Session) -> None:
-        ended: Ended = session.wait()
-        del ended
-        self.wake()  # the main loop sees the hold gone and shows it
+        try:
+            session.wait()
+        except CocainateError as err:  # said, not a thread's traceback
+            self.note = str(err).splitlines()[0]
+        finally:
+            self.wake()  # the main loop sees the hold gone and shows it
 
     def let_go(self) -> None:
         session, thread = self.session, self.thread
@@ -143,7 +145,7 @@ class TrayProgram:
 
         try:
             icon = Icon(self.toggle, self.clicked, self.state(), self.say)
-        except MechanismError as err:
+        except (MechanismError, OSError) as err:
             error(f"tray: {err}")
             return 3
         previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
@@ -197,6 +199,15 @@ class TrayProgram:
                 pass
         except BlockingIOError:
             pass
+
+
+def available() -> str | None:
+    """Why no tray icon can be shown here (no D-Bus: macOS, Windows), or None."""
+    try:
+        import jeepney  # noqa: F401  (the tray speaks D-Bus through it)
+    except ImportError:
+        return "a tray icon needs D-Bus (StatusNotifierItem), which this platform does not have"
+    return None
 
 
 def tray(session_args: dict[str, Any], quiet: bool) -> int:
