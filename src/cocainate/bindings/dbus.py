@@ -173,13 +173,13 @@ def call_reply(
     label: str | None = None,
 ) -> Any:
     """:func:`call`, returning the whole reply message (its sender is the service's owner)."""
-    return Pending(connection, address, method, signature, body, timeout, label).reply()
+    return Pending(Prepared(connection, address, method, signature, body), timeout, label).reply()
 
 
 class Prepared:
-    """A call built and numbered ahead of time, to be sent by :class:`Pending` in one
-    write: a release's UnInhibit is made when the inhibit is granted, so that letting go
-    does nothing but write it."""
+    """A call built and numbered, to be sent by :class:`Pending` in one write; it may be
+    built ahead of time: a release's UnInhibit is made when the inhibit is granted, so
+    that letting go does nothing but write it."""
 
     def __init__(
         self,
@@ -193,7 +193,7 @@ class Prepared:
         message = new_method_call(address, method, signature, body)
         if not auto_start:
             message.header.flags |= MessageFlag.no_auto_start
-        self.connection = connection
+        self.connection, self.address, self.method = connection, address, method
         self.serial: int = next(connection.outgoing_serial)
         self.data: bytes = message.serialise(serial=self.serial)
 
@@ -205,33 +205,25 @@ class Pending:
     to the connection's filters, as jeepney does."""
 
     def __init__(
-        self,
-        connection: DBusConnection,
-        address: DBusAddress,
-        method: str,
-        signature: str | None = None,
-        body: tuple[Any, ...] = (),
-        timeout: float = CALL_TIMEOUT,
-        label: str | None = None,
-        prepared: Prepared | None = None,
-        auto_start: bool = False,
+        self, call: Prepared, timeout: float = CALL_TIMEOUT, label: str | None = None
     ) -> None:
+        """Send ``call``; ``label`` names the service in errors (when the call's address
+        names a process)."""
         import time
 
-        self.connection, self.method, self.timeout = connection, method, timeout
-        self.name = label or address.bus_name
-        self.where = f"{self.name} {address.object_path}"
-        if prepared is None or prepared.connection is not connection:
-            prepared = Prepared(connection, address, method, signature, body, auto_start)
-        self.serial = prepared.serial
+        connection = self.connection = call.connection
+        self.method, self.timeout = call.method, timeout
+        self.name = label or call.address.bus_name
+        self.where = f"{self.name} {call.address.object_path}"
+        self.serial = call.serial
         self._early = _early(connection)
         self._early[self.serial] = None  # awaited
         self.deadline = time.monotonic() + timeout
         try:
-            connection.sock.sendall(prepared.data)
+            connection.sock.sendall(call.data)
         except (OSError, ValueError) as err:
             self._early.pop(self.serial, None)
-            lost = f"lost the bus connection calling {method}: {_reason(err)}"
+            lost = f"lost the bus connection calling {call.method}: {_reason(err)}"
             raise MechanismError(lost) from err
 
     def reply(self) -> Any:

@@ -268,14 +268,8 @@ class BusInhibitor(Mechanism):
         connection = self.resources.bus(self.bus)
         address = DBusAddress(path, self.service, self.interface)
         args = self.inhibit_args(mode, reason)
-        return Pending(
-            connection,
-            address,
-            self.inhibit_method,
-            self.inhibit_signature,
-            args,
-            auto_start=self.auto_start,
-        )
+        method, signature = self.inhibit_method, self.inhibit_signature
+        return Pending(Prepared(connection, address, method, signature, args, self.auto_start))
 
     def _inhibit(self, mode: Mode, reason: str, first: Pending) -> None:
         """Read the answer to ``first`` (Inhibit at the first path); where that object or
@@ -345,18 +339,9 @@ class BusInhibitor(Mechanism):
         self.resources.unsubscribe(self.bus, self.service, self._owner_changed)
         try:
             connection = self.resources.bus(self.bus)
-            # to the granting process itself
-            address, method, signature, body = self._uninhibit_at(cookie, path, owner)
-            pending = Pending(
-                connection,
-                address,
-                method,
-                signature,
-                body,
-                RELEASE_TIMEOUT,
-                self.service,
-                prepared,
-            )
+            if prepared is None or prepared.connection is not connection:  # made again since
+                prepared = Prepared(connection, *self._uninhibit_at(cookie, path, owner))
+            pending = Pending(prepared, RELEASE_TIMEOUT, self.service)
         except MechanismError as err:
             self._release_failed(err)
             return None
