@@ -6,7 +6,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .. import __version__, mechanisms
+from .. import __version__
 from ..errors import CocainateError, MechanismError, NoMechanismError, SessionError, UsageError
 from ..mechanisms import Mode
 from .options import (
@@ -66,9 +66,13 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "version" or args.version:
         return _version(args.verbose)
     if args.command == "methods":
-        return _methods()
+        from .status import show_methods
+
+        return show_methods()
     if args.command == "status":
-        return _status()
+        from .status import show_status
+
+        return show_status()
     if args.command == "watch":
         from .watch import watch
 
@@ -116,68 +120,10 @@ def _version(verbose: bool) -> int:
 
         out(f"Python {platform.python_version()} ({sys.executable})")
         out(f"Platform {platform.platform()}")
-        usable = [row[0] for row in _probe_all() if row[3] is None]
+        from .status import probes
+
+        usable = [row[0] for row in probes() if row[3] is None]
         out(f"Mechanisms usable here: {', '.join(usable) or 'none'}")
-    return EXIT_OK
-
-
-def _probe_all() -> list[tuple[str, str, str, str | None, bool]]:
-    """(name, title, modes, None or why not, whether tried unnamed) for every mechanism of
-    this platform: those a session tries unnamed first, in its order."""
-    from ..bindings.buses import Resources
-
-    tried = mechanisms.select(None)
-    resources = Resources()
-    rows: list[tuple[str, str, str, str | None, bool]] = []
-    try:
-        for entry in mechanisms.listed():
-            try:
-                cls = entry.load()
-            except MechanismError as err:
-                rows.append((entry.name, entry.name, "-", str(err), entry in tried))
-                continue
-            modes = ",".join(mode.value for mode in cls.blocks)
-            mechanism = cls(resources)
-            why = mechanism.probe()
-            rows.append((cls.name, mechanism.title, modes, why, entry in tried))
-    finally:
-        resources.close()
-    return rows
-
-
-def _status() -> int:
-    from .say import table
-    from .status import report
-
-    rows = report()
-    lines = table(("mechanism", "service", "inhibitors"), [row[:3] for row in rows])
-    out(lines[0])
-    for line, (*_, details) in zip(lines[1:], rows):
-        out(line)
-        for detail in details:
-            out(printable(f"    {detail}"))
-    return EXIT_OK
-
-
-def _methods() -> int:
-    rows = _probe_all()
-    if not rows:
-        out(f"no mechanism is known on {sys.platform}")
-        return EXIT_OK
-    from .say import table
-
-    cells = [
-        (
-            name,
-            title,
-            modes,
-            ("usable" if why is None else f"not usable: {why}")
-            + ("" if tried else f"; tried only with --method {name} (outside a sandbox)"),
-        )
-        for name, title, modes, why, tried in rows
-    ]
-    for line in table(("mechanism", "interface", "modes", "state"), cells):
-        out(line)
     return EXIT_OK
 
 
