@@ -32,7 +32,6 @@ CHOICES: tuple[tuple[int, str, float | None], ...] = (
     (4, "Hold until turned off", None),
 )
 LET_GO, QUIT = 6, 8
-WATCHER = "org.kde.StatusNotifierWatcher"
 
 
 class TrayProgram:
@@ -141,7 +140,7 @@ class TrayProgram:
     # -- the loop -------------------------------------------------------------------------
 
     def run(self) -> int:
-        from ..bindings.tray import Icon
+        from ..bindings.icon import Icon
 
         try:
             icon = Icon(self.toggle, self.clicked, self.state(), self.say)
@@ -226,7 +225,7 @@ class HoldIcon:
     PAUSE = 1  # then a separator, a checkmark per condition and a separator, then Quit
 
     def __init__(self, session: Session) -> None:
-        from ..bindings.tray import Icon
+        from ..bindings.icon import Icon
 
         self.session = session
         self.icon: Icon | None = Icon(self.toggle, self.clicked, self.state(), lambda _: None)
