@@ -13,17 +13,17 @@ import pytest
 
 from buses import Bus, StandIn, wait_until
 from cocainate import Session
-from cocainate.bindings import buses
+from cocainate.bindings import idle
 
 
 @pytest.fixture
 def screensaver(fresh_bus: Bus) -> Iterator[StandIn]:
-    buses.close_idle()
+    idle.close_idle()
     service = StandIn(fresh_bus, "screensaver")
     try:
         yield service
     finally:
-        buses.close_idle()
+        idle.close_idle()
 
 
 def callers(service: StandIn) -> list[str]:
@@ -43,14 +43,14 @@ def test_sessions_in_a_row_use_one_connection(screensaver: StandIn) -> None:
     assert screensaver.inhibitors() == []
     # and it is closed when asked (at exit): the bus sees the name go
     (name,) = set(callers(screensaver))
-    buses.close_idle()
+    idle.close_idle()
     wait_until(lambda: not screensaver.bus.has_owner(name), 3, "the idle connection to close")
 
 
 def test_a_failed_release_closes_the_connection_which_drops_the_inhibit(
     fresh_bus: Bus,
 ) -> None:
-    buses.close_idle()
+    idle.close_idle()
     refusing = StandIn(fresh_bus, "screensaver", "--fail-release")
     try:
         first = hold_once()
@@ -60,7 +60,7 @@ def test_a_failed_release_closes_the_connection_which_drops_the_inhibit(
         a, b = callers(refusing)
         assert a != b, "a connection whose release failed was used again"
     finally:
-        buses.close_idle()
+        idle.close_idle()
 
 
 def test_a_service_that_restarted_while_idle_is_one_inhibit_and_no_loss(
@@ -87,7 +87,7 @@ def test_a_service_that_restarted_while_idle_is_one_inhibit_and_no_loss(
 
 
 def test_a_connection_the_bus_closed_while_idle_is_replaced(fresh_bus: Bus) -> None:
-    buses.close_idle()
+    idle.close_idle()
     StandIn(fresh_bus, "screensaver")
     try:
         hold_once()
@@ -102,7 +102,7 @@ def test_a_connection_the_bus_closed_while_idle_is_replaced(fresh_bus: Bus) -> N
             session.stop()
         assert again.inhibitors() == []
     finally:
-        buses.close_idle()
+        idle.close_idle()
 
 
 def test_a_forked_child_never_uses_its_parents_connection(screensaver: StandIn) -> None:
@@ -129,8 +129,8 @@ def test_the_idle_connection_is_closed_at_exit(screensaver: StandIn, fresh_bus: 
     code = (
         "import cocainate\n"
         "s = cocainate.Session(methods=['screensaver']).start(); s.stop()\n"
-        "from cocainate.bindings import buses\n"
-        "assert len(buses._idle) == 1\n"
+        "from cocainate.bindings import idle\n"
+        "assert len(idle._idle) == 1\n"
     )
     env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=fresh_bus.address)
     done = subprocess.run([sys.executable, "-c", code], env=env, timeout=30)

@@ -17,7 +17,7 @@ import pytest
 
 from buses import have, stop
 from cocainate import Session
-from cocainate.bindings import buses
+from cocainate.bindings import idle
 from conftest import Desktop
 
 EVERY = {"screensaver", "gnome-session", "power-management", "x11", "wayland", "logind"}
@@ -113,7 +113,7 @@ def test_sessions_with_every_condition_leave_nothing(
         for _ in range(5):
             one(hold=False)
         gc.collect()
-        buses.close_idle()
+        idle.close_idle()
         threads, fds = threading.active_count(), open_fds()
         for _ in range(100):
             one(hold=False)
@@ -126,8 +126,8 @@ def test_sessions_with_every_condition_leave_nothing(
         gc.collect()
         assert threading.active_count() == threads
         # the holds' one connection to the session bus, kept for the next hold
-        assert len(buses._idle) == 1
-        buses.close_idle()
+        assert len(idle._idle) == 1
+        idle.close_idle()
         assert open_fds() == fds
         assert bus_env.nothing_held()
     finally:

@@ -13,16 +13,8 @@ session's reactor watches :meth:`Link.fd` and wakes at :meth:`Link.due` to call
 long as their hold (closing them drops, on every real daemon, whatever a failed UnInhibit
 left); a watcher's lives as long as the session (:mod:`cocainate.watchers.bus`).
 
-A hold that let go cleanly (every UnInhibit answered, no call left unanswered) gives its
-connections back instead of closing them: each bus keeps one idle connection per process
-(:func:`give_back`, :func:`take_back`), which the next hold takes without connecting and
-saying Hello again. An idle connection holds nothing; it keeps its match rules (the next
-hold of the same services needs the same), and what reached it meanwhile is read and
-dropped when it is taken (an end of file there means the bus closed it: a new connection
-is made). A name's change that is still on its way then is no harm, as on a new
-connection: it comes before the service's answer to the hold's Inhibit, read together
-with it, and only the last owner in what arrives together is heard. It is closed at exit
-(:func:`close_idle`), and a process made by fork() never uses its parent's.
+A hold that let go cleanly gives its connections back instead of closing them, for the
+next hold of the process (:mod:`cocainate.bindings.idle`).
 
 A hold's :class:`Resources` opens a link per bus on first use and remembers a failure to
 connect, so every mechanism on that bus reports the same reason without trying again.
@@ -34,7 +26,7 @@ runs now matters); ``None`` when the connection broke, and once it is back, the 
 
 from __future__ import annotations
 
-import os
+import sys
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable
@@ -83,14 +75,18 @@ class Link:
 
             from . import dbus
 
-            connection, self._matched = take_back(self.kind) or (dbus.connect(self.kind), set())
+            # Nothing is idle before the first give_back, which imports the module: until
+            # then, start-up does not load it.
+            idle = sys.modules.get(f"{__package__}.idle")
+            taken = idle.take_back(self.kind) if idle is not None else None
+            connection, self._matched = taken or (dbus.connect(self.kind), set())
             for kind in ("signal", "method_return", "error"):
                 self._filters.append(connection.filter(MatchRule(type=kind), queue=self._queue))
             try:
                 for rule, _callback in self._rules:
                     self._add_match(connection, rule)
             except OSError as err:
-                close_quietly(connection)
+                dbus.close_quietly(connection)
                 raise MechanismError(f"lost the {self.kind} bus: {err}") from err
             self.connection = connection
             for hook in list(self.on_connect):
@@ -271,8 +267,15 @@ class Link:
         self._filters.clear()
         self._queue.clear()
         matched, self._matched = self._matched, set()
-        if keep and connection is not None and give_back(self.kind, connection, matched):
+        if connection is None:
             return
+        if keep:
+            from .idle import give_back
+
+            if give_back(self.kind, connection, matched):
+                return
+        from .dbus import close_quietly  # loaded with the connection
+
         close_quietly(connection)
 
     def close(self, keep: bool = False) -> None:
@@ -429,77 +432,3 @@ def _add_match(connection: Any, rule: MatchRule) -> None:
     message = message_bus.AddMatch(rule)
     message.header.flags |= MessageFlag.no_reply_expected  # no round trip to wait for
     connection.send(message)
-
-
-# -- idle connections, one per bus and process ------------------------------------------
-
-_idle: dict[tuple[str, str], tuple[int, Any, set[str]]] = {}
-"""(kind, address) -> (the pid that gave it back, the connection, its match rules)."""
-_at_exit: list[bool] = []  # [True] once close_idle is registered to run at exit
-MAX_IDLE_RULES = 32
-"""An idle connection with more match rules than this is closed, not kept."""
-
-
-def give_back(kind: str, connection: Any, matched: set[str]) -> bool:
-    """Keep ``connection`` for the next hold of this process. False when it cannot be
-    kept (the caller closes it)."""
-    from .dbus import bus_address
-
-    if getattr(connection, "cocainate_early", None) or len(matched) > MAX_IDLE_RULES:
-        return False  # a call is still awaited on it
-    try:
-        key = (kind, bus_address(kind))
-    except MechanismError:
-        return False
-    if not _at_exit:
-        import atexit
-
-        atexit.register(close_idle)
-        _at_exit.append(True)
-    entry = (os.getpid(), connection, matched)
-    return _idle.setdefault(key, entry) is entry  # another thread's came first: close ours
-
-
-def take_back(kind: str) -> tuple[Any, set[str]] | None:
-    """The idle connection to the ``kind`` bus of the moment and its match rules, or None
-    (none, or the bus closed it meanwhile). What has arrived on it is dropped."""
-    from .dbus import bus_address
-
-    try:
-        key = (kind, bus_address(kind))
-    except MechanismError:
-        return None
-    entry = _idle.pop(key, None)
-    if entry is None:
-        return None
-    pid, connection, matched = entry
-    if pid != os.getpid():
-        return None  # the parent's: this process's copy of the socket goes with the GC
-    try:
-        while True:
-            connection.receive(timeout=0)  # stale; EOF if the bus closed it meanwhile
-    except TimeoutError:
-        pass  # all read
-    except Exception:  # broken: a new connection will do
-        close_quietly(connection)
-        return None
-    return connection, matched
-
-
-def close_idle() -> None:
-    """Close the idle connections (at exit). Never raises."""
-    while _idle:
-        try:
-            _key, (pid, connection, _matched) = _idle.popitem()
-        except KeyError:
-            return
-        if pid == os.getpid():
-            close_quietly(connection)
-
-
-def close_quietly(connection: Any) -> None:
-    try:
-        if connection is not None:
-            connection.close()
-    except OSError:
-        pass

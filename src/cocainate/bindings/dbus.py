@@ -352,3 +352,12 @@ def name_owner(connection: DBusConnection, name: str) -> str:
 def name_has_owner(connection: DBusConnection, name: str) -> bool:
     bus = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")
     return bool(call(connection, bus, "NameHasOwner", "s", (name,))[0])
+
+
+def close_quietly(connection: Any) -> None:
+    """Close ``connection`` (None: nothing); never raises."""
+    try:
+        if connection is not None:
+            connection.close()
+    except OSError:
+        pass
