@@ -67,21 +67,14 @@ class BusInhibitor(Mechanism):
         raise NotImplementedError
 
     def uninhibit_call(
-        self, cookie: Any, path: str
-    ) -> tuple[str, str, str, str | None, tuple[Any, ...]]:
-        """The call that gives back the inhibit ``cookie`` granted at ``path``: its object
-        path, interface, method, signature and arguments."""
-        return path, self.interface, self.uninhibit_method, "u", (cookie,)
-
-    def _uninhibit_at(
         self, cookie: Any, path: str, owner: str
     ) -> tuple[Any, str, str | None, tuple[Any, ...]]:
-        """(address, method, signature, body) of the call giving back ``cookie``, sent to
-        ``owner``, the process that granted it."""
+        """The call that gives back the inhibit ``cookie`` granted at ``path`` by ``owner``
+        (the process itself, not whoever owns the name by then): its address, method,
+        signature and arguments."""
         from jeepney import DBusAddress
 
-        where, interface, method, signature, body = self.uninhibit_call(cookie, path)
-        return DBusAddress(where, owner, interface), method, signature, body
+        return DBusAddress(path, owner, self.interface), self.uninhibit_method, "u", (cookie,)
 
     @classmethod
     def inhibitors(cls, ask: Any) -> tuple[str, list[str]]:
@@ -237,7 +230,7 @@ class BusInhibitor(Mechanism):
         """Give back an inhibit granted late, without waiting for the answer."""
         from jeepney import MessageFlag, new_method_call
 
-        message = new_method_call(*self._uninhibit_at(cookie, path, owner))
+        message = new_method_call(*self.uninhibit_call(cookie, path, owner))
         message.header.flags |= MessageFlag.no_reply_expected
         self.resources.taint(self.bus)  # should it be refused, closing gives it back
         try:
@@ -253,7 +246,7 @@ class BusInhibitor(Mechanism):
         """Build the UnInhibit of the inhibit just granted, while nothing waits for it."""
         if self._owner is None or self._path is None:
             return
-        call = self._uninhibit_at(self._cookie, self._path, self._owner)
+        call = self.uninhibit_call(self._cookie, self._path, self._owner)
         try:
             connection = self.resources.bus(self.bus)
         except MechanismError:
@@ -340,7 +333,7 @@ class BusInhibitor(Mechanism):
         try:
             connection = self.resources.bus(self.bus)
             if prepared is None or prepared.connection is not connection:  # made again since
-                prepared = Prepared(connection, *self._uninhibit_at(cookie, path, owner))
+                prepared = Prepared(connection, *self.uninhibit_call(cookie, path, owner))
             pending = Pending(prepared, RELEASE_TIMEOUT, self.service)
         except MechanismError as err:
             self._release_failed(err)

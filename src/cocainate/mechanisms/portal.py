@@ -63,9 +63,11 @@ class PortalInhibitor(BusInhibitor):
         return ("", IDLE if mode is Mode.DISPLAY else SUSPEND, options)
 
     def uninhibit_call(
-        self, cookie: Any, path: str
-    ) -> tuple[str, str, str, str | None, tuple[Any, ...]]:
-        return cookie, REQUEST, "Close", None, ()  # the cookie is the request's handle
+        self, cookie: Any, path: str, owner: str
+    ) -> tuple[Any, str, str | None, tuple[Any, ...]]:
+        from jeepney import DBusAddress
+
+        return DBusAddress(cookie, owner, REQUEST), "Close", None, ()  # cookie: the handle
 
     def start_acquire(self, mode: Mode, reason: str) -> Callable[[], None]:
         from jeepney import MatchRule
