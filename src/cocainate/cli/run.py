@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -18,15 +17,24 @@ from .options import (
     EXIT_USAGE,
     PROG,
 )
-from .say import err, error, out, printable
+from .say import (
+    Said,
+    announce,
+    err,
+    error,
+    json_dropped,
+    out,
+    printable,
+    report_attempts,
+    say_failure,
+    until_text_of,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
     from ..core.ending import Ended
-    from ..core.events import Event
     from ..core.session import Session
-    from ..mechanisms import Attempt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -190,11 +198,11 @@ def _hold_session(args: Any, command: list[str], toggling: list[Any]) -> int:
     session: Session | None = None
     # With a command, the command owns stdout: all of cocainate's goes to stderr.
     say = err if command else out
-    said = _Said(human, say)
+    said = Said(human, say)
     if args.json:
         from .say import stream
 
-        stream("stderr" if command else "stdout").note = _json_dropped
+        stream("stderr" if command else "stdout").note = json_dropped
     try:
         session = Session(
             **session_arguments(args),
@@ -213,7 +221,7 @@ def _hold_session(args: Any, command: list[str], toggling: list[Any]) -> int:
         error(str(problem))
         return EXIT_USAGE
     except NoMechanismError as problem:
-        _say_failure(problem)
+        say_failure(problem)
         return EXIT_NO_MECHANISM
     except SessionError as problem:
         ended = session.ended if session is not None else None
@@ -251,7 +259,7 @@ def _hold_session(args: Any, command: list[str], toggling: list[Any]) -> int:
                 return problem.status
             session.add_pid(child.pid)
         if args.verbose:
-            _report(session.attempts)
+            report_attempts(session.attempts)
             if session.conditional:
                 err(printable(f"{PROG}: {session.state} now: {session.conditions_now}"))
         if (
@@ -265,7 +273,7 @@ def _hold_session(args: Any, command: list[str], toggling: list[Any]) -> int:
                 error(f"warning: {attempt.name}: {attempt.caveat}")
         if human and session.active:
             # with a command, its output owns stdout: say it once on stderr instead
-            say(_announce(session, command))
+            say(announce(session, command))
         from .terminal import interactive
 
         # With a command at the terminal, the command owns it: no line drawn, no keys read.
@@ -275,7 +283,7 @@ def _hold_session(args: Any, command: list[str], toggling: list[Any]) -> int:
 
             keys = Keys(session)
             session.watch(keys)
-        ended = _wait(session, live, started, _until_text(session), keys)
+        ended = _wait(session, live, started, until_text_of(session), keys)
     finally:
         if keys is not None:
             keys.close()
@@ -300,16 +308,9 @@ def _hold_session(args: Any, command: list[str], toggling: list[Any]) -> int:
     if ended is not None and ended.reason == "condition-lost":
         return status or EXIT_FAILURE  # said by its "lost" line; a unit's restart may mend it
     if ended is not None and ended.reason == "failed" and session.failure is not None:
-        _say_failure(session.failure)
+        say_failure(session.failure)
         return status or EXIT_NO_MECHANISM
     return status
-
-
-def _say_failure(problem: Exception) -> None:
-    # a line per mechanism tried, with its reason (which may hold newlines of its own)
-    error(str(problem).split("\n", 1)[0])
-    for attempt in getattr(problem, "attempts", ()):
-        err(printable(f"  {attempt.name}: {attempt.error}"))
 
 
 def _resume_gc() -> None:
@@ -320,59 +321,6 @@ def _resume_gc() -> None:
 
         gc.enable()
         entry.paused_gc = False
-
-
-def _until_text(session: Session) -> str:
-    if session.until is None:
-        return ""
-    from ..duration import until_text
-
-    return until_text(session.until)
-
-
-def _json_dropped(count: int) -> str:
-    import json
-    import time
-
-    dropped = {"event": "dropped", "time": round(time.time(), 6), "lines": count}
-    return json.dumps(dropped) + "\n"
-
-
-class _Said:
-    """What is said as the session goes: its events as JSON lines, or for a person."""
-
-    def __init__(self, human: bool, say: Callable[[str], None]) -> None:
-        self.human = human
-        self.say = say  # out, or err when a command owns stdout
-        self.started = False  # the start line says what start did; events after it, here
-        self.icon: Any = None  # --tray's icon, shown anew after each event
-
-    def json(self, event: Event) -> None:
-        import json
-
-        self.say(json.dumps(event.as_dict()))
-        if self.icon is not None:
-            self.icon.refresh()
-
-    def event(self, event: Event) -> None:
-        self._event(event)
-        if self.icon is not None:
-            self.icon.refresh()
-
-    def _event(self, event: Event) -> None:
-        if event.kind == "lost" and not event.mechanisms:  # a condition's source went
-            error(event.error or "lost what a condition follows")
-        elif event.kind == "lost":  # always worth a line on stderr
-            error(f"lost {event.mechanisms[0]}: {event.error or 'no reason given'}")
-        elif event.kind == "reacquired":
-            error(f"re-acquired {event.mechanisms[0]}")
-        elif not self.human or not self.started or event.condition is None:
-            return
-        elif event.kind == "acquired":
-            held = ", ".join(event.mechanisms)
-            self.say(printable(f"{PROG}: holding ({held}): {event.condition}"))
-        elif event.kind == "released":
-            self.say(printable(f"{PROG}: let go: {event.condition}"))
 
 
 def _wait(
@@ -417,45 +365,3 @@ def _wait(
         say.live = None
         line.clear()
         signals.close()
-
-
-def _report(attempts: Sequence[Attempt]) -> None:
-    for attempt in attempts:
-        if attempt.held:
-            what = " and ".join(sorted(b.value for b in attempt.blocks))
-            err(printable(f"{PROG}: {attempt.name} [{attempt.title}]: held, blocks {what}"))
-        else:
-            err(printable(f"{PROG}: {attempt.name} [{attempt.title}]: not held: {attempt.error}"))
-
-
-def _announce(session: Session, command: list[str]) -> str:
-    from ..duration import format_duration
-
-    held = ", ".join(session.holding)
-    until: list[str] = []
-    if command:
-        until.append(f"{command[0]} exits")
-    if session.duration is not None:
-        until.append(f"{format_duration(session.duration)} pass")
-    if session.until is not None:
-        until.append(_until_text(session))
-    pids = session.pids[:-1] if command else session.pids
-    if len(pids) == 1:
-        until.append(f"process {pids[0]} exits")
-    elif pids:
-        until.append(f"processes {', '.join(str(p) for p in pids)} exit")
-    until.append("Ctrl-C")
-    from ..mechanisms import screen_blocked
-
-    what = session.mode.value
-    if session.holding and not screen_blocked(session.acquired):
-        what = "system"  # what holds keeps only the system awake (--method logind, say)
-    if session.conditional:
-        now = f"holding ({held})" if held else "waiting"
-        return (
-            f"{PROG}: keeping the {what} awake while {session.describe_conditions()}, "
-            f"until {' or '.join(until)} [pid {os.getpid()}]; {now}: {session.conditions_now}"
-        )
-    return (
-        f"{PROG}: keeping the {what} awake ({held}) until {' or '.join(until)} [pid {os.getpid()}]"
-    )
