@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .core.ending import Ended, EndReason
     from .core.events import Event
     from .core.inhibit import inhibit
+    from .core.remote import RemoteSession, find_sessions
     from .core.session import Session
     from .duration import parse_duration
     from .errors import (
@@ -53,6 +54,8 @@ _HOMES = {
     "Ended": ".core.ending",
     "EndReason": ".core.ending",
     "Session": ".core.session",
+    "find_sessions": ".core.remote",
+    "RemoteSession": ".core.remote",
 }
 
 
@@ -90,10 +93,12 @@ __all__ = [
     "OnACPower",
     "ProcessNotFoundError",
     "ProcessRunning",
+    "RemoteSession",
     "Session",
     "SessionError",
     "UsageError",
     "__version__",
+    "find_sessions",
     "inhibit",
     "parse_duration",
 ]

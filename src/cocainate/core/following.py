@@ -129,6 +129,21 @@ class Following:
             return ""
         return (self.why_holding() if holding else self.why_not()) or ""
 
+    def states(self) -> list[tuple[str, bool, bool, str]]:
+        """Each condition (then mains power, with only_on_ac): what it is, whether it is met,
+        whether it is on (not paused alone), and why, in a few words ("" before the start)."""
+        found = []
+        for i, condition in enumerate(self.conditions):
+            watcher = self.watchers[i] if i < len(self.watchers) else None
+            met = watcher is not None and watcher.met
+            detail = watcher.detail if watcher is not None else ""
+            found.append((condition.describe(), met, i not in self.off, detail))
+        if self.only_on_ac:
+            gate = self.gate
+            met = gate is not None and gate.met
+            found.append(("on mains power", met, True, gate.detail if gate is not None else ""))
+        return found
+
     def close(self) -> None:
         """Close every watcher (once no dispatch can call them)."""
         for watcher in (*self.watchers, self.gate):

@@ -55,6 +55,10 @@ class Run:
         self.holdings: Holdings | None = None
         self.signals: Signals | None = None
         self.deadline: ClockSource | None = None  # the duration's, once the hold is in place
+        self.until: ClockSource | None = None  # the wall-clock end's
+        self.ends_lock = _thread.allocate_lock()  # held while the ends are replaced
+        self.deadline_wall: float | None = None  # the duration's end, on the wall clock
+        self.observers: list[Callable[[], None]] = []  # told after each step (no lock held)
 
     def end(self, reason: str, signal: int | None = None, pid: int | None = None) -> None:
         self.life.end(reason, signal, pid)  # safe in a signal handler
@@ -88,7 +92,8 @@ class Run:
         if session.until is not None:
             from ..bindings.wallclock import REALTIME
 
-            reactor.add(ClockSource(session.until, REALTIME, lambda: self.end("until")))
+            self.until = ClockSource(session.until, REALTIME, lambda: self.end("until"))
+            reactor.add(self.until)
         for source in self.watches:
             reactor.add(source)
         if self.following.any:
@@ -108,12 +113,21 @@ class Run:
 
             at = now(BOOTTIME) + session.duration  # real time: a suspend counts
             self.deadline = ClockSource(at, BOOTTIME, lambda: self.end("duration"))
+            self.deadline_wall = time.time() + session.duration
             self.add(self.deadline)
         if self.holdings is not None:
             names = tuple(a.name for a in self.attempts() if a.held)
             self.events.emit("acquired", names, condition=self.following.why_holding())
         else:
             self.events.emit("waiting", condition=self.following.describe())
+
+    def ends_at(self) -> float | None:
+        """The wall-clock time the duration or the ``until`` time ends it (whichever
+        comes first), or None without either; fixed when the end is set."""
+        ends = [t for t in (self.deadline_wall, self.session.until) if t is not None]
+        if self.deadline is None and self.session.duration is not None:
+            ends.append(time.time() + self.session.duration)  # not started: from now
+        return min(ends) if ends else None
 
     def remaining(self) -> float | None:
         """Seconds until the duration or the ``until`` time, or None without either."""
@@ -125,6 +139,43 @@ class Run:
         if session.until is not None:
             left.append(session.until - time.time())
         return max(0.0, min(left)) if left else None
+
+    def change_end(self, by: float | None = None, until: float | None = None) -> None:
+        """Move the end ``by`` seconds later (earlier if negative: the duration's, the
+        ``until`` time's, or both), or else make it the wall-clock time ``until`` (None: no
+        end at all). From any thread; the step loop wakes and sleeps on the new end."""
+        from ..bindings.wallclock import BOOTTIME, REALTIME
+
+        session = self.session
+        with self.ends_lock:
+            if self.life.ending or self.life.state not in (State.HOLDING, State.WAITING):
+                from ..errors import SessionError
+
+                raise SessionError("only a holding or waiting session has an end to change")
+            assert self.reactor is not None
+            deadline, timed = self.deadline, self.until
+            if by is None:
+                session.duration, session.until = None, until
+                duration_at = None
+            else:
+                if session.duration is not None:
+                    session.duration += by
+                if session.until is not None:
+                    session.until += by
+                duration_at = None if deadline is None else deadline.at + by
+            self.deadline = self.until = self.deadline_wall = None
+            for source in (deadline, timed):
+                if source is not None:
+                    self.reactor.remove(source)
+            if duration_at is not None:
+                self.deadline = ClockSource(duration_at, BOOTTIME, lambda: self.end("duration"))
+                self.deadline_wall = time.time() + self.deadline.left()
+                self.reactor.add(self.deadline)
+            if session.until is not None:
+                self.until = ClockSource(session.until, REALTIME, lambda: self.end("until"))
+                self.reactor.add(self.until)
+        if self.waker is not None:
+            self.waker.wake()
 
     def add(self, source: Source) -> None:
         """Add a source to the running reactor; sleepers look again, at it too."""
@@ -234,6 +285,8 @@ class Run:
                 self.release()
                 return
             self.follow()
+            for observer in self.observers:
+                observer()  # what changed, said before the sleep
             assert self.reactor is not None
             wakeup = self.reactor.next_wakeup()
             ready = yield wakeup

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, overload
 
 from .. import mechanisms
-from ..errors import SessionError
+from ..errors import SessionError, UsageError
 from ..mechanisms import Attempt, Mode
 from . import arguments
 from .arguments import default_reason, seconds, timestamp
@@ -143,6 +143,19 @@ class Session:
         """Seconds until the duration or the ``until`` time ends it, or None without either."""
         return self._run.remaining()
 
+    @property
+    def ends_at(self) -> float | None:
+        """The wall-clock time (a timestamp) the duration or ``until`` ends it, or None
+        without either."""
+        return self._run.ends_at()
+
+    @property
+    def condition_states(self) -> tuple[tuple[str, bool, bool, str], ...]:
+        """Each condition (then mains power, with ``only_on_ac``) as ``(what, met, on,
+        why)``: whether it calls for a hold now, whether it is on (not paused alone), and
+        why in a few words."""
+        return tuple(self._following.states())
+
     def __repr__(self) -> str:
         holding = ", ".join(self.holding) or "nothing"
         return f"<Session {self.state} mode={self.mode.value} holding {holding}>"
@@ -203,6 +216,23 @@ class Session:
         now". For a program's own event source, such as the CLI's keyboard."""
         self._run.add(UserSource(source))
 
+    def extend(self, duration: DurationLike) -> None:
+        """End ``duration`` (seconds or a timedelta) later than it would have: the
+        duration and the ``until`` time both move. A :class:`SessionError` for a session
+        without an end, or one not holding or waiting."""
+        by = seconds(duration)
+        if by is None:
+            raise UsageError("extend by a duration above 0")
+        if self.remaining is None:
+            raise SessionError("the session has no end to extend (give it one with end_at())")
+        self._run.change_end(by=by)
+
+    def end_at(self, until: datetime | float | None) -> None:
+        """End at the wall-clock time ``until`` (a datetime or a timestamp) instead of when
+        it would have; None: no end (it then ends only as asked, or as its processes
+        do). A :class:`SessionError` for a session not holding or waiting."""
+        self._run.change_end(until=timestamp(until))
+
     def pause(self, condition: Condition | None = None) -> None:
         """Let go until :meth:`resume`, the conditions still followed; or, given one of the
         session's conditions, let that one alone call for nothing. From any thread or a
@@ -220,6 +250,20 @@ class Session:
     @property
     def paused_conditions(self) -> tuple[Condition, ...]:
         return tuple(c for i, c in enumerate(self.conditions) if i in self._following.off)
+
+    def publish(self, kind: str = "program") -> str:
+        """Make this running session reachable on the session bus (``cocainate status``,
+        ``stop``, ``toggle``..., :func:`cocainate.find_sessions`) until it is released, under
+        a name of its own, which is returned; ``kind`` says what it is ("hold", "watch"...).
+        A :class:`MechanismError` when there is no session bus."""
+        if not self.active:
+            raise SessionError("only a holding or waiting session can be published")
+        from .published import Published
+
+        published = Published(self, self._run, kind)
+        self._run.observers.append(published.changed)
+        self._run.add(published)
+        return published.name
 
     # -- waiting ------------------------------------------------------------------------
 

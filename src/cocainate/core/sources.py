@@ -61,13 +61,13 @@ class ClockSource(Source):
     def __init__(self, at: float, clock: str, due: Callable[[], None]) -> None:
         from ..bindings.wallclock import ClockTimer
 
-        self._at, self._clock, self._due = at, clock, due
+        self.at, self._clock, self._due = at, clock, due
         self._timer: Any = ClockTimer(at, clock)
 
     def left(self) -> float:
         from ..bindings.wallclock import now
 
-        return max(0.0, self._at - now(self._clock))
+        return max(0.0, self.at - now(self._clock))
 
     def waitable(self) -> int | None:
         return self._timer.fileno() if self._timer is not None else None
@@ -78,7 +78,7 @@ class ClockSource(Source):
         from ..bindings.wallclock import now
 
         # Not clamped at 0: once past, it is due (earlier than the dispatcher's "now").
-        return time.monotonic() + (self._at - now(self._clock))
+        return time.monotonic() + (self.at - now(self._clock))
 
     def fire(self) -> bool:
         if self._timer is not None and self._timer.fired():

@@ -1,0 +1,91 @@
+"""A running session on the session bus (:meth:`Session.publish`): its state as the
+control interface's properties, its methods carried out on the session, served by the
+session's own loop (a source of its reactor: no thread, and nothing read while nobody
+calls) and closed with the session's release, after everything is let go."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..reactor import Source
+
+if TYPE_CHECKING:
+    from ..bindings.control import Properties
+    from .running import Run
+    from .session import Session
+
+
+class Published(Source):
+    runs_user_code = True  # its calls take the reactor's lock (a new end) and the session's
+
+    def __init__(self, session: Session, run: Run, kind: str) -> None:
+        from ..bindings.control import Server
+
+        self.session, self.run, self.kind = session, run, kind
+        held_at = session.held_at if session.held_at is not None else time.monotonic()
+        self.since = time.time() - (time.monotonic() - held_at)
+        self.server: Server | None = Server(self, os.getpid())  # MechanismError: no bus
+        self.name = self.server.name
+
+    def properties(self) -> Properties:
+        session = self.session
+        return {
+            "Pid": ("u", os.getpid()),
+            "Kind": ("s", self.kind),
+            "State": ("s", session.state),
+            "Paused": ("b", session.paused),
+            "Holding": ("as", list(session.holding)),
+            "Mode": ("s", session.mode.value),
+            "Reason": ("s", session.reason),
+            "Why": ("s", session.conditions_now),
+            "Since": ("d", self.since),
+            "Until": ("d", session.ends_at or 0.0),
+            "Conditions": ("a(sbbs)", [list(c) for c in session.condition_states]),
+        }
+
+    def command(self, member: str, body: tuple[Any, ...]) -> tuple[str | None, tuple[Any, ...]]:
+        session = self.session
+        if not session.active:
+            from ..bindings.control import Refused
+
+            raise Refused("the session is ending")
+        if member == "Toggle":
+            (session.resume if session.paused else session.pause)()
+            return "b", (session.paused,)
+        if member == "Pause":
+            session.pause()
+        elif member == "Resume":
+            session.resume()
+        elif member == "Stop":
+            self.run.end("stopped")  # this loop lets go at its next step, at once
+        elif member == "Extend":
+            session.extend(body[0])
+        elif member == "EndAt":
+            session.end_at(body[0] or None)
+        return None, ()
+
+    def changed(self) -> None:
+        if self.server is not None:
+            self.server.changed()
+
+    # -- a source of the session's reactor ----------------------------------------------------
+
+    def waitable(self) -> int | None:
+        return None if self.server is None else self.server.fileno()
+
+    def fire(self) -> bool:
+        if self.server is None:
+            return False
+        try:
+            self.server.read()
+        except (OSError, EOFError, ValueError):
+            self.close()  # the session bus went: the hold goes on, unreachable
+            return False
+        return True
+
+    def close(self) -> None:
+        server, self.server = self.server, None
+        if server is not None:
+            server.close()
