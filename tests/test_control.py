@@ -7,15 +7,19 @@ the sessions under control are real ``cocainate`` processes and library sessions
 
 from __future__ import annotations
 
+import json
+import subprocess
 import threading
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 import cocainate
 from buses import wait_until
 from cocainate import Session, SessionError
-from conftest import Desktop
+from conftest import Desktop, named_program, run_cli, spawn_cli
 
 
 def held(desktop: Desktop) -> int:
@@ -67,3 +71,68 @@ def test_stop_waits_for_the_release(bus_env: Desktop) -> None:
     finally:
         session.stop()
         waiter.join(5)
+
+
+def test_commands_over_two_holds_and_a_watch(
+    bus_env: Desktop, tmp_path: Path, children: list[subprocess.Popen[Any]]
+) -> None:
+    env = dict(bus_env.env, XDG_CONFIG_HOME=str(tmp_path))
+    name, program = named_program(tmp_path, "ccctl", 'method = ["screensaver"]\n')
+    children.append(program)
+    for args in (["-d", "1h"], ["--until", "23:59:59"], ["watch"]):
+        children.append(
+            spawn_cli(*args, "--method", "screensaver", env=env)
+            if args != ["watch"]
+            else spawn_cli("watch", env=env)
+        )
+    try:
+        wait_until(lambda: len(cocainate.find_sessions()) == 3, 10, "three sessions on the bus")
+    except AssertionError:
+        for c in children[1:]:
+            c.terminate()
+            print(c.communicate())
+        raise
+    wait_until(lambda: held(bus_env) == 3, 5, "three holds")
+    done = run_cli("status", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found["class"] == "holding"
+    assert sorted(s["kind"] for s in found["sessions"]) == ["hold", "hold", "watch"]
+    watch = next(s for s in found["sessions"] if s["kind"] == "watch")
+    assert watch["conditions"][0]["met"] and name in watch["conditions"][0]["condition"]
+
+    done = run_cli("toggle", env=env)  # something holds: off, which pauses each
+    assert done.returncode == 0 and done.stdout.count("paused pid") == 3, done
+    wait_until(lambda: held(bus_env) == 0, 5, "every hold let go")
+    assert all(s.paused for s in cocainate.find_sessions())
+    done = run_cli("toggle", env=env)  # nothing holds: on, which resumes each
+    assert done.returncode == 0 and done.stdout.count("resumed pid") == 3, done
+    wait_until(lambda: held(bus_env) == 3, 5, "every hold back")
+
+    before = {s.pid: s.until for s in cocainate.find_sessions()}
+    done = run_cli("extend", "30m", env=env)
+    assert done.returncode == 0 and done.stdout.count("now ends at") == 2, done
+    for session in cocainate.find_sessions():
+        if session.kind == "hold":
+            assert abs(session.until - before[session.pid] - 1800) < 0.5  # type: ignore[operator]
+        else:
+            assert session.until is None  # the watch keeps its own (none)
+
+    done = run_cli("stop", env=env)
+    assert done.returncode == 2 and "3 sessions are running" in done.stderr, done
+    hold_pid = children[1].pid
+    done = run_cli("stop", str(hold_pid), env=env)
+    assert done.returncode == 0 and f"stopped pid {hold_pid}" in done.stdout, done
+    assert children[1].wait(5) == 0  # ended and let go before 'stop' returned
+    assert held(bus_env) == 2
+    done = run_cli("stop", "--all", env=env)
+    assert done.returncode == 0, done
+    assert held(bus_env) == 0
+    for child in children[1:]:
+        assert child.wait(5) == 0
+    for command in (["pause"], ["resume"], ["extend", "1m"], ["stop"]):
+        done = run_cli(*command, env=env)
+        assert done.returncode == 5, done
+        assert done.stderr == "cocainate: no cocainate session is running\n"
+    done = run_cli("off", env=env)
+    assert done.returncode == 0 and done.stdout == "cocainate: nothing was holding\n"

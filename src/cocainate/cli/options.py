@@ -21,6 +21,7 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_NO_MECHANISM = 3
 EXIT_LOST = 4
+EXIT_NOT_RUNNING = 5
 EXIT_INTERRUPTED = 130
 
 
@@ -134,7 +135,7 @@ class Option:
 
 
 class Subcommand:
-    __slots__ = ("argument", "help", "name", "options")
+    __slots__ = ("argument", "help", "name", "optional", "options")
 
     def __init__(
         self,
@@ -142,9 +143,11 @@ class Subcommand:
         help: str,
         options: tuple[Option, ...] = (),
         argument: Option | None = None,
+        optional: bool = False,
     ) -> None:
         self.name, self.help, self.options = name, help, options
         self.argument = argument  # one positional argument (an Option without flags)
+        self.optional = optional  # whether the argument may be left out
 
 
 MODES = ("display", "system")
@@ -244,6 +247,12 @@ OPTIONS: tuple[Option, ...] = (
         config=True,
     ),
     Option(
+        ("--detach",),
+        "detach",
+        "hold in the background: return once the hold is in place, printing its PID "
+        "('cocainate off' or 'stop PID' lets go)",
+    ),
+    Option(
         ("--mode",),
         "mode",
         "display: the screen stays on (default); system: only the system stays awake",
@@ -274,6 +283,12 @@ OPTIONS: tuple[Option, ...] = (
         config=True,
     ),
 )
+
+
+def _by_dest(dest: str) -> Option:
+    (option,) = [o for o in OPTIONS if o.dest == dest]
+    return option
+
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
@@ -313,7 +328,77 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "quit or a signal",
         tuple(o for o in OPTIONS if o.dest in ("mode", "reason", "method", "quiet")),
     ),
-    Subcommand("status", "list the inhibitors held on this machine by the services that can tell"),
+    Subcommand(
+        "status",
+        "list the running cocainate sessions, and the inhibitors held on this machine by the "
+        "services that can tell",
+        (
+            Option(
+                ("--json",),
+                "json",
+                "print the running sessions as one JSON object (Waybar's custom module reads "
+                "its text, alt, class and tooltip)",
+            ),
+            Option(
+                ("--follow",),
+                "follow",
+                "print the sessions again at each change, one line (or JSON object) each, and "
+                "nothing in between",
+            ),
+        ),
+    ),
+    Subcommand(
+        "toggle",
+        "let go if any session holds (as 'off'), else hold (as 'on')",
+        (_by_dest("quiet"),),
+    ),
+    Subcommand(
+        "on",
+        "resume the paused sessions, or, with none running, hold in the background "
+        "(as --detach); -d or --until gives the holds a new end",
+        tuple(_by_dest(d) for d in ("duration", "until", "mode", "reason", "method", "quiet")),
+    ),
+    Subcommand(
+        "off",
+        "let go: pause every running session (a watch goes on following its conditions) and "
+        "stop those started in the background",
+        (_by_dest("quiet"),),
+    ),
+    Subcommand(
+        "pause", "pause every running session: nothing is held until 'resume'", (_by_dest("quiet"),)
+    ),
+    Subcommand("resume", "resume every paused session", (_by_dest("quiet"),)),
+    Subcommand(
+        "extend",
+        "end the running holds DURATION later, or at --until TIME",
+        (_by_dest("until"), _by_dest("quiet")),
+        argument=Option(
+            (),
+            "by",
+            "how much later, in Go syntax: 30m, 1h",
+            metavar="DURATION",
+            check=check_duration,
+        ),
+        optional=True,
+    ),
+    Subcommand(
+        "stop",
+        "end the running session (the one of process PID; --all: every one) and return once it "
+        "has let go",
+        (
+            Option(("--all",), "all", "stop every running session"),
+            _by_dest("quiet"),
+        ),
+        argument=Option(
+            (),
+            "target",
+            "the process whose session to stop",
+            metavar="PID",
+            check=check_pid,
+            complete="pid",
+        ),
+        optional=True,
+    ),
     Subcommand("methods", "list this platform's mechanisms and whether each can be used here"),
     Subcommand(
         "completion",
@@ -366,6 +451,10 @@ EXIT_STATUS = (
         EXIT_LOST,
         "every mechanism was lost while holding (a service or the bus went away) and none "
         "came back within 5 s",
+    ),
+    (
+        EXIT_NOT_RUNNING,
+        "stop, pause, resume or extend found no running session to act on",
     ),
     (
         EXIT_INTERRUPTED,

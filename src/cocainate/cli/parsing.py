@@ -27,7 +27,7 @@ from .options import (
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
 _BY_FLAG = {flag: option for option in OPTIONS for flag in option.flags}
 
@@ -126,12 +126,18 @@ def build_parser() -> argparse.ArgumentParser:
             sub.name, help=sub.help, description=_sentence(sub.help), formatter_class=_formatter()
         )
         _add(sub_parser, sub.options)
-        if sub.argument is not None:
+        argument = sub.argument
+        if argument is not None:
+            converted: dict[str, Any] = {}
+            if argument.check is not None:
+                converted["type"] = _converter(argument)
             sub_parser.add_argument(
-                sub.argument.dest,
-                metavar=sub.argument.metavar,
-                choices=sub.argument.choices,
-                help=sub.argument.help,
+                argument.dest,
+                metavar=argument.metavar,
+                choices=argument.choices,
+                help=argument.help,
+                nargs="?" if sub.optional else None,
+                **converted,
             )
     return parser
 
@@ -141,7 +147,6 @@ def _sentence(text: str) -> str:
 
 
 def _add(parser: argparse.ArgumentParser, options: Sequence[Option]) -> None:
-    import argparse
 
     groups: dict[str, Any] = {}
     for option in options:
@@ -156,17 +161,10 @@ def _add(parser: argparse.ArgumentParser, options: Sequence[Option]) -> None:
             )
             continue
 
-        def convert(text: str, option: Option = option) -> Any:
-            try:
-                return option.value(text)
-            except UsageError as err:
-                raise argparse.ArgumentTypeError(str(err)) from None
-
-        convert.__name__ = option.dest  # argparse names it in some messages
         target.add_argument(
             *option.flags,
             dest=option.dest,
-            type=convert,
+            type=_converter(option),
             metavar=option.metavar
             if option.choices is None
             else "{" + ",".join(option.choices) + "}",
@@ -174,6 +172,20 @@ def _add(parser: argparse.ArgumentParser, options: Sequence[Option]) -> None:
             default=list(option.default or ()) if option.repeat else option.default,
             help=option.help,
         )
+
+
+def _converter(option: Option) -> Callable[[str], Any]:
+    """argparse's ``type`` for ``option``: its value, or argparse's error with our words."""
+    import argparse
+
+    def convert(text: str) -> Any:
+        try:
+            return option.value(text)
+        except UsageError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    convert.__name__ = option.dest  # argparse names it in some messages
+    return convert
 
 
 def _formatter() -> Any:

@@ -77,15 +77,15 @@ def _main(argv: Sequence[str] | None) -> int:
         from .status import show_methods
 
         return show_methods()
-    if args.command == "status":
-        from .status import show_status
+    if args.command in CONTROL:
+        from .control import control
 
-        return show_status()
+        return control(args)
     if args.command == "watch":
         from .watch import watch
 
         found = watch(args)
-        return found if isinstance(found, int) else _hold(found, [])
+        return found if isinstance(found, int) else hold(found, [])
     if args.command == "tray" or args.tray:
         from .tray import available
 
@@ -105,7 +105,11 @@ def _main(argv: Sequence[str] | None) -> int:
     if command and args.command:
         error(f"'{args.command}' takes no command after '--'")
         return EXIT_USAGE
-    return _hold(args, command)
+    return hold(args, command)
+
+
+CONTROL = ("status", "toggle", "on", "off", "pause", "resume", "extend", "stop")
+"""The subcommands that act on running sessions (:mod:`.control`)."""
 
 
 def _ignored_by(args: Any) -> str | None:
@@ -169,11 +173,22 @@ def conditions(args: Any) -> list[Any]:
     return found
 
 
-def _hold(args: Any, command: list[str]) -> int:
+def hold(args: Any, command: list[str]) -> int:
     """Hold as the options say; SIGUSR1 pauses and resumes it (for hotkey daemons that can
     only send a signal), unless a command runs, which gets the signals."""
     if command:
+        if getattr(args, "detach", False):
+            error("--detach takes no command after '--' (the command would lose its terminal)")
+            return EXIT_USAGE
         return _hold_session(args, command, [])
+    detached = None
+    if getattr(args, "detach", False):
+        from .detach import detach
+
+        found = detach()
+        if isinstance(found, int):
+            return found  # the parent: the child holds, or failed
+        detached = found
     import signal
 
     toggling: list[Any] = []  # the session, once made
@@ -184,13 +199,13 @@ def _hold(args: Any, command: list[str]) -> int:
 
     previous = signal.signal(signal.SIGUSR1, toggle) if hasattr(signal, "SIGUSR1") else None
     try:
-        return _hold_session(args, command, toggling)
+        return _hold_session(args, command, toggling, detached)
     finally:
         if previous is not None:
             signal.signal(signal.SIGUSR1, previous)
 
 
-def _hold_session(args: Any, command: list[str], toggling: list[Any]) -> int:
+def _hold_session(args: Any, command: list[str], toggling: list[Any], detached: Any = None) -> int:
     from ..core.session import Session
     from ..mechanisms import screen_blocked
 
@@ -274,6 +289,9 @@ def _hold_session(args: Any, command: list[str], toggling: list[Any]) -> int:
         if human and session.active:
             # with a command, its output owns stdout: say it once on stderr instead
             say(announce(session, command))
+        _publish(session, args, command, detached is not None)
+        if detached is not None:
+            detached.ready()
         from .terminal import interactive
 
         # With a command at the terminal, the command owns it: no line drawn, no keys read.
@@ -311,6 +329,20 @@ def _hold_session(args: Any, command: list[str], toggling: list[Any]) -> int:
         say_failure(session.failure)
         return status or EXIT_NO_MECHANISM
     return status
+
+
+def _publish(session: Session, args: Any, command: list[str], detached: bool) -> None:
+    """Make the hold reachable on the session bus (``cocainate status``, ``stop``,
+    ``toggle``...), if there is one: after the hold is in place, so start-up is not
+    slowed."""
+    if not session.active:
+        return
+    kind = "watch" if args.command == "watch" else "command" if command else "hold"
+    try:
+        session.publish("detached" if detached else kind)
+    except (CocainateError, OSError, ImportError) as problem:  # no bus, or no jeepney
+        if args.verbose:
+            err(printable(f"{PROG}: not reachable for 'cocainate stop' and the like: {problem}"))
 
 
 def _resume_gc() -> None:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from ..reactor import Source
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..bindings.control import Properties
     from .running import Run
     from .session import Session
@@ -42,7 +44,7 @@ class Published(Source):
             "Why": ("s", session.conditions_now),
             "Since": ("d", self.since),
             "Until": ("d", session.ends_at or 0.0),
-            "Conditions": ("a(sbbs)", [list(c) for c in session.condition_states]),
+            "Conditions": ("a(sbbs)", list(session.condition_states)),
         }
 
     def command(self, member: str, body: tuple[Any, ...]) -> tuple[str | None, tuple[Any, ...]]:
@@ -67,8 +69,9 @@ class Published(Source):
         return None, ()
 
     def changed(self) -> None:
+        """Say what changed (after each step of the session's loop)."""
         if self.server is not None:
-            self.server.changed()
+            self._guarded(self.server.changed)
 
     # -- a source of the session's reactor ----------------------------------------------------
 
@@ -76,12 +79,20 @@ class Published(Source):
         return None if self.server is None else self.server.fileno()
 
     def fire(self) -> bool:
-        if self.server is None:
-            return False
+        return self.server is not None and self._guarded(self.server.read)
+
+    def _guarded(self, work: Callable[[], None]) -> bool:
+        """Do ``work``; if the bus broke, or a bug of ours raised, the hold goes on without
+        its interface (a bug is said, as one of the session's problems)."""
         try:
-            self.server.read()
+            work()
         except (OSError, EOFError, ValueError):
             self.close()  # the session bus went: the hold goes on, unreachable
+            return False
+        except Exception as err:
+            self.close()
+            what = f"{type(err).__name__}: {err}"
+            self.session.problems.append(f"the control interface stopped: {what} (a bug)")
             return False
         return True
 
