@@ -378,7 +378,7 @@ ORDER = ["screensaver", "gnome-session", "power-management", "x11", "wayland", "
 
 def table_rows(out: str, last_header: str) -> dict[str, str]:
     """The rows of an aligned table by their first cell; asserts the alignment and order."""
-    header, *lines = out.splitlines()
+    header, *lines = out.partition("\n\n")[0].splitlines()  # the running sessions follow
     rows = [line for line in lines if not line.startswith(" ")]  # detail lines are indented
     assert [row.split()[0] for row in rows] == ORDER  # the platform's order, as methods
     column = header.index(last_header)
@@ -408,6 +408,9 @@ def test_status_lists_what_the_services_hold(bus_env: Desktop) -> None:
     assert rows["gnome-session"].endswith("1 held")
     assert "    idle by cocainate: 'status check'  [cocainate]" in lines
     assert rows["power-management"].endswith("inhibited (it cannot say by whom)")
+    sessions = out.partition("\n\ncocainate sessions:\n")[2].splitlines()
+    assert len(sessions) == 1 and "screensaver" in sessions[0], out
+    assert sessions[0].startswith(f"  pid {holder.pid} (hold): holding ("), out
 
 
 def test_status_without_the_services(fresh_bus: object) -> None:

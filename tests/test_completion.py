@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from cocainate import mechanisms
+from cocainate.cli.options import SUBCOMMANDS
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shells")
 
@@ -177,7 +178,9 @@ def test_method_completes_this_platforms_mechanisms(complete) -> None:  # type: 
 
 
 def test_subcommands_and_their_options(complete) -> None:  # type: ignore[no-untyped-def]
-    assert complete("cocainate ") == {"version", "watch", "tray", "status", "methods", "completion"}
+    assert complete("cocainate ") == {sub.name for sub in SUBCOMMANDS}
+    assert {"--all", "--quiet"} <= complete("cocainate stop --")
+    assert complete("cocainate status --f") == {"--follow"}
     assert complete("cocainate version -") == {"-h", "--help", "-v", "--verbose"}
     assert complete("cocainate completion ") == {"bash", "zsh", "fish"}
 

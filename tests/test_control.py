@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jeepney import HeaderFields
 
 import cocainate
 from buses import wait_until
@@ -24,6 +25,15 @@ from conftest import Desktop, named_program, run_cli, spawn_cli
 
 def held(desktop: Desktop) -> int:
     return len(desktop.held()["screensaver"])
+
+
+def exited(pid: int) -> bool:
+    """Whether ``pid`` has exited (a zombie, where no init reaps it, has)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status
 
 
 def test_a_published_session_is_found_and_steered(bus_env: Desktop) -> None:
@@ -136,3 +146,117 @@ def test_commands_over_two_holds_and_a_watch(
         assert done.stderr == "cocainate: no cocainate session is running\n"
     done = run_cli("off", env=env)
     assert done.returncode == 0 and done.stdout == "cocainate: nothing was holding\n"
+
+
+def test_on_holds_in_the_background_and_off_stops_it(bus_env: Desktop) -> None:
+    env = bus_env.env
+    done = run_cli("on", "-d", "1h", "--method", "screensaver", env=env)
+    assert done.returncode == 0, done.stderr
+    said, pid = done.stdout.splitlines()
+    assert said.startswith("cocainate: keeping the display awake (screensaver)")
+    (found,) = cocainate.find_sessions()  # reachable before 'on' returned
+    assert found.pid == int(pid) and found.kind == "detached" and held(bus_env) == 1
+    assert found.until is not None and 3590 < found.until - time.time() <= 3600
+    done = run_cli("on", "--until", "23:59", env=env)  # a new end for it
+    assert done.returncode == 0 and "now ends at 23:59:00" in done.stdout, done
+    assert len(cocainate.find_sessions()) == 1
+    done = run_cli("off", env=env)
+    assert done.returncode == 0 and done.stdout == f"cocainate: stopped pid {pid} (detached)\n"
+    assert held(bus_env) == 0 and cocainate.find_sessions() == []
+    wait_until(lambda: exited(int(pid)), 5, "the background hold to exit")
+
+
+def test_detach_reports_the_holds_own_failure(bus_env: Desktop) -> None:
+    done = run_cli("--detach", "--method", "no-such-method", env=bus_env.env)
+    assert done.returncode == 2 and done.stdout == "", done
+    done = run_cli("--detach", "-q", "--method", "x11", env=bus_env.env)  # no DISPLAY here
+    assert done.returncode == 3 and "x11" in done.stderr and done.stdout == "", done
+    assert cocainate.find_sessions() == []
+    done = run_cli("--detach", "-q", "--", "sleep", "1", env=bus_env.env)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "--detach" in done.stderr
+
+
+def test_follow_prints_each_change_and_nothing_else(bus_env: Desktop) -> None:
+    env = bus_env.env
+    follower = spawn_cli("status", "--follow", "--json", env=env)
+    assert follower.stdout is not None
+    try:
+        first = json.loads(follower.stdout.readline())
+        assert first["class"] == "off" and first["sessions"] == []
+        assert first["tooltip"] == "no cocainate session is running"
+        done = run_cli("on", "-q", "--method", "screensaver", env=env)
+        assert done.returncode == 0, done.stderr
+        lines = [json.loads(follower.stdout.readline())]
+        assert lines[0]["class"] == "holding" and lines[0]["text"] == "holding"
+        (session,) = lines[0]["sessions"]
+        assert session["kind"] == "detached" and session["holding"] == ["screensaver"]
+        assert run_cli("toggle", "-q", env=env).returncode == 0  # off: stops a detached hold
+        last = json.loads(follower.stdout.readline())
+        assert last["class"] == "off"
+    finally:
+        follower.terminate()
+        rest, _ = follower.communicate(timeout=5)
+    assert rest == ""  # nothing between the changes, and no repeats
+
+
+def test_wrong_calls_get_errors_and_change_nothing(bus_env: Desktop) -> None:
+    from jeepney import DBusAddress, new_method_call
+    from jeepney.io.blocking import open_dbus_connection
+
+    from cocainate.bindings.control import INTERFACE, PATH
+
+    session = Session(methods=["screensaver"], duration=600).start()
+    waiter = threading.Thread(target=session.wait, args=(30,))
+    try:
+        name = session.publish()
+        waiter.start()
+        with open_dbus_connection(bus_env.session_bus.address) as client:
+            here = DBusAddress(PATH, name, INTERFACE)
+
+            def error_of(member: str, signature: str | None = None, body: Any = ()) -> str:
+                reply = client.send_and_get_reply(
+                    new_method_call(here, member, signature, body), timeout=2
+                )
+                return str(reply.header.fields.get(HeaderFields.error_name))
+
+            assert error_of("Extend", "s", ("1h",)).endswith("InvalidArgs")
+            assert error_of("Extend", "d", (-5.0,)).endswith("Error.Refused")
+            assert error_of("Extend", "d", (float("nan"),)).endswith("Error.Refused")
+            assert error_of("EndAt", "d", (float("inf"),)).endswith("Error.Refused")
+            assert error_of("Explode").endswith("UnknownMethod")
+            other = DBusAddress("/elsewhere", name, INTERFACE)
+            reply = client.send_and_get_reply(new_method_call(other, "Stop"), timeout=2)
+            assert str(reply.header.fields.get(HeaderFields.error_name)).endswith("UnknownObject")
+            props = DBusAddress(PATH, name, "org.freedesktop.DBus.Properties")
+            set_call = new_method_call(props, "Set", "ssv", (INTERFACE, "Paused", ("b", True)))
+            reply = client.send_and_get_reply(set_call, timeout=2)
+            assert str(reply.header.fields.get(HeaderFields.error_name)).endswith("ReadOnly")
+            intro = DBusAddress(PATH, name, "org.freedesktop.DBus.Introspectable")
+            xml = client.send_and_get_reply(new_method_call(intro, "Introspect"), timeout=2)
+            assert f'<interface name="{INTERFACE}">' in xml.body[0]
+        # A client that calls and goes before the answer:
+        client = open_dbus_connection(bus_env.session_bus.address)
+        client.send(new_method_call(here, "Toggle"))
+        client.close()
+        wait_until(lambda: session.paused and held(bus_env) == 0, 3, "the toggle carried out")
+        assert session.state == "waiting" and session.problems == []
+    finally:
+        session.stop()
+        waiter.join(5)
+
+
+def test_a_command_to_a_session_that_is_ending_says_so(bus_env: Desktop) -> None:
+    session = Session(methods=["screensaver"]).start()
+    waiter = threading.Thread(target=session.wait)
+    try:
+        session.publish()
+        waiter.start()
+        (found,) = cocainate.find_sessions()
+        session.stop()  # from another thread: it is released before this returns
+        waiter.join(5)
+        with pytest.raises(SessionError, match="has ended"):
+            found.toggle()
+        assert found.stop() is True  # gone already: stopped
+    finally:
+        session.stop()
+        waiter.join(5)

@@ -188,3 +188,20 @@ def test_wayland_sleeps_holding_and_following_fullscreen(cli: Any) -> None:
         assert_asleep(following)
     finally:
         sway.close()
+
+
+def test_a_hold_served_on_the_bus_and_its_follower_sleep(cli: Any, bus_env: Desktop) -> None:
+    """The control interface is served by the hold's own loop, and ``status --follow``
+    sleeps in one read of the bus: after a call, neither runs while nothing changes."""
+    process = cli("-d", "1h")
+    started(process, "keeping the")
+    follower = cli("status", "--follow")
+    assert follower.stdout is not None
+    assert follower.stdout.readline().startswith("holding until ")
+    import cocainate
+
+    (found,) = cocainate.find_sessions()  # a GetAll: the hold answers, then sleeps again
+    found.pause()
+    assert follower.stdout.readline().startswith("paused: ")
+    assert_asleep(process)
+    assert_asleep(follower)

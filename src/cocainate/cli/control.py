@@ -16,6 +16,8 @@ from .options import EXIT_FAILURE, EXIT_NOT_RUNNING, EXIT_OK, EXIT_USAGE, PROG
 from .say import error, out, printable
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..core.remote import RemoteSession
 
 OWN_END = ("hold", "detached")
@@ -23,7 +25,9 @@ OWN_END = ("hold", "detached")
 A watch (a service) and a hold around a command keep theirs unless named by PID."""
 
 
-def control(args: Any) -> int:
+def control(args: Any, hold: Callable[[Any, list[str]], int]) -> int:
+    """Carry out the command ``args`` names; ``hold(args, [])`` holds as the command line
+    does (for ``on`` with nothing running)."""
     from ..core.remote import find_sessions
 
     if args.command == "status":
@@ -36,9 +40,9 @@ def control(args: Any) -> int:
         if args.command == "toggle":
             if any(not s.paused for s in sessions):
                 return _off(sessions, say)
-            return _on(args, sessions, say)
+            return _on(args, sessions, say, hold)
         if args.command == "on":
-            return _on(args, sessions, say)
+            return _on(args, sessions, say, hold)
         if args.command == "off":
             return _off(sessions, say)
         if not sessions:
@@ -68,10 +72,11 @@ def describe(session: RemoteSession) -> str:
     return f"pid {session.pid} ({session.kind})"
 
 
-def _on(args: Any, sessions: list[RemoteSession], say: _Say) -> int:
+def _on(
+    args: Any, sessions: list[RemoteSession], say: _Say, hold: Callable[[Any, list[str]], int]
+) -> int:
     if not sessions:
         from .options import defaults
-        from .run import hold
 
         started = dict(defaults(), **{k: getattr(args, k) for k in vars(args) if k in defaults()})
         started.update(command=None, detach=True)

@@ -26,10 +26,9 @@ class Detached:
         if self.said:
             return
         self.said = True
-        from .say import stream
+        from .say import finish
 
-        for name in ("stdout", "stderr"):
-            stream(name).drain(1.0)
+        finish()  # what was said is sent, and the writers' own fds on the pipe closed
         try:
             os.write(1, f"{os.getpid()}".encode() + READY)
         except OSError:

@@ -80,7 +80,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command in CONTROL:
         from .control import control
 
-        return control(args)
+        return control(args, hold)
     if args.command == "watch":
         from .watch import watch
 
