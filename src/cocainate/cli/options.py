@@ -497,8 +497,11 @@ def synopsis() -> list[str]:
         "[options] -- COMMAND [ARG...]",
     ]
     for sub in SUBCOMMANDS:
-        argument = sub.argument
-        tail = [f"{{{'|'.join(argument.choices)}}}"] if argument and argument.choices else []
+        argument, tail = sub.argument, []
+        if argument is not None:
+            named = argument.metavar or argument.dest
+            word = f"{{{'|'.join(argument.choices)}}}" if argument.choices else named
+            tail = [f"[{word}]" if sub.optional else word]
         lines.append(" ".join([sub.name, *forms(sub.options), *tail]))
     lines.append("--version")
     return lines
