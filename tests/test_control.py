@@ -8,7 +8,9 @@ the sessions under control are real ``cocainate`` processes and library sessions
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -260,3 +262,46 @@ def test_a_command_to_a_session_that_is_ending_says_so(bus_env: Desktop) -> None
     finally:
         session.stop()
         waiter.join(5)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root, to call as another user")
+def test_another_user_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a bus that admits every user (this test's does; a session bus does not), a caller
+    of another uid gets AccessDenied and changes nothing; the bus says who calls."""
+    import tempfile
+
+    from buses import Bus, StandIn
+
+    root = Path(tempfile.mkdtemp(prefix="cocainate-shared-"))
+    root.chmod(0o755)
+    bus = Bus(root / "bus", "session")
+    (root / "bus").chmod(0o755)
+    try:
+        StandIn(bus, "screensaver")
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
+        session = Session(methods=["screensaver"]).start()
+        waiter = threading.Thread(target=session.wait)
+        try:
+            name = session.publish()
+            waiter.start()
+            call = (
+                "import sys; from jeepney import DBusAddress, new_method_call;"
+                "from jeepney.io.blocking import open_dbus_connection;"
+                "c = open_dbus_connection(sys.argv[1]);"
+                "a = DBusAddress(sys.argv[3], sys.argv[2], sys.argv[4]);"
+                "r = c.send_and_get_reply(new_method_call(a, 'Toggle'), timeout=5);"
+                "print(r.header.fields.get(4), r.body)"
+            )
+            from cocainate.bindings.control import INTERFACE, PATH
+
+            argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+            argv += [sys.executable, "-c", call, bus.address, name, PATH, INTERFACE]
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+            assert "AccessDenied" in done.stdout, done
+            assert not session.paused and session.state == "holding"
+            assert cocainate.find_sessions()[0].toggle() is True  # its own user may
+        finally:
+            session.stop()
+            waiter.join(5)
+    finally:
+        bus.close()

@@ -55,7 +55,7 @@ class Bar:
     def colour(self) -> tuple[int, ...]:
         """The colour of the module's first pixels, on a screenshot of the bar."""
         subprocess.run(["grim", "-t", "ppm", str(self.shot)], env=self.sway.env, check=True)
-        header, size, _depth, pixels = self.shot.read_bytes().split(b"\n", 3)
+        _magic, size, _depth, pixels = self.shot.read_bytes().split(b"\n", 3)
         width = int(size.split()[0])
         at = (15 * width + 20) * 3
         return tuple(pixels[at : at + 3])

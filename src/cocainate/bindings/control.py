@@ -8,8 +8,9 @@ target (the core's :class:`~cocainate.core.published.Published`). The client's s
 :func:`names`, :func:`read_all` and :func:`command`, on any blocking connection; each call
 is bounded.
 
-Only the user whose session bus it is can reach it: the bus itself admits no other
-(dbus-daemon's session configuration authenticates by the connecting process's uid).
+Only the user who runs the session can reach it: a session bus admits no other
+(dbus-daemon's session configuration authenticates by the connecting process's uid), and
+on a bus that does, the server asks the bus whose each caller is and refuses others.
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ class Server:
         self.target = target
         self.connection: Any = dbus.connect("session")  # MechanismError: the caller's to say
         self.calls: list[Any] = []
+        self.callers: dict[str, bool] = {}  # unique name: whether it is this user's
         self.connection.filter(MatchRule(type="method_call"), queue=self.calls)
         try:
             self.name = self._own(pid)
@@ -159,6 +161,9 @@ class Server:
         member = fields.get(HeaderFields.member, "")
         signature = fields.get(HeaderFields.signature, "")
         body = message.body
+        if not self._same_user(fields.get(HeaderFields.sender, "")):
+            self._error(message, "org.freedesktop.DBus.Error.AccessDenied", "not your session")
+            return
         if fields.get(HeaderFields.path) != PATH:
             if member == "Introspect":  # the tree down to the object, for busctl and d-feet
                 self._reply(message, "s", (_node(fields.get(HeaderFields.path, "")),))
@@ -188,6 +193,34 @@ class Server:
             self.changed()
         else:
             self._error(message, "org.freedesktop.DBus.Error.UnknownMethod", f"no {member} here")
+
+    def _same_user(self, sender: str) -> bool:
+        """Whether ``sender`` runs as this process's user, as the bus says (asked once per
+        caller, bounded; a bus that will not say admits nobody). A session bus admits no
+        other user anyway; this holds on a bus that does (a TCP or shared one)."""
+        known = self.callers.get(sender)
+        if known is None:
+            import os
+
+            from jeepney import DBusAddress
+
+            from ..errors import MechanismError
+            from . import dbus
+
+            bus = DBusAddress(
+                "/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus"
+            )
+            try:
+                uid = dbus.call(
+                    self.connection, bus, "GetConnectionUnixUser", "s", (sender,), SEND_TIMEOUT
+                )[0]
+            except MechanismError:
+                uid = None
+            known = uid == os.getuid()
+            if len(self.callers) > 256:
+                self.callers.clear()  # callers come and go: a bound, not a cache of all
+            self.callers[sender] = known
+        return known
 
     def _properties(self, message: Any, member: str, signature: str, body: Any) -> None:
         props = self.target.properties()
