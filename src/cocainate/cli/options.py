@@ -285,9 +285,7 @@ OPTIONS: tuple[Option, ...] = (
 )
 
 
-def _by_dest(dest: str) -> Option:
-    (option,) = [o for o in OPTIONS if o.dest == dest]
-    return option
+_by_dest = {o.dest: o for o in OPTIONS}.__getitem__  # a subcommand's shared options
 
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
@@ -326,7 +324,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "tray",
         "show a tray icon (StatusNotifierItem) whose click or menu holds and lets go, until "
         "quit or a signal",
-        tuple(o for o in OPTIONS if o.dest in ("mode", "reason", "method", "quiet")),
+        tuple(map(_by_dest, ("quiet", "mode", "reason", "method"))),
     ),
     Subcommand(
         "status",
@@ -356,7 +354,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "on",
         "resume the paused sessions, or, with none running, hold in the background "
         "(as --detach); -d or --until gives the holds a new end",
-        tuple(_by_dest(d) for d in ("duration", "until", "mode", "reason", "method", "quiet")),
+        tuple(map(_by_dest, ("duration", "until", "mode", "reason", "method", "quiet"))),
     ),
     Subcommand(
         "off",
