@@ -205,3 +205,23 @@ def test_a_hold_served_on_the_bus_and_its_follower_sleep(cli: Any, bus_env: Desk
     assert follower.stdout.readline().startswith("paused: ")
     assert_asleep(process)
     assert_asleep(follower)
+
+
+def hhmm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def test_hours_sleep_holding_and_waiting(cli: Any) -> None:
+    """``--between``: one timer on the wall clock, at the next start or end."""
+    now = time.localtime()
+    minute = now.tm_hour * 60 + now.tm_min
+    if minute < 2 or minute > 24 * 60 - 4:
+        pytest.skip("too near midnight for ranges around now")
+    inside = f"{hhmm(minute - 1)}-{hhmm(minute + 3)}"
+    later = (now.tm_hour + 2) % 24
+    holding = cli("--between", inside)
+    started(holding, "keeping the")
+    waiting = cli("--between", f"{later:02d}:00-{later:02d}:30")
+    started(waiting, "keeping the")
+    assert_asleep(holding)
+    assert_asleep(waiting)

@@ -14,7 +14,7 @@ TYPE_CHECKING = False  # not typing's: importing typing here widens the window b
 if TYPE_CHECKING:
     from typing import Any
 
-    from .conditions import Condition, Fullscreen, MediaPlaying, OnACPower, ProcessRunning
+    from .conditions import Condition, Fullscreen, Hours, MediaPlaying, OnACPower, ProcessRunning
     from .core.ending import Ended, EndReason
     from .core.events import Event
     from .core.inhibit import inhibit
@@ -42,6 +42,7 @@ _HOMES = {
     "MediaPlaying": ".conditions",
     "Fullscreen": ".conditions",
     "OnACPower": ".conditions",
+    "Hours": ".conditions",
     "MechanismError": ".errors",
     "NoMechanismError": ".errors",
     "ProcessNotFoundError": ".errors",
@@ -86,6 +87,7 @@ __all__ = [
     "Ended",
     "Event",
     "Fullscreen",
+    "Hours",
     "MechanismError",
     "MediaPlaying",
     "Mode",

@@ -121,6 +121,78 @@ class OnACPower(Condition):
         return PowerWatcher()
 
 
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _clock_time(text: str, end: bool) -> int:
+    """Seconds after midnight of ``HH:MM`` or ``HH:MM:SS`` (24:00 only as an end)."""
+    parts = text.split(":")
+    if not 2 <= len(parts) <= 3 or not all(
+        p.isascii() and p.isdigit() and len(p) == 2 for p in parts
+    ):
+        raise UsageError(f"invalid time {text!r} in hours: give HH:MM or HH:MM:SS")
+    hours, minutes, seconds = (int(p) for p in (*parts, "00")[:3])
+    if (
+        minutes > 59
+        or seconds > 59
+        or hours > 24
+        or (hours == 24 and (minutes or seconds or not end))
+    ):
+        raise UsageError(f"invalid time {text!r} in hours")
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def hours_range(text: object) -> tuple[int, int]:
+    """``"09:00-17:30"`` as seconds after midnight, start and end (an end at or before
+    the start is the next day's: ``"22:00-06:00"``), checked."""
+    if not isinstance(text, str) or text.count("-") != 1:
+        raise UsageError(f"invalid hours {text!r}: give a range such as 09:00-17:30")
+    start, end = text.split("-")
+    begin, finish = _clock_time(start.strip(), False), _clock_time(end.strip(), True)
+    if begin == finish:
+        raise UsageError(f"invalid hours {text!r}: it begins where it ends")
+    return begin, finish
+
+
+def weekdays(text: object) -> frozenset[int]:
+    """``"mon-fri"``, ``"sat,sun"``, ``"mon-wed,fri"`` as weekday numbers (Monday 0)."""
+    if not isinstance(text, str) or not text.strip():
+        raise UsageError(f"invalid days {text!r}: give days such as mon-fri or sat,sun")
+    found: set[int] = set()
+    for part in text.lower().replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        if first not in DAYS or (last and last not in DAYS):
+            raise UsageError(f"invalid days {text!r}: use {', '.join(DAYS)}, ranges and commas")
+        a, b = DAYS.index(first), DAYS.index(last or first)
+        found.update(range(a, b + 1) if a <= b else (*range(a, 7), *range(0, b + 1)))
+    return frozenset(found)
+
+
+class Hours(Condition):
+    """Met during ``ranges`` (``"09:00-17:30"``; several: any of them; one that ends at or
+    before its start runs past midnight) of the local wall clock, on ``days`` (``"mon-fri"``;
+    default every day; a range past midnight counts for the day it begins). Followed by a
+    timer on the wall clock at the next start or end, which the kernel also fires when the
+    clock is set: no polling, right across DST changes, clock steps and a suspend."""
+
+    def __init__(self, *ranges: str, days: str | None = None) -> None:
+        if not ranges:
+            raise UsageError("Hours needs at least one range, such as 09:00-17:30")
+        self.texts = tuple(dict.fromkeys(r.strip() for r in ranges if isinstance(r, str)))
+        self.ranges = tuple(hours_range(r) for r in ranges)
+        self.days_text = days
+        self.days = weekdays(days) if days is not None else frozenset(range(7))
+
+    def describe(self) -> str:
+        days = f" on {self.days_text}" if self.days_text is not None else ""
+        return f"between {' or '.join(self.texts)}{days}"
+
+    def watcher(self) -> Watcher:
+        from .watchers.hours import HoursWatcher
+
+        return HoursWatcher(self)
+
+
 def _needs_freedesktop(what: str) -> None:
     """ConditionError on macOS and Windows, which have no D-Bus, X11 or Wayland desktop."""
     from .mechanisms import platform_key

@@ -13,6 +13,7 @@ Windows' waits do not count sleep), and a wall-clock change while it sleeps make
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import time
@@ -34,12 +35,14 @@ def now(clock: str) -> float:
 
 
 class ClockTimer:
-    """Fires when ``clock`` reaches ``timestamp``."""
+    """Fires when ``clock`` reaches ``timestamp``; with ``on_step`` (the wall clock, on
+    Linux), also when the clock is set (a step by NTP or by hand), as the kernel says
+    (TFD_TIMER_CANCEL_ON_SET), so that what was computed from the time is computed again."""
 
-    def __init__(self, timestamp: float, clock: str = REALTIME) -> None:
+    def __init__(self, timestamp: float, clock: str = REALTIME, on_step: bool = False) -> None:
         self.timestamp = timestamp
         self.clock = clock
-        self._fd = _arm(timestamp, _IDS[clock])
+        self._fd = _arm(timestamp, _IDS[clock], on_step and clock == REALTIME)
 
     def fileno(self) -> int | None:
         return self._fd
@@ -51,6 +54,10 @@ class ClockTimer:
                 os.read(self._fd, 8)
             except BlockingIOError:
                 return False
+            except OSError as err:
+                if err.errno != errno.ECANCELED:
+                    raise
+                return True  # the clock was set: the caller looks at the time again
             return True
         return now(self.clock) >= self.timestamp
 
@@ -60,7 +67,10 @@ class ClockTimer:
             self._fd = None
 
 
-def _arm(timestamp: float, clock_id: int) -> int | None:
+_ABSTIME, _CANCEL_ON_SET = 1, 2  # the kernel's TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET
+
+
+def _arm(timestamp: float, clock_id: int, on_step: bool = False) -> int | None:
     from . import waiting
 
     if not sys.platform.startswith("linux") or waiting.WINDOWS:  # (Windows' logic, tested here)
@@ -68,9 +78,10 @@ def _arm(timestamp: float, clock_id: int) -> int | None:
     create: Any = getattr(os, "timerfd_create", None)
     if create is not None:  # Python 3.13+
         fd: int = create(clock_id, flags=os.TFD_NONBLOCK | os.TFD_CLOEXEC)  # type: ignore[attr-defined,unused-ignore]
-        os.timerfd_settime(fd, flags=os.TFD_TIMER_ABSTIME, initial=timestamp)  # type: ignore[attr-defined,unused-ignore]
+        flags = _ABSTIME | (_CANCEL_ON_SET if on_step else 0)
+        os.timerfd_settime(fd, flags=flags, initial=timestamp)  # type: ignore[attr-defined,unused-ignore]
         return fd
-    return _arm_ctypes(timestamp, clock_id)
+    return _arm_ctypes(timestamp, clock_id, on_step)
 
 
 _calls: Any = None  # timerfd's calls and types through ctypes, made once (False: none)
@@ -97,18 +108,18 @@ def _timerfd_calls() -> Any:
     return _calls
 
 
-def _arm_ctypes(timestamp: float, clock_id: int) -> int | None:
+def _arm_ctypes(timestamp: float, clock_id: int, on_step: bool = False) -> int | None:
     calls = _timerfd_calls()
     if not calls:
         return None
     create, settime, itimerspec, timespec, byref = calls
-    abstime = 1
+    flags = _ABSTIME | (_CANCEL_ON_SET if on_step else 0)
     fd: int = create(clock_id, os.O_NONBLOCK | os.O_CLOEXEC)
     if fd < 0:
         return None
     seconds = int(timestamp)
     value = itimerspec(timespec(0, 0), timespec(seconds, int((timestamp - seconds) * 1e9)))
-    if settime(fd, abstime, byref(value), None) != 0:
+    if settime(fd, flags, byref(value), None) != 0:
         os.close(fd)
         return None
     return fd

@@ -61,6 +61,20 @@ def check_until(text: str) -> str:
     return text
 
 
+def check_hours(text: str) -> str:
+    from ..conditions import hours_range  # the library's check
+
+    hours_range(text)
+    return text
+
+
+def check_days(text: str) -> str:
+    from ..conditions import weekdays  # the library's check
+
+    weekdays(text)
+    return text
+
+
 def check_interval(text: str) -> float:
     from ..conditions import scan_interval  # the library's check
 
@@ -151,7 +165,7 @@ class Subcommand:
 
 
 MODES = ("display", "system")
-CONDITIONS = ("while_running", "while_playing", "while_fullscreen")
+CONDITIONS = ("while_running", "while_playing", "while_fullscreen", "between", "days")
 """The options that each ask for a condition (the rest of session "conditions" tune one)."""
 SHELLS = ("bash", "zsh", "fish")
 
@@ -216,6 +230,27 @@ OPTIONS: tuple[Option, ...] = (
         ("--while-fullscreen",),
         "while_fullscreen",
         "hold only while the focused window is fullscreen (X11 EWMH, or wlroots Wayland)",
+        session="conditions",
+        config=True,
+    ),
+    Option(
+        ("--between",),
+        "between",
+        "hold only between these times of day, 09:00-17:30 (repeatable: any of them; "
+        "22:00-06:00 runs past midnight); with other conditions, a gate they also need",
+        metavar="RANGE",
+        check=check_hours,
+        repeat=True,
+        default=(),
+        session="conditions",
+        config=True,
+    ),
+    Option(
+        ("--days",),
+        "days",
+        "with --between (alone: all day): only on these days, mon-fri, sat,sun",
+        metavar="DAYS",
+        check=check_days,
         session="conditions",
         config=True,
     ),
@@ -524,6 +559,10 @@ EXAMPLES = (
     (
         "cocainate --while-playing --while-fullscreen --only-on-ac",
         "hold while media plays or a window is fullscreen, only on mains power",
+    ),
+    (
+        "cocainate --between 09:00-17:30 --days mon-fri",
+        "hold during working hours, and only then, until Ctrl-C",
     ),
     (
         "cocainate watch --print-unit > ~/.config/systemd/user/cocainate-watch.service",

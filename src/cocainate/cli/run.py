@@ -143,7 +143,8 @@ def session_arguments(args: Any) -> dict[str, Any]:
     """The ``Session`` arguments the options become, as the option table says."""
     from .options import OPTIONS
 
-    found: dict[str, Any] = {"conditions": conditions(args)}
+    found: dict[str, Any] = {}
+    found["conditions"], found["gates"] = conditions(args)
     for option in OPTIONS:
         if option.session is not None and option.session != "conditions":
             found[option.session] = getattr(args, option.dest)
@@ -154,12 +155,13 @@ def session_arguments(args: Any) -> dict[str, Any]:
     return found
 
 
-def conditions(args: Any) -> list[Any]:
-    """The conditions the options ask for (none: hold from start to end)."""
+def conditions(args: Any) -> tuple[list[Any], list[Any]]:
+    """The conditions and the gates the options ask for (none: hold from start to end).
+    The hours are a gate when other conditions are asked for, else a condition."""
     from .options import CONDITIONS
 
     if not any(getattr(args, dest) for dest in CONDITIONS):
-        return []
+        return [], []
     from .. import conditions as c
 
     found: list[c.Condition] = []
@@ -170,7 +172,10 @@ def conditions(args: Any) -> list[Any]:
         found.append(c.MediaPlaying())
     if args.while_fullscreen:
         found.append(c.Fullscreen())
-    return found
+    if not (args.between or args.days):
+        return found, []
+    hours = c.Hours(*(args.between or ["00:00-24:00"]), days=args.days)
+    return (found, [hours]) if found else ([hours], [])
 
 
 def hold(args: Any, command: list[str]) -> int:

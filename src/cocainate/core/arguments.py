@@ -35,6 +35,15 @@ def conditions(value: Iterable[Condition] | Condition) -> tuple[Condition, ...]:
     return check(value)
 
 
+def gates(given: tuple[Condition, ...], only_on_ac: bool) -> tuple[Condition, ...]:
+    """The gates every hold needs: those given, and mains power with ``only_on_ac``."""
+    if not only_on_ac:
+        return given
+    from ..conditions import OnACPower
+
+    return (*given, OnACPower())
+
+
 def default_reason(mode: Mode) -> str:
     what = "display" if mode is Mode.DISPLAY else "system"
     return f"cocainate is keeping the {what} awake"

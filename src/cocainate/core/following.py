@@ -1,5 +1,6 @@
-"""The conditions a session follows: their watchers, whether they call for a hold now, in
-words why, and how soon the session may change again."""
+"""The conditions a session follows and the gates every hold needs: their watchers,
+whether they call for a hold now, in words why, and how soon the session may change
+again."""
 
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ hold and one release a second, and what holds follows the last word within this.
 
 
 class Following:
-    def __init__(self, conditions: tuple[Condition, ...], only_on_ac: bool) -> None:
-        self.conditions, self.only_on_ac = conditions, only_on_ac
+    def __init__(self, conditions: tuple[Condition, ...], gates: tuple[Condition, ...]) -> None:
+        self.conditions, self.gates = conditions, gates
         self.watchers: list[Watcher] = []
-        self.gate: Watcher | None = None  # mains power, which every hold also needs
+        self.gate_watchers: list[Watcher] = []  # what every hold also needs (mains power...)
         self._changed_at = -SWITCH_SPACING  # time.monotonic() of the last hold or release
         self._next_change = Timer(None, lambda: None)  # wakes the session when it may
         self.paused = False  # asked to let go (pause()) whatever the conditions say
@@ -56,14 +57,13 @@ class Following:
     @property
     def any(self) -> bool:
         """Whether there is anything to follow."""
-        return bool(self.conditions) or self.only_on_ac
+        return bool(self.conditions or self.gates)
 
     def describe(self) -> str:
         """What the session waits for, as a person says it ("" without conditions)."""
         text = " or ".join(c.describe() for c in self.conditions)
-        if self.only_on_ac:
-            text = f"{text}, on mains power" if text else "on mains power"
-        return text
+        gated = ", ".join(g.describe() for g in self.gates)
+        return ", ".join(t for t in (text, gated) if t)
 
     def open(
         self,
@@ -77,24 +77,18 @@ class Following:
         from .sources import WatcherSource
 
         reactor.add(self._next_change)
-        if self.only_on_ac:
-            from ..conditions import OnACPower
-
-            self.gate = OnACPower().watcher()
+        self.gate_watchers = [g.watcher() for g in self.gates]
         self.watchers = [c.watcher() for c in self.conditions]
-        described = [c.describe() for c in self.conditions]
-        if self.gate is not None:
-            described.append("on mains power")
-        for watcher, what in zip((*self.watchers, self.gate), described):
-            if watcher is not None:
-                watcher.report = lost(what)
-                for source in watcher.open():
-                    reactor.add(WatcherSource(watcher, source, failed))
+        described = [c.describe() for c in (*self.conditions, *self.gates)]
+        for watcher, what in zip((*self.watchers, *self.gate_watchers), described):
+            watcher.report = lost(what)
+            for source in watcher.open():
+                reactor.add(WatcherSource(watcher, source, failed))
 
     def wanted(self) -> bool:
         """Whether the conditions call for a hold now (always, without conditions), and
         the session is not paused."""
-        if self.paused or (self.gate is not None and not self.gate.met):
+        if self.paused or not all(g.met for g in self.gate_watchers):
             return False
         return not self.watchers or any(w.met for w in self._on())
 
@@ -111,41 +105,39 @@ class Following:
         if not self.any:
             return "resumed" if self.steered else None
         why = [w.detail for w in self._on() if w.met][:1]
-        if self.gate is not None:
-            why.append(self.gate.detail)
+        why += [g.detail for g in self.gate_watchers]
         return ", ".join(why)
 
     def why_not(self) -> str:
         if self.paused:
             return "paused"
-        if self.gate is not None and not self.gate.met:
-            return self.gate.detail
+        for gate in self.gate_watchers:
+            if not gate.met:
+                return gate.detail
         paused = [f"{w.detail} (paused)" for i, w in enumerate(self.watchers) if i in self.off]
         return ", ".join([w.detail for w in self._on()] + paused)
 
     def now(self, holding: bool) -> str:
         """What the conditions say now: why it holds, or why it waits."""
-        if not self.any or not (self.watchers or self.gate):
+        if not self.any or not (self.watchers or self.gate_watchers):
             return ""
         return (self.why_holding() if holding else self.why_not()) or ""
 
     def states(self) -> list[tuple[str, bool, bool, str]]:
-        """Each condition (then mains power, with only_on_ac): what it is, whether it is met,
-        whether it is on (not paused alone), and why, in a few words ("" before the start)."""
+        """Each condition, then each gate: what it is, whether it is met, whether it is on
+        (not paused alone), and why, in a few words ("" before the start)."""
         found = []
-        for i, condition in enumerate(self.conditions):
-            watcher = self.watchers[i] if i < len(self.watchers) else None
+        for i, condition in enumerate((*self.conditions, *self.gates)):
+            gate = i >= len(self.conditions)
+            watchers = self.gate_watchers if gate else self.watchers
+            at = i - len(self.conditions) if gate else i
+            watcher = watchers[at] if at < len(watchers) else None
             met = watcher is not None and watcher.met
             detail = watcher.detail if watcher is not None else ""
-            found.append((condition.describe(), met, i not in self.off, detail))
-        if self.only_on_ac:
-            gate = self.gate
-            met = gate is not None and gate.met
-            found.append(("on mains power", met, True, gate.detail if gate is not None else ""))
+            found.append((condition.describe(), met, gate or i not in self.off, detail))
         return found
 
     def close(self) -> None:
         """Close every watcher (once no dispatch can call them)."""
-        for watcher in (*self.watchers, self.gate):
-            if watcher is not None:
-                watcher.close()
+        for watcher in (*self.watchers, *self.gate_watchers):
+            watcher.close()

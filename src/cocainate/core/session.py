@@ -45,7 +45,8 @@ class Session:
     :class:`~cocainate.Event`, never under a lock, and may call any method.
 
     With ``conditions`` (:class:`~cocainate.ProcessRunning`...), it holds only while one
-    is met, and ``only_on_ac`` only on mains power; they are followed while the session is
+    is met; with ``gates`` (:class:`~cocainate.Hours`...), only while every one is met, and
+    ``only_on_ac`` only on mains power (a gate); they are followed while the session is
     waited on (:meth:`wait`, :meth:`wait_async`, :meth:`run`). :meth:`stop` may be called
     from any thread, from a signal handler, and more than once. As a context manager, the
     session starts on entry and is released on exit.
@@ -63,6 +64,7 @@ class Session:
         on_event: Callable[[Event], None] | None = None,
         conditions: Iterable[Condition] | Condition = (),
         only_on_ac: bool = False,
+        gates: Iterable[Condition] | Condition = (),
     ) -> None:
         self.mode = arguments.mode(mode)
         self.duration = seconds(duration)
@@ -75,6 +77,7 @@ class Session:
         self.on_event = on_event
         self.conditions = arguments.conditions(conditions)
         self.only_on_ac = bool(only_on_ac)
+        self.gates = arguments.conditions(gates)
         self.problems: list[str] = []
         """Problems met while holding or releasing (the release still completed)."""
         self.held_at: float | None = None
@@ -85,7 +88,7 @@ class Session:
         self._life = life = Lifecycle()
         self._callers = Callers()  # a thread inside start/wait/stop: stop() there only asks
         self._events = Events(on_event, self.problems.append, lambda: life.end("stopped"))
-        self._following = Following(self.conditions, self.only_on_ac)
+        self._following = Following(self.conditions, arguments.gates(self.gates, only_on_ac))
         self._run = Run(self, entries, self._methods, life, self._events, self._following)
 
     # -- what it is ------------------------------------------------------------------
@@ -151,7 +154,7 @@ class Session:
 
     @property
     def condition_states(self) -> tuple[tuple[str, bool, bool, str], ...]:
-        """Each condition (then mains power, with ``only_on_ac``) as ``(what, met, on,
+        """Each condition, then each gate (mains power, with ``only_on_ac``) as ``(what, met, on,
         why)``: whether it calls for a hold now, whether it is on (not paused alone), and
         why in a few words."""
         return tuple(self._following.states())
