@@ -14,7 +14,15 @@ TYPE_CHECKING = False  # not typing's: importing typing here widens the window b
 if TYPE_CHECKING:
     from typing import Any
 
-    from .conditions import Condition, Fullscreen, Hours, MediaPlaying, OnACPower, ProcessRunning
+    from .conditions import (
+        Condition,
+        Fullscreen,
+        Hours,
+        MediaPlaying,
+        OnACPower,
+        ProcessRunning,
+        RemoteLogin,
+    )
     from .core.ending import Ended, EndReason
     from .core.events import Event
     from .core.inhibit import inhibit
@@ -43,6 +51,7 @@ _HOMES = {
     "Fullscreen": ".conditions",
     "OnACPower": ".conditions",
     "Hours": ".conditions",
+    "RemoteLogin": ".conditions",
     "MechanismError": ".errors",
     "NoMechanismError": ".errors",
     "ProcessNotFoundError": ".errors",
@@ -95,6 +104,7 @@ __all__ = [
     "OnACPower",
     "ProcessNotFoundError",
     "ProcessRunning",
+    "RemoteLogin",
     "RemoteSession",
     "Session",
     "SessionError",

@@ -121,6 +121,21 @@ class OnACPower(Condition):
         return PowerWatcher()
 
 
+class RemoteLogin(Condition):
+    """Met while a remote login session of any user exists (SSH, or any session logind
+    marks remote), from systemd-logind's session list and its SessionNew and
+    SessionRemoved signals on the system bus."""
+
+    def describe(self) -> str:
+        return "a remote login exists"
+
+    def watcher(self) -> Watcher:
+        _needs_freedesktop("logins are followed through systemd-logind, over D-Bus")
+        from .watchers.remote import RemoteWatcher
+
+        return RemoteWatcher()
+
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 

@@ -70,6 +70,7 @@ complete -c cocainate -n __cocainate_top -l while-running -x -a '(__fish_complet
 complete -c cocainate -n __cocainate_top -l scan-interval -x -d 'with --while-running: look for a new process every DURATION while none runs (default 2s)'
 complete -c cocainate -n __cocainate_top -l while-playing -d 'hold only while a media player (MPRIS) plays'
 complete -c cocainate -n __cocainate_top -l while-fullscreen -d 'hold only while the focused window is fullscreen (X11 EWMH, or wlroots Wayland)'
+complete -c cocainate -n __cocainate_top -l while-remote -d 'hold only while a remote login (SSH...) of any user exists (systemd-logind)'
 complete -c cocainate -n __cocainate_top -l between -x -d 'hold only between these times of day, 09:00-17:30 (repeatable: any of them; 22:00-06:00 runs past midnight); with other conditions, a gate they also need'
 complete -c cocainate -n __cocainate_top -l days -x -d 'with --between (alone: all day): only on these days, mon-fri, sat,sun'
 complete -c cocainate -n __cocainate_top -l only-on-ac -d 'hold only while on mains power (UPower), whatever else says to hold'

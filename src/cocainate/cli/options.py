@@ -165,7 +165,14 @@ class Subcommand:
 
 
 MODES = ("display", "system")
-CONDITIONS = ("while_running", "while_playing", "while_fullscreen", "between", "days")
+CONDITIONS = (
+    "while_running",
+    "while_playing",
+    "while_fullscreen",
+    "while_remote",
+    "between",
+    "days",
+)
 """The options that each ask for a condition (the rest of session "conditions" tune one)."""
 SHELLS = ("bash", "zsh", "fish")
 
@@ -230,6 +237,13 @@ OPTIONS: tuple[Option, ...] = (
         ("--while-fullscreen",),
         "while_fullscreen",
         "hold only while the focused window is fullscreen (X11 EWMH, or wlroots Wayland)",
+        session="conditions",
+        config=True,
+    ),
+    Option(
+        ("--while-remote",),
+        "while_remote",
+        "hold only while a remote login (SSH...) of any user exists (systemd-logind)",
         session="conditions",
         config=True,
     ),

@@ -172,6 +172,8 @@ def conditions(args: Any) -> tuple[list[Any], list[Any]]:
         found.append(c.MediaPlaying())
     if args.while_fullscreen:
         found.append(c.Fullscreen())
+    if args.while_remote:
+        found.append(c.RemoteLogin())
     if not (args.between or args.days):
         return found, []
     hours = c.Hours(*(args.between or ["00:00-24:00"]), days=args.days)
