@@ -136,6 +136,21 @@ class RemoteLogin(Condition):
         return RemoteWatcher()
 
 
+class NotLocked(Condition):
+    """Met while this login session is not locked, from systemd-logind's ``LockedHint``
+    and its PropertiesChanged; a gate: a hold lets go while the screen is locked by hand,
+    and holds again on unlock."""
+
+    def describe(self) -> str:
+        return "the session is unlocked"
+
+    def watcher(self) -> Watcher:
+        _needs_freedesktop("the lock screen is followed through systemd-logind, over D-Bus")
+        from .watchers.locked import LockedWatcher
+
+        return LockedWatcher()
+
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 

@@ -172,8 +172,10 @@ CONDITIONS = (
     "while_remote",
     "between",
     "days",
+    "not_when_locked",
 )
-"""The options that each ask for a condition (the rest of session "conditions" tune one)."""
+"""The options that each ask for a condition or a gate (the rest of session "conditions" tune
+one)."""
 SHELLS = ("bash", "zsh", "fish")
 
 OPTIONS: tuple[Option, ...] = (
@@ -266,6 +268,13 @@ OPTIONS: tuple[Option, ...] = (
         metavar="DAYS",
         check=check_days,
         session="conditions",
+        config=True,
+    ),
+    Option(
+        ("--not-when-locked",),
+        "not_when_locked",
+        "let go while the session is locked (systemd-logind's LockedHint), hold again on unlock",
+        session="gates",
         config=True,
     ),
     Option(
@@ -535,7 +544,7 @@ def synopsis() -> list[str]:
             out.append(f"[{text}]..." if option.repeat else f"[{text}]")
         return [f"[{' | '.join(groups[f])}]" if f in groups else f for f in out]
 
-    following = ("conditions", "only_on_ac")
+    following = ("conditions", "gates", "only_on_ac")
     holding = [o for o in OPTIONS if o.session not in following and o.dest != "version"]
     watching = [o for o in OPTIONS if o.session in following]
     lines = [

@@ -146,7 +146,7 @@ def session_arguments(args: Any) -> dict[str, Any]:
     found: dict[str, Any] = {}
     found["conditions"], found["gates"] = conditions(args)
     for option in OPTIONS:
-        if option.session is not None and option.session != "conditions":
+        if option.session is not None and option.session not in ("conditions", "gates"):
             found[option.session] = getattr(args, option.dest)
     if found["until"] is not None:
         from ..duration import parse_until
@@ -157,7 +157,8 @@ def session_arguments(args: Any) -> dict[str, Any]:
 
 def conditions(args: Any) -> tuple[list[Any], list[Any]]:
     """The conditions and the gates the options ask for (none: hold from start to end).
-    The hours are a gate when other conditions are asked for, else a condition."""
+    The hours are a gate when other conditions are asked for, else a condition; the
+    lock screen is always a gate."""
     from .options import CONDITIONS
 
     if not any(getattr(args, dest) for dest in CONDITIONS):
@@ -174,10 +175,11 @@ def conditions(args: Any) -> tuple[list[Any], list[Any]]:
         found.append(c.Fullscreen())
     if args.while_remote:
         found.append(c.RemoteLogin())
-    if not (args.between or args.days):
-        return found, []
-    hours = c.Hours(*(args.between or ["00:00-24:00"]), days=args.days)
-    return (found, [hours]) if found else ([hours], [])
+    gates: list[c.Condition] = [c.NotLocked()] if args.not_when_locked else []
+    if args.between or args.days:
+        hours = c.Hours(*(args.between or ["00:00-24:00"]), days=args.days)
+        (gates if found else found).append(hours)
+    return found, gates
 
 
 def hold(args: Any, command: list[str]) -> int:
