@@ -136,6 +136,36 @@ class RemoteLogin(Condition):
         return RemoteWatcher()
 
 
+def battery_floor(value: object) -> float:
+    """A charge in percent, from 1 to 100 (``20`` or ``"20%"``), checked."""
+    text = value.strip().removesuffix("%").strip() if isinstance(value, str) else value
+    try:
+        percent = float(text) if isinstance(text, (str, int, float)) else float("nan")
+    except ValueError:
+        percent = float("nan")
+    if isinstance(value, bool) or not 1 <= percent <= 100:
+        raise UsageError(f"invalid battery floor {value!r}: give a percentage from 1 to 100")
+    return percent
+
+
+class MinBattery(Condition):
+    """Met unless this machine runs on battery below ``percent`` of its charge (UPower's
+    display device; always met on mains power or without a battery); a gate: a hold lets
+    go below it and holds again on mains power or once charged above it."""
+
+    def __init__(self, percent: float | str) -> None:
+        self.percent = battery_floor(percent)
+
+    def describe(self) -> str:
+        return f"the battery above {self.percent:g} % (or on mains power)"
+
+    def watcher(self) -> Watcher:
+        _needs_freedesktop("the battery is followed through UPower, over D-Bus")
+        from .watchers.battery import BatteryWatcher
+
+        return BatteryWatcher(self.percent)
+
+
 class NotLocked(Condition):
     """Met while this login session is not locked, from systemd-logind's ``LockedHint``
     and its PropertiesChanged; a gate: a hold lets go while the screen is locked by hand,

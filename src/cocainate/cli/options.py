@@ -75,6 +75,12 @@ def check_days(text: str) -> str:
     return text
 
 
+def check_battery(text: str) -> float:
+    from ..conditions import battery_floor  # the library's check
+
+    return battery_floor(text)
+
+
 def check_interval(text: str) -> float:
     from ..conditions import scan_interval  # the library's check
 
@@ -173,6 +179,7 @@ CONDITIONS = (
     "between",
     "days",
     "not_when_locked",
+    "min_battery",
 )
 """The options that each ask for a condition or a gate (the rest of session "conditions" tune
 one)."""
@@ -274,6 +281,15 @@ OPTIONS: tuple[Option, ...] = (
         ("--not-when-locked",),
         "not_when_locked",
         "let go while the session is locked (systemd-logind's LockedHint), hold again on unlock",
+        session="gates",
+        config=True,
+    ),
+    Option(
+        ("--min-battery",),
+        "min_battery",
+        "let go while on battery below PERCENT (20%), hold again on mains power or above it",
+        metavar="PERCENT",
+        check=check_battery,
         session="gates",
         config=True,
     ),

@@ -176,6 +176,8 @@ def conditions(args: Any) -> tuple[list[Any], list[Any]]:
     if args.while_remote:
         found.append(c.RemoteLogin())
     gates: list[c.Condition] = [c.NotLocked()] if args.not_when_locked else []
+    if args.min_battery is not None:
+        gates.append(c.MinBattery(args.min_battery))
     if args.between or args.days:
         hours = c.Hours(*(args.between or ["00:00-24:00"]), days=args.days)
         (gates if found else found).append(hours)

@@ -184,7 +184,7 @@ def expected(option: Option) -> str:
         return "true or false"
     if option.choices:
         return f"one of {', '.join(option.choices)}"
-    word = {"TEXT": "string", "DURATION": 'duration such as "2s"'}.get(
+    word = {"TEXT": "string", "DURATION": 'duration such as "2s"', "PERCENT": "percentage"}.get(
         option.metavar or "", (option.metavar or "").lower()
     )
     return f"a {word}, or a list of {word}s" if option.repeat else f"a {word}"
@@ -199,6 +199,8 @@ def _check(key: str, value: Any) -> Any:
         return value
     if option.metavar == "DURATION" and isinstance(value, (int, float)):
         value = f"{value}s"  # a number of seconds
+    if option.metavar == "PERCENT" and isinstance(value, (int, float)):
+        value = str(value)  # min-battery = 20
     values = [value] if isinstance(value, str) or not option.repeat else value
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise UsageError(f"expected {expected(option)}, got {value!r}")
