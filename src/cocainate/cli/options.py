@@ -287,7 +287,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         ("--min-battery",),
         "min_battery",
-        "let go while on battery below PERCENT (20%), hold again on mains power or above it",
+        "let go while on battery below PERCENT of its charge (20), hold again on mains power "
+        "or above it",
         metavar="PERCENT",
         check=check_battery,
         session="gates",
@@ -542,8 +543,8 @@ def epilog() -> str:
 
 
 def synopsis() -> list[str]:
-    """The man page's SYNOPSIS, one line a form: holding, following conditions, around a
-    command, then each subcommand with its options."""
+    """The man page's SYNOPSIS, one line a form: holding, following conditions, behind
+    gates, around a command, then each subcommand with its options."""
 
     def forms(options: tuple[Option, ...]) -> list[str]:
         out: list[str] = []
@@ -560,12 +561,15 @@ def synopsis() -> list[str]:
             out.append(f"[{text}]..." if option.repeat else f"[{text}]")
         return [f"[{' | '.join(groups[f])}]" if f in groups else f for f in out]
 
-    following = ("conditions", "gates", "only_on_ac")
+    gating = ("gates", "only_on_ac")
+    following = ("conditions", *gating)
     holding = [o for o in OPTIONS if o.session not in following and o.dest != "version"]
-    watching = [o for o in OPTIONS if o.session in following]
+    watching = [o for o in OPTIONS if o.session == "conditions"]
+    gates = [o for o in OPTIONS if o.session in gating]
     lines = [
         " ".join(forms(tuple(holding))),
         " ".join([*forms(tuple(watching)), "[options]"]),
+        " ".join([*forms(tuple(gates)), "[options]"]),
         "[options] -- COMMAND [ARG...]",
     ]
     for sub in SUBCOMMANDS:

@@ -135,11 +135,16 @@ def build_parser() -> argparse.ArgumentParser:
                 argument.dest,
                 metavar=argument.metavar,
                 choices=argument.choices,
-                help=argument.help,
+                help=_escaped(argument.help),
                 nargs="?" if sub.optional else None,
                 **converted,
             )
     return parser
+
+
+def _escaped(text: str) -> str:
+    """A help text as argparse reads it: % is its formatting character."""
+    return text.replace("%", "%%")
 
 
 def _sentence(text: str) -> str:
@@ -157,7 +162,7 @@ def _add(parser: argparse.ArgumentParser, options: Sequence[Option]) -> None:
             target = groups[option.exclusive]
         if not option.takes_value:
             target.add_argument(
-                *option.flags, dest=option.dest, action="store_true", help=option.help
+                *option.flags, dest=option.dest, action="store_true", help=_escaped(option.help)
             )
             continue
 
@@ -170,7 +175,7 @@ def _add(parser: argparse.ArgumentParser, options: Sequence[Option]) -> None:
             else "{" + ",".join(option.choices) + "}",
             action="append" if option.repeat else "store",
             default=list(option.default or ()) if option.repeat else option.default,
-            help=option.help,
+            help=_escaped(option.help),
         )
 
 
