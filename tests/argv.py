@@ -19,6 +19,7 @@ VALID = {
     "between": ["00:00-24:00", "22:00-06:00", "09:00:30-09:00:31"],
     "days": ["mon-sun", "sat,sun", "fri-mon"],
     "min_battery": ["20%", "5", "100 %"],
+    "linger": ["2s", "0", "500ms"],
 }
 INVALID = ["a/b", "-5s", "abc", "0", "-4", "+5", "1_000", "٣", " 7", "25:00", "bright", "-", "-q"]
 OTHERS = ("-h", "--help", *(s.name for s in SUBCOMMANDS), "--frob", "-qv", "--dur", "-d1h")

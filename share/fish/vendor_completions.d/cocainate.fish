@@ -11,7 +11,7 @@ function __cocainate_subcommand --description 'the subcommand typed so far, if a
             set skip 0
         else if test $token = --
             return 1
-        else if contains -- $token -d --duration -p --pid --until --while-running --scan-interval --between --days --min-battery --mode --reason --method
+        else if contains -- $token -d --duration -p --pid --until --while-running --scan-interval --between --days --min-battery --linger --mode --reason --method
             set skip 1
         else if not string match -q -- '-*' $token
             echo $token
@@ -75,6 +75,7 @@ complete -c cocainate -n __cocainate_top -l between -x -d 'hold only between the
 complete -c cocainate -n __cocainate_top -l days -x -d 'with --between (alone: all day): only on these days, mon-fri, sat,sun'
 complete -c cocainate -n __cocainate_top -l not-when-locked -d 'let go while the session is locked (systemd-logind\'s LockedHint), hold again on unlock'
 complete -c cocainate -n __cocainate_top -l min-battery -x -d 'let go while on battery below PERCENT of its charge (20), hold again on mains power or above it'
+complete -c cocainate -n __cocainate_top -l linger -x -d 'with conditions: let go only once they have been unmet for DURATION (default 2s: a track change or a pause between videos keeps the hold; 0: at once)'
 complete -c cocainate -n __cocainate_top -l only-on-ac -d 'hold only while on mains power (UPower), whatever else says to hold'
 complete -c cocainate -n __cocainate_top -s q -l quiet -d 'print nothing on stdout'
 complete -c cocainate -n __cocainate_top -s v -l verbose -d 'say on stderr which mechanisms were tried, which hold, and why others could not'

@@ -25,6 +25,9 @@ EXIT_NOT_RUNNING = 5
 EXIT_INTERRUPTED = 130
 
 
+LINGER = 2.0
+"""Seconds the command line keeps a hold its conditions no longer call for, by default."""
+
 MAX_PID = 2**31 - 1
 """The largest PID any system we run on hands out fits a signed 32-bit integer."""
 
@@ -295,6 +298,17 @@ OPTIONS: tuple[Option, ...] = (
         config=True,
     ),
     Option(
+        ("--linger",),
+        "linger",
+        "with conditions: let go only once they have been unmet for DURATION (default 2s: a "
+        "track change or a pause between videos keeps the hold; 0: at once)",
+        metavar="DURATION",
+        check=check_duration,
+        default=LINGER,
+        session="linger",
+        config=True,
+    ),
+    Option(
         ("--only-on-ac",),
         "only_on_ac",
         "hold only while on mains power (UPower), whatever else says to hold",
@@ -562,9 +576,9 @@ def synopsis() -> list[str]:
         return [f"[{' | '.join(groups[f])}]" if f in groups else f for f in out]
 
     gating = ("gates", "only_on_ac")
-    following = ("conditions", *gating)
+    following = ("conditions", "linger", *gating)
     holding = [o for o in OPTIONS if o.session not in following and o.dest != "version"]
-    watching = [o for o in OPTIONS if o.session == "conditions"]
+    watching = [o for o in OPTIONS if o.session in ("conditions", "linger")]
     gates = [o for o in OPTIONS if o.session in gating]
     lines = [
         " ".join(forms(tuple(holding))),

@@ -21,8 +21,12 @@ hold and one release a second, and what holds follows the last word within this.
 
 
 class Following:
-    def __init__(self, conditions: tuple[Condition, ...], gates: tuple[Condition, ...]) -> None:
-        self.conditions, self.gates = conditions, gates
+    def __init__(
+        self, conditions: tuple[Condition, ...], gates: tuple[Condition, ...], linger: float = 0.0
+    ) -> None:
+        self.conditions, self.gates, self.linger = conditions, gates, linger
+        self._unmet_since: float | None = None  # time.monotonic() the conditions fell silent
+        self._linger_end = Timer(None, lambda: None)  # wakes the session when a linger ends
         self.watchers: list[Watcher] = []
         self.gate_watchers: list[Watcher] = []  # what every hold also needs (mains power...)
         self._changed_at = -SWITCH_SPACING  # time.monotonic() of the last hold or release
@@ -77,6 +81,7 @@ class Following:
         from .sources import WatcherSource
 
         reactor.add(self._next_change)
+        reactor.add(self._linger_end)
         self.gate_watchers = [g.watcher() for g in self.gates]
         self.watchers = [c.watcher() for c in self.conditions]
         described = [c.describe() for c in (*self.conditions, *self.gates)]
@@ -91,6 +96,29 @@ class Following:
         if self.paused or not all(g.met for g in self.gate_watchers):
             return False
         return not self.watchers or any(w.met for w in self._on())
+
+    def lingers(self, holding: bool) -> bool:
+        """Whether a hold the conditions no longer call for is kept a while yet: they have
+        been unmet for less than :attr:`linger` seconds (a track change, a pause between
+        videos), while nothing else says to let go (not paused, every gate open). Called at
+        each step, so it also sees the conditions met again; wakes the session when the
+        linger ends, and only while ``holding``."""
+        if (
+            not holding
+            or not self.linger
+            or not self.watchers
+            or self.paused
+            or not all(g.met for g in self.gate_watchers)
+            or any(w.met for w in self._on())
+        ):
+            self._unmet_since = self._linger_end.at = None
+            return False
+        now = time.monotonic()
+        if self._unmet_since is None:
+            self._unmet_since = now
+        end = self._unmet_since + self.linger
+        self._linger_end.at = end if now < end else None
+        return now < end
 
     def may_change(self) -> bool:
         """Whether the session may change now; if not, it is woken when it may."""

@@ -226,8 +226,11 @@ class Run:
         try:
             state = self.life.state
             want = following.wanted()
+            lingering = following.lingers(state == State.HOLDING)
             if self.life.ending or state not in (State.HOLDING, State.WAITING):
                 return
+            if state == State.HOLDING and not want and lingering:
+                return  # the conditions fell silent a moment ago: not yet
             if want != (state == State.HOLDING) and following.may_change():
                 (self.hold if want else self.unhold)()
         finally:

@@ -46,7 +46,8 @@ class Session:
 
     With ``conditions`` (:class:`~cocainate.ProcessRunning`...), it holds only while one
     is met; with ``gates`` (:class:`~cocainate.Hours`...), only while every one is met, and
-    ``only_on_ac`` only on mains power (a gate); they are followed while the session is
+    ``only_on_ac`` only on mains power (a gate); with ``linger`` (seconds), a hold is let
+    go only once the conditions have been unmet that long; they are followed while the session is
     waited on (:meth:`wait`, :meth:`wait_async`, :meth:`run`). :meth:`stop` may be called
     from any thread, from a signal handler, and more than once. As a context manager, the
     session starts on entry and is released on exit.
@@ -65,6 +66,7 @@ class Session:
         conditions: Iterable[Condition] | Condition = (),
         only_on_ac: bool = False,
         gates: Iterable[Condition] | Condition = (),
+        linger: DurationLike = None,
     ) -> None:
         self.mode = arguments.mode(mode)
         self.duration = seconds(duration)
@@ -78,6 +80,7 @@ class Session:
         self.conditions = arguments.conditions(conditions)
         self.only_on_ac = bool(only_on_ac)
         self.gates = arguments.conditions(gates)
+        self.linger = seconds(linger) or 0.0
         self.problems: list[str] = []
         """Problems met while holding or releasing (the release still completed)."""
         self.held_at: float | None = None
@@ -88,7 +91,8 @@ class Session:
         self._life = life = Lifecycle()
         self._callers = Callers()  # a thread inside start/wait/stop: stop() there only asks
         self._events = Events(on_event, self.problems.append, lambda: life.end("stopped"))
-        self._following = Following(self.conditions, arguments.gates(self.gates, only_on_ac))
+        gating = arguments.gates(self.gates, only_on_ac)
+        self._following = Following(self.conditions, gating, self.linger)
         self._run = Run(self, entries, self._methods, life, self._events, self._following)
 
     # -- what it is ------------------------------------------------------------------
