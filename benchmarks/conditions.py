@@ -6,8 +6,10 @@
   and its wake-ups (context switches) over the measured span, against the 0.05 % budget.
 - Latency: from the moment a condition turns (the test's own command) to the Inhibit, and
   to the UnInhibit, as the stand-in screensaver service timestamps them: a process exiting
-  and appearing, an MPRIS player (mpv) playing and pausing, UPower's OnBattery, and a
-  window made fullscreen under openbox.
+  and appearing, an MPRIS player (mpv) playing and pausing, UPower's OnBattery and its
+  battery's charge, logind's LockedHint and remote sessions, a range of hours beginning
+  and ending on the wall clock, and a window made fullscreen under openbox. Each runs with
+  ``--linger 0``: the latency of following, not the linger the command line adds.
 
     .venv-test/bin/python benchmarks/conditions.py [--processes 500] [--span 20] [--runs 10]
 """
@@ -170,7 +172,9 @@ class Player:
 
 def watched(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
     cli = subprocess.Popen(
-        [*COCAINATE, "-q", "--method", "screensaver", *args], env=env, stdout=subprocess.DEVNULL
+        [*COCAINATE, "-q", "--method", "screensaver", "--linger", "0", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
     )
     time.sleep(1.0)  # started: waiting, or holding
     return cli
@@ -196,6 +200,7 @@ def idle(what: str, cli: subprocess.Popen[bytes]) -> tuple[str, str]:
 
 
 def latencies(runs: int, root: Path, env: dict[str, str], service: StandIn) -> list[Any]:
+    from buses import Logind
     from test_conditions import UPower, WindowManager, playerctl, start_mpv
 
     session_bus: Bus = service.bus
@@ -265,6 +270,19 @@ def latencies(runs: int, root: Path, env: dict[str, str], service: StandIn) -> l
         upower.stop()
         system.close()
 
+    system = Bus(root / "system2", "system")
+    logind = Logind(system)
+    upower = UPower(system, on_battery=True)
+    try:
+        wait_until(lambda: system.has_owner(UPower.name) and system.has_owner(Logind.name), 10)
+        env2 = dict(env, DBUS_SYSTEM_BUS_ADDRESS=system.address)
+        on_system_bus(follow, env2, system, upower, runs)
+    finally:
+        upower.stop()
+        stop(logind.process)
+        system.close()
+    rows.append(hours(service, env, min(runs, 3)))
+
     if shutil.which("openbox") and shutil.which("xmessage"):
         wm = WindowManager()
         try:
@@ -283,6 +301,106 @@ def latencies(runs: int, root: Path, env: dict[str, str], service: StandIn) -> l
     if shutil.which("sway") and shutil.which("swaymsg"):
         on_sway(follow, env)
     return rows
+
+
+def on_system_bus(
+    follow: Callable[..., None], env: dict[str, str], system: Bus, upower: Any, runs: int
+) -> None:
+    """--min-battery (UPower's display device), --not-when-locked (logind's LockedHint) and
+    --while-remote (logind's SessionNew and SessionRemoved), on python-dbusmock's UPower
+    and logind."""
+    login, mock = "org.freedesktop.login1", "org.freedesktop.DBus.Mock"
+    display = "/org/freedesktop/UPower/devices/DisplayDevice"
+
+    def charge(percent: float) -> None:
+        body = (display, {"Percentage": ("d", percent)})
+        system.call(
+            upower.name, "/org/freedesktop/UPower", mock, "SetDeviceProperties", "oa{sv}", body
+        )
+
+    body = (2, 2, 50.0, 0.0, 0.0, 0.0, 0, 0, True, "", 1)
+    system.call(
+        upower.name, "/org/freedesktop/UPower", mock, "SetupDisplayDevice", "uuddddxxbsu", body
+    )
+    follow(
+        "--min-battery 20 (UPower Percentage)",
+        env,
+        ["--min-battery", "20"],
+        lambda: charge(50.0),
+        lambda: charge(10.0),
+        "waiting, on battery at 10 %",
+    )
+    manager = "/org/freedesktop/login1"
+    made = [0]
+
+    def session(remote: bool) -> tuple[str, str]:
+        made[0] += 1
+        number = f"b{made[0]}"
+        args = (number, "seat0", 2000 + made[0], "bench", True)
+        path = str(system.call(login, manager, mock, "AddSession", "ssusb", args)[0])
+        props = ("org.freedesktop.login1.Session", "Remote", ("b", remote))
+        system.call(login, path, "org.freedesktop.DBus.Properties", "Set", "ssv", props)
+        return number, path
+
+    ours, path = session(False)
+
+    def locked(yes: bool) -> None:
+        system.call(login, path, "org.freedesktop.login1.Session", "SetLockedHint", "b", (yes,))
+
+    follow(
+        "--not-when-locked (logind LockedHint)",
+        dict(env, XDG_SESSION_ID=ours),
+        ["--not-when-locked"],
+        lambda: locked(False),
+        lambda: locked(True),
+        "waiting, the session locked",
+    )
+    remote: list[tuple[str, str]] = []
+
+    def emit(member: str, number: str, where: str) -> None:
+        args = ("org.freedesktop.login1.Manager", member, "so", [("s", number), ("o", where)])
+        system.call(login, manager, mock, "EmitSignal", "sssav", args)
+
+    def log_in() -> None:
+        remote.append(session(True))
+        emit("SessionNew", *remote[-1])
+
+    def log_out() -> None:
+        number, where = remote.pop()
+        system.call(login, manager, mock, "RemoveObject", "o", (where,))
+        emit("SessionRemoved", number, where)
+
+    follow(
+        "--while-remote (logind SessionNew, SessionRemoved)",
+        env,
+        ["--while-remote"],
+        log_in,
+        log_out,
+        "waiting, no remote login",
+    )
+
+
+def hours(service: StandIn, env: dict[str, str], runs: int) -> tuple[str, str]:
+    """--between: from a range's start and end on the wall clock to the Inhibit and the
+    UnInhibit (the timer's own lateness; a range of seconds, so each run takes 4 s)."""
+    on, off = [], []
+    for _ in range(runs):
+        begin = int(time.time()) + 2
+        start, end = (time.strftime("%H:%M:%S", time.localtime(t)) for t in (begin, begin + 2))
+        cli = subprocess.Popen(
+            [*COCAINATE, "-q", "--method", "screensaver", "--between", f"{start}-{end}"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        try:
+            count = len(service.calls("UnInhibit"))
+            ended = lambda n=count: len(service.calls("UnInhibit")) > n  # noqa: E731
+            wait_until(ended, 10, "the end of the range")
+            on.append(service.calls("Inhibit")[-1][1] - begin)
+            off.append(service.calls("UnInhibit")[-1][1] - (begin + 2))
+        finally:
+            stop(cli)
+    return row(f"--between (a range's start and end; {runs} runs)", on, off)
 
 
 def on_sway(follow: Callable[..., None], env: dict[str, str]) -> None:
