@@ -102,6 +102,11 @@ def scan_cost(extra: int, span: float, env: dict[str, str]) -> list[tuple[str, s
     ]
 
 
+SPACED = 1.1
+"""Seconds between two turns of a condition: a session changes at most once a second
+(``following.SWITCH_SPACING``), and a turn sooner would measure that wait."""
+
+
 class Latency:
     """Times from a trigger to the stand-in screensaver's Inhibit and UnInhibit."""
 
@@ -124,6 +129,7 @@ class Latency:
         """Seconds from the condition turning to the service's next ``method`` call: from
         when ``trigger`` says it turned, else from the trigger."""
         count = len(self.service.calls(method))
+        time.sleep(SPACED)  # past the session's spacing of changes: its latency, not the wait
         t0 = time.time()
         t0 = trigger() or t0
         wait_until(lambda: len(self.service.calls(method)) > count, 10, method)
@@ -192,7 +198,9 @@ IDLE = 10.0
 
 
 def idle(what: str, cli: subprocess.Popen[bytes]) -> tuple[str, str]:
-    """Wake-ups of a cocainate that waits while nothing changes, over :data:`IDLE` s."""
+    """Wake-ups of a cocainate that waits while nothing changes, over :data:`IDLE` s, once
+    the last change has been handled (half a second, as tests/test_sleeping.py gives)."""
+    time.sleep(0.5)
     _cpu, before = cpu_and_switches(cli.pid)
     time.sleep(IDLE)
     _cpu, after = cpu_and_switches(cli.pid)
@@ -318,7 +326,7 @@ def on_system_bus(
             upower.name, "/org/freedesktop/UPower", mock, "SetDeviceProperties", "oa{sv}", body
         )
 
-    body = (2, 2, 50.0, 0.0, 0.0, 0.0, 0, 0, True, "", 1)
+    body = (2, 2, 10.0, 0.0, 0.0, 0.0, 0, 0, True, "", 1)  # on battery, low: waiting
     system.call(
         upower.name, "/org/freedesktop/UPower", mock, "SetupDisplayDevice", "uuddddxxbsu", body
     )
@@ -347,6 +355,7 @@ def on_system_bus(
     def locked(yes: bool) -> None:
         system.call(login, path, "org.freedesktop.login1.Session", "SetLockedHint", "b", (yes,))
 
+    locked(True)  # it starts waiting
     follow(
         "--not-when-locked (logind LockedHint)",
         dict(env, XDG_SESSION_ID=ours),
@@ -388,7 +397,16 @@ def hours(service: StandIn, env: dict[str, str], runs: int) -> tuple[str, str]:
         begin = int(time.time()) + 2
         start, end = (time.strftime("%H:%M:%S", time.localtime(t)) for t in (begin, begin + 2))
         cli = subprocess.Popen(
-            [*COCAINATE, "-q", "--method", "screensaver", "--between", f"{start}-{end}"],
+            [
+                *COCAINATE,
+                "-q",
+                "--method",
+                "screensaver",
+                "--linger",
+                "0",
+                "--between",
+                f"{start}-{end}",
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
         )
