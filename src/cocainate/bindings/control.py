@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from .dbus import SEND_TIMEOUT  # a write that takes longer loses the interface
+
 PREFIX = "io.github.cocainate"
 """The project's reverse-DNS prefix, in one place (docs/design.md, "Open decisions")."""
 NAMESPACE = f"{PREFIX}.Session"
@@ -24,9 +26,6 @@ PATH = "/io/github/cocainate/Session"
 INTERFACE = f"{PREFIX}.Session1"
 REFUSED = f"{PREFIX}.Error.Refused"
 PROPERTIES = "org.freedesktop.DBus.Properties"
-SEND_TIMEOUT = 1.0
-"""Seconds a write to the bus may take; a bus that takes longer loses the interface (the
-hold goes on without it)."""
 
 INTROSPECTION = f"""<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">
@@ -255,27 +254,22 @@ class Server:
     def _reply(
         self, message: Any, signature: str | None = None, body: tuple[Any, ...] = ()
     ) -> None:
-        from jeepney import new_method_return
+        from .dbus import reply_to
 
-        self._send(new_method_return(message, signature, body))
+        if not reply_to(self.connection, message, signature, body):
+            self.close()  # the bus is gone or stuck: the hold goes on without its interface
 
     def _error(self, message: Any, name: str, text: str) -> None:
-        from jeepney import new_error
+        from .dbus import error_to
 
-        self._send(new_error(message, name, "s", (text,)))
+        if not error_to(self.connection, message, name, text):
+            self.close()
 
     def _send(self, message: Any) -> None:
-        connection = self.connection
-        if connection is None:
-            return
-        try:
-            connection.sock.settimeout(SEND_TIMEOUT)
-            try:
-                connection.send(message)
-            finally:
-                connection.sock.settimeout(None)
-        except (OSError, ValueError):
-            self.close()  # the bus is gone or stuck: the hold goes on without its interface
+        from .dbus import send_within
+
+        if not send_within(self.connection, message):
+            self.close()
 
     def close(self) -> None:
         connection, self.connection = self.connection, None

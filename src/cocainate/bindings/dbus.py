@@ -361,3 +361,40 @@ def close_quietly(connection: Any) -> None:
             connection.close()
     except OSError:
         pass
+
+
+SEND_TIMEOUT = 1.0
+"""Seconds a served object's write (a reply, a signal) may take; a bus that takes longer
+is treated as gone."""
+
+
+def send_within(connection: Any, message: Any, timeout: float = SEND_TIMEOUT) -> bool:
+    """Send ``message`` without blocking longer than ``timeout``; False when the connection
+    is gone, broken or stuck (what sent it then closes it, or lets its loop find out)."""
+    if connection is None:
+        return False
+    try:
+        connection.sock.settimeout(timeout)
+        try:
+            connection.send(message)
+        finally:
+            connection.sock.settimeout(None)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def reply_to(
+    connection: Any, call: Any, signature: str | None = None, body: tuple[Any, ...] = ()
+) -> bool:
+    """Answer a method ``call`` served on ``connection`` (:func:`send_within`)."""
+    from jeepney import new_method_return
+
+    return send_within(connection, new_method_return(call, signature, body))
+
+
+def error_to(connection: Any, call: Any, name: str, text: str) -> bool:
+    """Answer a method ``call`` with the D-Bus error ``name`` saying ``text``."""
+    from jeepney import new_error
+
+    return send_within(connection, new_error(call, name, "s", (text,)))

@@ -297,20 +297,19 @@ class Tray:
     def _reply(
         self, message: Any, signature: str | None = None, body: tuple[Any, ...] = ()
     ) -> None:
-        from jeepney import new_method_return
+        from .dbus import reply_to
 
-        self._send(new_method_return(message, signature, body))
+        reply_to(self.connection, message, signature, body)  # gone: the loop finds out
 
     def _error(self, message: Any, name: str, text: str) -> None:
-        from jeepney import new_error
+        from .dbus import error_to
 
-        self._send(new_error(message, name, "s", (text,)))
+        error_to(self.connection, message, name, text)
 
     def _send(self, message: Any) -> None:
-        try:
-            self.connection.send(message)
-        except OSError:
-            pass  # the connection is gone: the program's loop finds out when it reads
+        from .dbus import send_within
+
+        send_within(self.connection, message)  # gone or stuck: the loop finds out
 
     # -- saying what changed ------------------------------------------------------------------
 

@@ -111,7 +111,7 @@ def follow(as_json: bool) -> int:
         while True:
             signals.clear()
             names = control.names(connection)
-            props = control.read_all(connection, names, control.SEND_TIMEOUT * 2)
+            props = control.read_all(connection, names, dbus.SEND_TIMEOUT * 2)
             sessions = [RemoteSession.of(n, props[n]) for n in names if n in props]
             line = render(sessions, as_json)
             if line != last:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConditionError, MechanismError
 from . import Watcher
 from .bus import BusWatch, error_name, variant
 
@@ -20,7 +19,6 @@ NAME = "org.freedesktop.UPower"
 PATH = "/org/freedesktop/UPower"
 DISPLAY = "/org/freedesktop/UPower/devices/DisplayDevice"
 DEVICE = "org.freedesktop.UPower.Device"
-FIRST_LOOK = 2.0
 
 
 class BatteryWatcher(Watcher):
@@ -42,16 +40,12 @@ class BatteryWatcher(Watcher):
         self.detail = "battery unknown"
 
     def open(self) -> list[Source]:
-        try:
-            self._bus.connect()
-        except MechanismError as err:
-            raise ConditionError(f"cannot tell the battery's charge: {err}") from err
-        self._bus.settle(FIRST_LOOK)
-        if self.on_battery is None or self.charge is None:
-            problem = self._problem or f"UPower did not answer within {FIRST_LOOK:g} s"
-            self._bus.close()
-            raise ConditionError(f"cannot tell the battery's charge: {problem}")
-        return [self._bus.source]
+        return self._bus.first_look(
+            "tell the battery's charge",
+            "UPower",
+            lambda: self.on_battery is not None and self.charge is not None,
+            lambda: self._problem,
+        )
 
     def close(self) -> None:
         self._bus.close()

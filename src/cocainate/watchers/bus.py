@@ -14,6 +14,10 @@ from ..reactor import Source
 if TYPE_CHECKING:
     from jeepney import MatchRule
 
+FIRST_LOOK = 2.0
+"""Seconds a service has, at start, to answer a watcher's first questions (it may have to
+be started by the bus)."""
+
 
 class BusWatch:
     """One link to the ``kind`` bus, with match ``rules``; ``on_signal(message)`` for each
@@ -68,6 +72,25 @@ class BusWatch:
 
         address = DBusAddress(path, name, "org.freedesktop.DBus.Properties")
         self.call(address, "Get", "ss", (interface, prop), on_reply, auto_start)
+
+    def first_look(
+        self, what: str, service: str, known: Callable[[], bool], problem: Callable[[], str]
+    ) -> list[Source]:
+        """Connect, and read until the first answers are in (at most :data:`FIRST_LOOK`
+        seconds); the sources to watch, or ConditionError "cannot {what}: why" (``problem()``,
+        else that ``service`` did not answer in time), the connection closed."""
+        from ..errors import ConditionError, MechanismError
+
+        try:
+            self.connect()
+        except MechanismError as err:
+            raise ConditionError(f"cannot {what}: {err}") from err
+        self.settle(FIRST_LOOK)
+        if not known():
+            why = problem() or f"{service} did not answer within {FIRST_LOOK:g} s"
+            self.close()
+            raise ConditionError(f"cannot {what}: {why}")
+        return [self.source]
 
     def settle(self, timeout: float) -> None:
         """Read and handle messages until every call sent has its reply, at most

@@ -24,7 +24,6 @@ NAME = "org.freedesktop.login1"
 PATH = "/org/freedesktop/login1"
 MANAGER = "org.freedesktop.login1.Manager"
 SESSION = "org.freedesktop.login1.Session"
-FIRST_LOOK = 2.0
 
 
 def find_session() -> str:
@@ -81,17 +80,9 @@ class LockedWatcher(Watcher):
 
         self.path = find_session()
         rules = [owner_changes(NAME), property_changes(self.path, SESSION)]
-        self._bus = BusWatch("system", rules, self._signal, self._ask, self._left)
-        try:
-            self._bus.connect()
-        except MechanismError as err:
-            raise ConditionError(f"cannot tell whether the session is locked: {err}") from err
-        self._bus.settle(FIRST_LOOK)
-        if not self._known:
-            problem = self._problem or f"logind did not answer within {FIRST_LOOK:g} s"
-            self._bus.close()
-            raise ConditionError(f"cannot tell whether the session is locked: {problem}")
-        return [self._bus.source]
+        self._bus = bus = BusWatch("system", rules, self._signal, self._ask, self._left)
+        what = "tell whether the session is locked"
+        return bus.first_look(what, "logind", lambda: self._known, lambda: self._problem)
 
     def close(self) -> None:
         if self._bus is not None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConditionError, MechanismError
 from . import Watcher
 from .bus import BusWatch, error_name, variant
 
@@ -20,8 +19,6 @@ if TYPE_CHECKING:
 
 NAME = "org.freedesktop.UPower"
 PATH = "/org/freedesktop/UPower"
-FIRST_LOOK = 2.0
-"""Seconds UPower has, at start, to answer (it may have to be started)."""
 
 
 class PowerWatcher(Watcher):
@@ -36,16 +33,12 @@ class PowerWatcher(Watcher):
         self.detail = "power source unknown"
 
     def open(self) -> list[Source]:
-        try:
-            self._bus.connect()
-        except MechanismError as err:
-            raise ConditionError(f"cannot tell whether this machine is on AC power: {err}") from err
-        self._bus.settle(FIRST_LOOK)
-        if not self._known:
-            problem = self._problem or f"UPower did not answer within {FIRST_LOOK:g} s"
-            self._bus.close()
-            raise ConditionError(f"cannot tell whether this machine is on AC power: {problem}")
-        return [self._bus.source]
+        return self._bus.first_look(
+            "tell whether this machine is on AC power",
+            "UPower",
+            lambda: self._known,
+            lambda: self._problem,
+        )
 
     def close(self) -> None:
         self._bus.close()

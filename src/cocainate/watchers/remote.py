@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConditionError, MechanismError
 from . import Watcher
 from .bus import BusWatch, error_name
 
@@ -24,7 +23,6 @@ NAME = "org.freedesktop.login1"
 PATH = "/org/freedesktop/login1"
 MANAGER = "org.freedesktop.login1.Manager"
 SESSION = "org.freedesktop.login1.Session"
-FIRST_LOOK = 2.0
 
 
 class RemoteWatcher(Watcher):
@@ -44,16 +42,9 @@ class RemoteWatcher(Watcher):
         self.detail = "remote logins unknown"
 
     def open(self) -> list[Source]:
-        try:
-            self._bus.connect()
-        except MechanismError as err:
-            raise ConditionError(f"cannot follow remote logins: {err}") from err
-        self._bus.settle(FIRST_LOOK)
-        if not self._known:
-            problem = self._problem or f"logind did not answer within {FIRST_LOOK:g} s"
-            self._bus.close()
-            raise ConditionError(f"cannot follow remote logins: {problem}")
-        return [self._bus.source]
+        return self._bus.first_look(
+            "follow remote logins", "logind", lambda: self._known, lambda: self._problem
+        )
 
     def close(self) -> None:
         self._bus.close()
