@@ -229,3 +229,50 @@ def dbusmock_python() -> str:
 
 def have(*programs: str) -> bool:
     return all(shutil.which(p) for p in programs)
+
+
+LOGIN = "org.freedesktop.login1"
+MANAGER = "/org/freedesktop/login1"
+MOCK = "org.freedesktop.DBus.Mock"
+
+
+class Logins:
+    def __init__(self, desktop: Any) -> None:
+        self.bus = desktop.system_bus
+        self.made: list[tuple[str, str]] = []
+
+    def add(self, name: str, remote: bool, host: str = "") -> str:
+        number = f"c{len(self.made) + 100}"
+        path = str(
+            self.bus.call(
+                LOGIN,
+                MANAGER,
+                MOCK,
+                "AddSession",
+                "ssusb",
+                (number, "seat0", 1000 + len(self.made), name, True),
+            )[0]
+        )
+        props = "org.freedesktop.DBus.Properties"
+        session = "org.freedesktop.login1.Session"
+        self.bus.call(LOGIN, path, props, "Set", "ssv", (session, "Remote", ("b", remote)))
+        self.bus.call(LOGIN, path, props, "Set", "ssv", (session, "RemoteHost", ("s", host)))
+        self.emit("SessionNew", number, path)
+        self.made.append((number, path))
+        return path
+
+    def remove(self, path: str) -> None:
+        (number,) = [n for n, p in self.made if p == path]
+        self.made.remove((number, path))
+        self.bus.call(LOGIN, MANAGER, MOCK, "RemoveObject", "o", (path,))
+        self.emit("SessionRemoved", number, path)
+
+    def emit(self, member: str, number: str, path: str) -> None:
+        self.bus.call(
+            LOGIN,
+            MANAGER,
+            MOCK,
+            "EmitSignal",
+            "sssav",
+            ("org.freedesktop.login1.Manager", member, "so", [("s", number), ("o", path)]),
+        )

@@ -37,7 +37,7 @@ collect_ignore = (
     ]
 )
 if LINUX_WITH_DBUS:
-    from buses import Bus, Logind, StandIn, stop, wait_until
+    from buses import Bus, Logind, Logins, StandIn, stop, wait_until
 
 # The tests are about what cocainate does with these signals. A run that a shell without
 # job control put in the background inherits SIGINT and SIGQUIT ignored (nohup: SIGHUP),
@@ -238,3 +238,13 @@ def signal_from_another_thread(signum: int) -> threading.Thread:
     thread = threading.Thread(target=raise_here)
     thread.start()
     return thread
+
+
+@pytest.fixture
+def logins(bus_env: Desktop) -> Iterator[Logins]:
+    made = Logins(bus_env)
+    try:
+        yield made
+    finally:
+        for _number, path in list(made.made):
+            made.remove(path)

@@ -5,26 +5,14 @@ object's SetLockedHint sets the property and says PropertiesChanged, as logind d
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from buses import wait_until
+from buses import LOGIN, Logins, wait_until
 from cocainate import ConditionError, NotLocked, Session
 from conftest import Desktop, run_cli, spawn_cli
-from test_remote import LOGIN, Logins
 from test_sleeping import assert_asleep
-
-
-@pytest.fixture
-def logins(bus_env: Desktop, monkeypatch: pytest.MonkeyPatch) -> Iterator[Logins]:
-    made = Logins(bus_env)
-    try:
-        yield made
-    finally:
-        for _number, path in list(made.made):
-            made.remove(path)
 
 
 def ours(logins: Logins, monkeypatch: pytest.MonkeyPatch) -> Any:

@@ -7,71 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from buses import wait_until
+from buses import MANAGER, Logins, wait_until
 from cocainate import RemoteLogin, Session
 from conftest import Desktop, run_cli, spawn_cli
 from test_sleeping import assert_asleep
-
-LOGIN = "org.freedesktop.login1"
-MANAGER = "/org/freedesktop/login1"
-MOCK = "org.freedesktop.DBus.Mock"
-
-
-class Logins:
-    def __init__(self, desktop: Desktop) -> None:
-        self.bus = desktop.system_bus
-        self.made: list[tuple[str, str]] = []
-
-    def add(self, name: str, remote: bool, host: str = "") -> str:
-        number = f"c{len(self.made) + 100}"
-        path = str(
-            self.bus.call(
-                LOGIN,
-                MANAGER,
-                MOCK,
-                "AddSession",
-                "ssusb",
-                (number, "seat0", 1000 + len(self.made), name, True),
-            )[0]
-        )
-        props = "org.freedesktop.DBus.Properties"
-        session = "org.freedesktop.login1.Session"
-        self.bus.call(LOGIN, path, props, "Set", "ssv", (session, "Remote", ("b", remote)))
-        self.bus.call(LOGIN, path, props, "Set", "ssv", (session, "RemoteHost", ("s", host)))
-        self.emit("SessionNew", number, path)
-        self.made.append((number, path))
-        return path
-
-    def remove(self, path: str) -> None:
-        (number,) = [n for n, p in self.made if p == path]
-        self.made.remove((number, path))
-        self.bus.call(LOGIN, MANAGER, MOCK, "RemoveObject", "o", (path,))
-        self.emit("SessionRemoved", number, path)
-
-    def emit(self, member: str, number: str, path: str) -> None:
-        self.bus.call(
-            LOGIN,
-            MANAGER,
-            MOCK,
-            "EmitSignal",
-            "sssav",
-            ("org.freedesktop.login1.Manager", member, "so", [("s", number), ("o", path)]),
-        )
-
-
-@pytest.fixture
-def logins(bus_env: Desktop) -> Iterator[Logins]:
-    made = Logins(bus_env)
-    try:
-        yield made
-    finally:
-        for _number, path in list(made.made):
-            made.remove(path)
 
 
 def held(desktop: Desktop) -> int:
