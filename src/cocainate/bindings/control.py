@@ -142,13 +142,11 @@ class Server:
         the connection broke."""
         from jeepney import MessageType
 
-        try:
-            while True:
-                message = self.connection.receive(timeout=0)
-                if message.header.message_type == MessageType.method_call:
-                    self.calls.append(message)
-        except TimeoutError:
-            pass  # all read
+        from .dbus import arrived
+
+        for message in arrived(self.connection):
+            if message.header.message_type == MessageType.method_call:
+                self.calls.append(message)
         while self.calls:
             self.handle(self.calls.pop(0))
 

@@ -8,7 +8,7 @@ with the original chained.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jeepney import (
     DBusAddress,
@@ -22,6 +22,9 @@ from jeepney.io.blocking import DBusConnection, Proxy, prep_socket
 from jeepney.io.common import MessageFilters
 
 from ..errors import MechanismError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 CONNECT_TIMEOUT = 2.0
 """Seconds to connect and authenticate to a bus, and to get the bus's Hello reply."""
@@ -361,6 +364,16 @@ def close_quietly(connection: Any) -> None:
             connection.close()
     except OSError:
         pass
+
+
+def arrived(connection: Any) -> Iterator[Any]:
+    """The messages that have arrived on ``connection``, read without blocking (OSError,
+    EOFError or ValueError when it broke)."""
+    while True:
+        try:
+            yield connection.receive(timeout=0)
+        except TimeoutError:
+            return  # all read
 
 
 SEND_TIMEOUT = 1.0

@@ -74,20 +74,18 @@ class Icon:
         the connection broke."""
         from jeepney import HeaderFields, MessageType
 
-        try:
-            while True:
-                message = self.connection.receive(timeout=0)
-                member = message.header.fields.get(HeaderFields.member)
-                if message.header.message_type == MessageType.method_call:
-                    self.calls.append(message)
-                elif member == "NameOwnerChanged" and message.body[0] == WATCHER:
-                    self.registered = False
-                    if message.body[2]:
-                        self.register()  # a tray (re)started: bounded
-                elif member == "StatusNotifierHostRegistered" and not self.registered:
-                    self.register()  # the watcher refused it before it was ready
-        except TimeoutError:
-            pass  # all read
+        from .dbus import arrived
+
+        for message in arrived(self.connection):
+            member = message.header.fields.get(HeaderFields.member)
+            if message.header.message_type == MessageType.method_call:
+                self.calls.append(message)
+            elif member == "NameOwnerChanged" and message.body[0] == WATCHER:
+                self.registered = False
+                if message.body[2]:
+                    self.register()  # a tray (re)started: bounded
+            elif member == "StatusNotifierHostRegistered" and not self.registered:
+                self.register()  # the watcher refused it before it was ready
         self.answer()
 
     def answer(self) -> None:

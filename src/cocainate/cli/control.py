@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import CocainateError
 from .options import EXIT_FAILURE, EXIT_NOT_RUNNING, EXIT_OK, EXIT_USAGE, PROG
-from .say import error, out, printable
+from .say import err, error, out, printable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ..core.remote import RemoteSession
+    from ..core.session import Session
 
 OWN_END = ("hold", "detached")
 """The kinds whose end ``on -d``/``--until`` and ``extend`` change: holds a person started.
@@ -75,14 +76,10 @@ def describe(session: RemoteSession) -> str:
 def _on(
     args: Any, sessions: list[RemoteSession], say: _Say, hold: Callable[[Any, list[str]], int]
 ) -> int:
-    if not sessions:
-        from .options import defaults
-
-        started = dict(defaults(), **{k: getattr(args, k) for k in vars(args) if k in defaults()})
-        started.update(command=None, detach=True)
+    if not sessions:  # a hold of these options (the parser gave every one), detached
         from types import SimpleNamespace
 
-        return hold(SimpleNamespace(**started), [])
+        return hold(SimpleNamespace(**dict(vars(args), command=None, detach=True)), [])
     new_end = _new_end(args)
     for session in sessions:
         if new_end is not None and session.kind in OWN_END:
@@ -189,6 +186,20 @@ def _refreshed(sessions: list[RemoteSession]) -> list[RemoteSession]:
 
 
 def _clock(at: float) -> str:
-    from .follow import clock
+    from ..duration import until_text  # as a hold says its end
 
-    return clock(at, seconds=True)
+    return until_text(at)
+
+
+def publish(session: Session, args: Any, command: list[str], detached: bool) -> None:
+    """Make the hold reachable on the session bus (``cocainate status``, ``stop``,
+    ``toggle``...), if there is one: after the hold is in place, so start-up is not
+    slowed."""
+    if not session.active:
+        return
+    kind = "watch" if args.command == "watch" else "command" if command else "hold"
+    try:
+        session.publish("detached" if detached else kind)
+    except (CocainateError, OSError, ImportError) as problem:  # no bus, or no jeepney
+        if args.verbose:
+            err(printable(f"{PROG}: not reachable for 'cocainate stop' and the like: {problem}"))

@@ -49,11 +49,11 @@ def _line(session: RemoteSession) -> str:
     return words
 
 
-def clock(at: float, seconds: bool = False) -> str:
-    """A wall-clock time as a person reads it: the time of day, and the date if not today."""
+def clock(at: float) -> str:
+    """A wall-clock time as a status bar shows it: to the minute, and the date if not today
+    (:func:`cocainate.duration.until_text` says it to the second, for a line)."""
     same_day = time.localtime(at)[:3] == time.localtime()[:3]
-    hours = "%H:%M:%S" if seconds else "%H:%M"
-    return time.strftime(hours if same_day else f"%Y-%m-%d {hours}", time.localtime(at))
+    return time.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M", time.localtime(at))
 
 
 def render(sessions: list[RemoteSession], as_json: bool) -> str:
@@ -120,11 +120,8 @@ def follow(as_json: bool) -> int:
                 last = line
             if not signals:
                 connection.receive()  # the one sleep: until a session changes, comes or goes
-            try:
-                while True:
-                    connection.receive(timeout=0)  # a burst is one change
-            except TimeoutError:
-                pass
+            for _message in dbus.arrived(connection):
+                pass  # a burst is one change
     except BrokenPipeError:
         return EXIT_OK  # the bar that read us has gone
     except (MechanismError, OSError, EOFError, ValueError) as err:

@@ -300,7 +300,9 @@ def _hold_session(args: Any, command: list[str], toggling: list[Any], detached: 
         if human and session.active:
             # with a command, its output owns stdout: say it once on stderr instead
             say(announce(session, command))
-        _publish(session, args, command, detached is not None)
+        from .control import publish
+
+        publish(session, args, command, detached is not None)
         if detached is not None:
             detached.ready()
         from .terminal import interactive
@@ -340,20 +342,6 @@ def _hold_session(args: Any, command: list[str], toggling: list[Any], detached: 
         say_failure(session.failure)
         return status or EXIT_NO_MECHANISM
     return status
-
-
-def _publish(session: Session, args: Any, command: list[str], detached: bool) -> None:
-    """Make the hold reachable on the session bus (``cocainate status``, ``stop``,
-    ``toggle``...), if there is one: after the hold is in place, so start-up is not
-    slowed."""
-    if not session.active:
-        return
-    kind = "watch" if args.command == "watch" else "command" if command else "hold"
-    try:
-        session.publish("detached" if detached else kind)
-    except (CocainateError, OSError, ImportError) as problem:  # no bus, or no jeepney
-        if args.verbose:
-            err(printable(f"{PROG}: not reachable for 'cocainate stop' and the like: {problem}"))
 
 
 def _resume_gc() -> None:
