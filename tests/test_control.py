@@ -7,12 +7,14 @@ the sessions under control are real ``cocainate`` processes and library sessions
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +40,24 @@ def exited(pid: int) -> bool:
     return "\nState:\tZ" in status
 
 
+@contextlib.contextmanager
+def published(session: Session, kind: str = "program") -> Iterator[tuple[str, threading.Thread]]:
+    """``session`` (started) on the bus and waited on in a thread of its own: its name and
+    that thread; stopped, and the thread joined, on the way out."""
+    waiter = threading.Thread(target=session.wait)
+    try:
+        name = session.publish(kind)
+        waiter.start()
+        yield name, waiter
+    finally:
+        session.stop()
+        if waiter.ident is not None:
+            waiter.join(5)
+
+
 def test_a_published_session_is_found_and_steered(bus_env: Desktop) -> None:
     session = Session(methods=["screensaver"], duration=600, reason="the build").start()
-    waiter = threading.Thread(target=session.wait, args=(30,))
-    try:
-        name = session.publish("program")
-        waiter.start()
+    with published(session, "program") as (name, waiter):
         (found,) = cocainate.find_sessions()
         assert found.name == name and found.kind == "program" and found.state == "holding"
         assert found.holding == ("screensaver",) and found.reason == "the build"
@@ -60,18 +74,12 @@ def test_a_published_session_is_found_and_steered(bus_env: Desktop) -> None:
         waiter.join(5)  # it ends at the new end
         assert not waiter.is_alive() and session.ended is not None
         assert session.ended.reason == "until"
-    finally:
-        session.stop()
-        waiter.join(5)
     assert cocainate.find_sessions() == []  # its name left the bus with the release
 
 
 def test_stop_waits_for_the_release(bus_env: Desktop) -> None:
     session = Session(methods=["screensaver"]).start()
-    waiter = threading.Thread(target=session.wait)
-    try:
-        session.publish()
-        waiter.start()
+    with published(session) as (_name, waiter):
         (found,) = cocainate.find_sessions()
         assert found.until is None
         with pytest.raises(SessionError, match="no end to extend"):
@@ -80,9 +88,6 @@ def test_stop_waits_for_the_release(bus_env: Desktop) -> None:
         assert held(bus_env) == 0  # let go before stop() returned
         waiter.join(5)
         assert session.ended is not None and session.ended.reason == "stopped"
-    finally:
-        session.stop()
-        waiter.join(5)
 
 
 def test_commands_over_two_holds_and_a_watch(
@@ -208,10 +213,7 @@ def test_wrong_calls_get_errors_and_change_nothing(bus_env: Desktop) -> None:
     from cocainate.bindings.control import INTERFACE, PATH
 
     session = Session(methods=["screensaver"], duration=600).start()
-    waiter = threading.Thread(target=session.wait, args=(30,))
-    try:
-        name = session.publish()
-        waiter.start()
+    with published(session) as (name, _waiter):
         with open_dbus_connection(bus_env.session_bus.address) as client:
             here = DBusAddress(PATH, name, INTERFACE)
 
@@ -246,26 +248,17 @@ def test_wrong_calls_get_errors_and_change_nothing(bus_env: Desktop) -> None:
         expected = 0 if session.paused else 1
         wait_until(lambda: held(bus_env) == expected, 3, "the hold as the session says")
         assert session.problems == []
-    finally:
-        session.stop()
-        waiter.join(5)
 
 
 def test_a_command_to_a_session_that_is_ending_says_so(bus_env: Desktop) -> None:
     session = Session(methods=["screensaver"]).start()
-    waiter = threading.Thread(target=session.wait)
-    try:
-        session.publish()
-        waiter.start()
+    with published(session) as (_name, waiter):
         (found,) = cocainate.find_sessions()
         session.stop()  # from another thread: it is released before this returns
         waiter.join(5)
         with pytest.raises(SessionError, match="has ended"):
             found.toggle()
         assert found.stop() is True  # gone already: stopped
-    finally:
-        session.stop()
-        waiter.join(5)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root, to call as another user")
@@ -284,10 +277,7 @@ def test_another_user_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         StandIn(bus, "screensaver")
         monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
         session = Session(methods=["screensaver"]).start()
-        waiter = threading.Thread(target=session.wait)
-        try:
-            name = session.publish()
-            waiter.start()
+        with published(session) as (name, _waiter):
             call = (
                 "import sys; from jeepney import DBusAddress, new_method_call;"
                 "from jeepney.io.blocking import open_dbus_connection;"
@@ -315,9 +305,6 @@ def test_another_user_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             assert "AccessDenied" in done.stdout, done
             assert not session.paused and session.state == "holding"
             assert cocainate.find_sessions()[0].toggle() is True  # its own user may
-        finally:
-            session.stop()
-            waiter.join(5)
     finally:
         bus.close()
 
