@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from timeouts import (  # noqa: F401  (pytest finds hooks by their name here)
     pytest_runtest_call,
     pytest_runtest_setup,
     pytest_runtest_teardown,
+    pytest_sessionfinish,
+    pytest_unconfigure,
 )
 
 # The bus, X11 and Wayland tests need Linux with dbus-daemon (and jeepney, which cocainate
@@ -61,6 +64,20 @@ def signals_left_as_found() -> Iterator[None]:
     wakeup = signal.set_wakeup_fd(-1)
     assert not changed, f"handlers left changed: {changed}"
     assert wakeup == -1, f"the wakeup fd was left set: {wakeup}"
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_running() -> Iterator[None]:
+    """Each test ends the threads it started: a thread left running fails the test that
+    left it, rather than keeping pytest from exiting once every test has passed."""
+    before = set(threading.enumerate())
+    yield
+    give_up = time.monotonic() + 3
+    left = [t for t in threading.enumerate() if t not in before and not t.daemon]
+    while left and time.monotonic() < give_up:
+        left[0].join(give_up - time.monotonic())
+        left = [t for t in left if t.is_alive()]
+    assert not left, f"threads left running: {[t.name for t in left]}"
 
 
 class Desktop:

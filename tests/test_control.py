@@ -44,7 +44,7 @@ def exited(pid: int) -> bool:
 def published(session: Session, kind: str = "program") -> Iterator[tuple[str, threading.Thread]]:
     """``session`` (started) on the bus and waited on in a thread of its own: its name and
     that thread; stopped, and the thread joined, on the way out."""
-    waiter = threading.Thread(target=session.wait)
+    waiter = threading.Thread(target=session.wait, daemon=True)  # a failure must not stall
     try:
         name = session.publish(kind)
         waiter.start()
@@ -53,6 +53,7 @@ def published(session: Session, kind: str = "program") -> Iterator[tuple[str, th
         session.stop()
         if waiter.ident is not None:
             waiter.join(5)
+            assert not waiter.is_alive(), "the wait went on after the stop"
 
 
 def test_a_published_session_is_found_and_steered(bus_env: Desktop) -> None:

@@ -114,6 +114,34 @@ def test_stop_from_another_thread_returns_after_the_release(bus_env: Desktop) ->
     waiter.join()
 
 
+def test_a_stop_made_whole_between_the_waiters_look_and_its_sleep_still_ends_the_wait(
+    bus_env: Desktop,
+) -> None:
+    """The waiting thread looks whether the session ends, then sleeps; a stop that another
+    thread makes whole in between (forced here: an observer, which runs in that window,
+    waits for it) closes the reactor under it. The wait still ends, and the waker closes
+    once the waiter is out. (It once slept on nothing, forever, and kept pytest from
+    exiting.) The observer list is the session's own hook, as ``publish`` uses it."""
+    session = Session(methods=["screensaver"], duration=3600).start()
+    stopped: list[bool] = []
+
+    def stop_in_another_thread() -> None:
+        if not stopped:
+            stopper = threading.Thread(target=session.stop)
+            stopper.start()
+            stopper.join(10)
+            stopped.append(not stopper.is_alive())
+
+    session._run.observers.append(stop_in_another_thread)
+    waiter = threading.Thread(target=session.wait, daemon=True)  # a failure must not stall
+    waiter.start()
+    waiter.join(5)
+    assert stopped == [True]
+    assert not waiter.is_alive(), "the wait slept on after the stop"
+    assert session._run.waker is None  # closed by the waiter on its way out
+    assert bus_env.screensaver.inhibitors() == []
+
+
 def test_stop_twice_and_before_start(bus_env: Desktop) -> None:
     never = Session()
     never.stop()

@@ -64,3 +64,27 @@ def _limited(item: pytest.Item, phase: str) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+_status = [0]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _status[0] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A thread still running once every test is done would keep the interpreter from
+    exiting, and the run would never end (conftest's no_thread_left_running fails the test
+    that left it): say which, and exit without waiting for it."""
+    left = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if left:
+        import os
+        import sys
+
+        names = ", ".join(t.name for t in left)
+        sys.stdout.flush()
+        sys.stderr.write(f"tests: threads still running at exit ({names}): exiting without them\n")
+        sys.stderr.flush()
+        os._exit(_status[0] or 1)

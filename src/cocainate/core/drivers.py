@@ -47,6 +47,7 @@ async def wait_async(
             except StopIteration:
                 wakeup = None
     finally:
+        steps.close()  # a cancelled wait leaves the loop: it is not driving
         signalled.close()
         wakers.remove(sleeper.wake)
         sleeper.close()

@@ -59,6 +59,8 @@ class Run:
         self.ends_lock = _thread.allocate_lock()  # held while the ends are replaced
         self.deadline_wall: float | None = None  # the duration's end, on the wall clock
         self.observers: list[Callable[[], None]] = []  # told after each step (no lock held)
+        self.driving = 0  # drivers inside steps(): the last one out closes the waker
+        self.driving_lock = _thread.allocate_lock()
 
     def end(self, reason: str, signal: int | None = None, pid: int | None = None) -> None:
         self.life.end(reason, signal, pid)  # safe in a signal handler
@@ -283,19 +285,34 @@ class Run:
         is sent what was ready when that sleep ended (``send`` returns the next wake-up);
         it dispatches, then runs user code with no lock held. It ends (StopIteration) once
         the session is released."""
-        while self.life.state != State.RELEASED:
-            if self.ending():
-                self.release()
-                return
-            self.follow()
-            for observer in self.observers:
-                observer()  # what changed, said before the sleep
-            assert self.reactor is not None
-            wakeup = self.reactor.next_wakeup()
-            ready = yield wakeup
-            for call in self.reactor.dispatch(wakeup, ready):
-                call()
-            self.events.deliver()
+        with self.driving_lock:
+            self.driving += 1
+        try:
+            while self.life.state != State.RELEASED:
+                if self.ending():
+                    self.release()
+                    return
+                self.follow()
+                for observer in self.observers:
+                    observer()  # what changed, said before the sleep
+                assert self.reactor is not None
+                wakeup = self.reactor.next_wakeup()
+                if self.life.ending:
+                    # Asked to end since the look above; another thread may have closed
+                    # the reactor already, leaving nothing in the wake-up to wake a sleep.
+                    continue
+                # The waker in this wake-up stays open until this driver is out, so a
+                # release in another thread from here on still wakes the sleep.
+                ready = yield wakeup
+                for call in self.reactor.dispatch(wakeup, ready):
+                    call()
+                self.events.deliver()
+        finally:
+            with self.driving_lock:
+                self.driving -= 1
+                last = not self.driving
+            if last and self.life.state == State.RELEASED:
+                self.close_waker()
 
     def wait(self, timeout: float | None) -> bool:
         """Drive the steps with the OS's sleep until the session is released (True) or
@@ -306,9 +323,9 @@ class Run:
 
         give_up = None if timeout is None else time.monotonic() + timeout
         signalled = SignalWakeup()
+        steps = self.steps()
         try:
             signalled.open()
-            steps = self.steps()
             wakeup = next(steps, None)
             looked = False
             while wakeup is not None:
@@ -327,6 +344,7 @@ class Run:
                     wakeup = None
             return True
         finally:
+            steps.close()  # a wait that times out leaves the loop: it is not driving
             signalled.close()
 
     def ending(self) -> bool:
@@ -375,9 +393,9 @@ class Run:
                 self.reactor.close()  # process watches, the clocks, the waker's source
             self.following.close()  # once no dispatch can call the watchers
         finally:
-            if self.waker is not None:
-                self.waker.close()
             life.move(State.RELEASED)
+            if not self.driving:  # else the last driver out closes it (steps)
+                self.close_waker()
             assert life.released is not None
             life.released.set()
             for wake in list(life.wakers):
@@ -391,6 +409,14 @@ class Run:
             assert holdings is not None
             names = tuple(a.name for a in holdings.attempts if a.held)
             self.events.emit("released", names, problems=tuple(session.problems))
+
+    def close_waker(self) -> None:
+        with self.driving_lock:
+            if self.driving:
+                return
+            waker, self.waker = self.waker, None
+        if waker is not None:
+            waker.close()
 
     def restore_signals(self) -> None:
         """Put the signal handlers back, once released, where this thread may (the main)."""
