@@ -414,3 +414,95 @@ def test_the_inhibits_are_sent_together_so_a_slow_service_delays_no_other(
         assert gnome.inhibitors()
     finally:
         session.stop()
+
+
+def test_what_arrives_behind_a_reply_is_handed_on_not_left_in_a_buffer(tmp_path: Path) -> None:
+    """A service answers and at once sends a signal; both reach our socket before we read,
+    so the one read that brings the reply brings the signal too. The signal is handed on to
+    the connection's filters with the reply: left in jeepney's buffer, it would wait for
+    the next message on the socket, since no wake-up on the socket finds it. (A test
+    player that left a call there once failed test_mpris now and then.)"""
+    import select
+
+    from jeepney import (
+        DBusAddress,
+        HeaderFields,
+        MatchRule,
+        new_method_call,
+        new_method_return,
+        new_signal,
+    )
+    from jeepney.io.blocking import open_dbus_connection
+
+    from cocainate.bindings.dbus import Pending, Prepared
+
+    bus = Bus(tmp_path / "bus", "session")
+    server = open_dbus_connection(bus.address)
+    client = open_dbus_connection(bus.address)
+    try:
+        signals = client.filter(MatchRule(type="signal", interface="org.example.T"), bufsize=9)
+        there = DBusAddress("/t", server.unique_name, "org.example.T")
+        pending = Pending(Prepared(client, there, "Ping"), 5)
+        call = server.receive(timeout=5)
+        while call.header.fields.get(HeaderFields.member) != "Ping":  # NameAcquired first
+            call = server.receive(timeout=5)
+        server.send(new_method_return(call))
+        pong = new_signal(DBusAddress("/t", interface="org.example.T"), "Pong")
+        pong.header.fields[HeaderFields.destination] = client.unique_name
+        server.send(pong)
+        bus_address = DBusAddress(
+            "/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus"
+        )
+        # a round trip of the server's: the bus has passed both on to the client by then
+        server.send_and_get_reply(new_method_call(bus_address, "GetId"), timeout=5)
+        time.sleep(0.1)
+        pending.reply()
+        assert [m.header.fields[HeaderFields.member] for m in signals.queue] == ["Pong"]
+        assert select.select([client.sock], [], [], 0)[0] == []  # nothing left to wake for
+    finally:
+        server.close()
+        client.close()
+        bus.close()
+
+
+def test_a_signal_a_blocking_call_read_is_due_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A blocking call on a watched connection reads what arrives before its reply and
+    queues it; the connection's source is then due at once, so the next step routes it
+    rather than waiting for more traffic on the socket."""
+    from jeepney import DBusAddress, HeaderFields, MatchRule, new_method_return, new_signal
+    from jeepney.io.blocking import open_dbus_connection
+
+    from cocainate.bindings.buses import Link
+    from cocainate.bindings.dbus import Pending, Prepared
+
+    bus = Bus(tmp_path / "bus", "session")
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
+    server = open_dbus_connection(bus.address)
+    link = Link("session")
+    heard: list[str] = []
+    try:
+        link.subscribe(
+            MatchRule(type="signal", interface="org.example.T"),
+            lambda m: heard.append(m.header.fields[HeaderFields.member]),
+        )
+        client = link.open()
+        assert link.due() is None
+        there = DBusAddress("/t", server.unique_name, "org.example.T")
+        pending = Pending(Prepared(client, there, "Ping"), 5)
+        call = server.receive(timeout=5)
+        while call.header.fields.get(HeaderFields.member) != "Ping":  # NameAcquired first
+            call = server.receive(timeout=5)
+        pong = new_signal(DBusAddress("/t", interface="org.example.T"), "Pong")
+        pong.header.fields[HeaderFields.destination] = client.unique_name
+        server.send(pong)  # before the reply: read while the call waits
+        server.send(new_method_return(call))
+        pending.reply()
+        assert heard == [] and link.due() == 0.0  # queued, and due now
+        link.service()
+        assert heard == ["Pong"] and link.due() is None
+    finally:
+        link.close()
+        server.close()
+        bus.close()

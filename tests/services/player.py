@@ -66,16 +66,20 @@ def main() -> None:
         else:
             conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod"))
 
-    while True:
-        ready, _, _ = select.select([sys.stdin, conn.sock], [], [])
-        if conn.sock in ready:
-            try:
-                while True:
-                    conn.recv_messages(timeout=0)
-            except TimeoutError:
-                pass
+    def drain() -> None:
+        """Read every message that has arrived: also those a blocking call read from the
+        socket with its reply and left in jeepney's buffer, where no select sees them."""
+        try:
+            while True:
+                conn.recv_messages(timeout=0)
+        except TimeoutError:
+            pass
         while calls:
             serve(calls.popleft())
+
+    while True:
+        ready, _, _ = select.select([sys.stdin, conn.sock], [], [])
+        drain()
         if sys.stdin not in ready:
             continue
         line = sys.stdin.readline()
@@ -104,8 +108,7 @@ def main() -> None:
         elif command == "invalidate":
             announce({}, ["PlaybackStatus"])
         call("GetId", None, ())  # a round trip: what was sent before it has reached the bus
-        while calls:
-            serve(calls.popleft())
+        drain()
         print("ok", flush=True)
 
 

@@ -171,9 +171,12 @@ class Link:
         return fd
 
     def due(self) -> float | None:
-        """When a reconnection or a timer is due (monotonic), or None."""
+        """When a reconnection or a timer is due (monotonic), or None; now if a blocking
+        call has read messages that are still to be routed."""
         if self.closed:
             return None
+        if self._queue:
+            return 0.0
         times = [at for at, _action in self._timers.values()]
         if self._retry is not None:
             times.append(self._retry[0])

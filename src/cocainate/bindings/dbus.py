@@ -264,8 +264,20 @@ class Pending:
             message = connection.receive(timeout=max(0.0, left))
             serial = message.header.fields.get(HeaderFields.reply_serial)
             if serial == self.serial:
+                hand_on_the_rest(connection)
                 return message
             hand_on(connection, message)
+
+
+def hand_on_the_rest(connection: DBusConnection) -> None:
+    """Hand on what has arrived behind a reply: what the read that brought the reply took
+    from the socket with it waits in jeepney's buffer, where no wake-up would find it.
+    Never blocks; a broken connection is left for the next read to find."""
+    try:
+        for message in arrived(connection):
+            hand_on(connection, message)
+    except (OSError, EOFError, ValueError):
+        pass
 
 
 def hand_on(connection: DBusConnection, message: Any) -> None:
@@ -299,6 +311,7 @@ def wait_for(connection: DBusConnection, wanted: Any, timeout: float) -> Any:
             raise MechanismError(f"lost the bus connection: {_reason(err)}") from err
         hand_on(connection, message)
         if wanted(message):
+            hand_on_the_rest(connection)
             return message
 
 
