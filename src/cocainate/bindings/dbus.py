@@ -294,10 +294,16 @@ def hand_on(connection: DBusConnection, message: Any) -> None:
 
 def wait_for(connection: DBusConnection, wanted: Any, timeout: float) -> Any:
     """Read until a message ``wanted(message)`` is true of arrives, handing on every other
-    (and that one too); it, or None after ``timeout`` seconds. MechanismError if the
-    connection breaks."""
+    (and that one too); it, or None after ``timeout`` seconds. One handed on already (read
+    behind a reply) and still in a filter's queue counts. MechanismError if the connection
+    breaks."""
     import time
 
+    queues = {id(f.queue): f.queue for f in connection._filters.filters.values()}
+    for queue in queues.values():  # handed on already, behind an earlier reply
+        for message in queue:
+            if wanted(message):
+                return message
     deadline = time.monotonic() + timeout
     while True:
         left = deadline - time.monotonic()
