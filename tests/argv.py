@@ -15,6 +15,7 @@ VALID = {
     "reason": ["why", "", "a b", "-x", "version"],
     "method": ["logind", "x11", "screensaver"],
     "while_running": ["ffmpeg", "robocopy.exe", "a b"],
+    "ignore_app": ["spotify", "Firefox", "a b"],
     "scan_interval": ["2s", "100ms", "1m"],
     "between": ["00:00-24:00", "22:00-06:00", "09:00:30-09:00:31"],
     "days": ["mon-sun", "sat,sun", "fri-mon"],

@@ -62,7 +62,7 @@ def test_the_man_page_renders() -> None:
 def test_the_man_page_has_a_synopsis_per_form_and_the_usual_sections() -> None:
     from cocainate.cli.options import synopsis as forms
 
-    out = man_page(200)
+    out = man_page(400)  # each form on one line
     for section in ("SYNOPSIS", "EXIT STATUS", "ENVIRONMENT", "EXAMPLES", "SEE ALSO"):
         assert f"\n{section}\n" in out, section
     synopsis = out.split("\nSYNOPSIS\n")[1].split("\n\n")[0].splitlines()

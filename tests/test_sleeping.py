@@ -225,3 +225,24 @@ def test_hours_sleep_holding_and_waiting(cli: Any) -> None:
     started(waiting, "keeping the")
     assert_asleep(holding)
     assert_asleep(waiting)
+
+
+@pytest.mark.skipif(not have("pulseaudio", "paplay"), reason="needs PulseAudio")
+def test_while_audio_sleeps_waiting_and_holding(cli: Any, bus_env: Desktop, tmp_path: Path) -> None:
+    """Both threads of it: the session's, and the one asleep in libpulse's poll."""
+    from test_audio import Pulse
+
+    pulse = Pulse(tmp_path / "pulse")
+    env = {**bus_env.env, "PULSE_SERVER": pulse.server}
+    try:
+        waiting = cli("--while-audio", env=env)
+        started(waiting, "; waiting:")
+        assert_asleep(waiting)
+        pulse.play()
+        holding = cli("--while-audio", env=env)
+        started(holding, "; holding (")
+        assert len(list(Path(f"/proc/{holding.pid}/task").iterdir())) == 2
+        assert_asleep(holding)
+        assert_asleep(waiting)  # which holds now too
+    finally:
+        pulse.close()

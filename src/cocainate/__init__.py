@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .conditions import (
+        AudioPlaying,
         Condition,
         Fullscreen,
         Hours,
@@ -50,6 +51,7 @@ _HOMES = {
     "Condition": ".conditions",
     "ProcessRunning": ".conditions",
     "MediaPlaying": ".conditions",
+    "AudioPlaying": ".conditions",
     "Fullscreen": ".conditions",
     "OnACPower": ".conditions",
     "Hours": ".conditions",
@@ -92,6 +94,7 @@ def __dir__() -> "list[str]":
 
 __all__ = [
     "Attempt",
+    "AudioPlaying",
     "Blocks",
     "CocainateError",
     "Condition",

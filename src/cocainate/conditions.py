@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from .errors import UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from .watchers import Watcher
 
 SCAN_INTERVAL = 2.0
@@ -91,6 +93,35 @@ class MediaPlaying(Condition):
         from .watchers.mpris import MediaWatcher
 
         return MediaWatcher()
+
+
+class AudioPlaying(Condition):
+    """Met while an output stream plays through PulseAudio (or PipeWire's PulseAudio
+    server): one that is not corked (paused), not muted and not at zero volume, of an
+    application not in ``ignore`` (its name or its executable's, in any case). Followed by
+    the server's events through pulsectl (the ``audio`` extra), never polled."""
+
+    def __init__(self, ignore: Iterable[str] = ()) -> None:
+        if isinstance(ignore, str):
+            ignore = (ignore,)
+        self.ignore = tuple(dict.fromkeys(app_name(name) for name in ignore))
+
+    def describe(self) -> str:
+        return "audio plays"
+
+    def watcher(self) -> Watcher:
+        _needs_freedesktop("audio is followed through PulseAudio or PipeWire")
+        from .watchers.audio import AudioWatcher
+
+        return AudioWatcher(self.ignore)
+
+
+def app_name(name: object) -> str:
+    """An application's name as the sound server knows it, checked (the CLI checks
+    ``--ignore-app`` here too)."""
+    if not isinstance(name, str) or not name.strip() or "\0" in name:
+        raise UsageError(f"invalid application name {name!r}: give its name, such as firefox")
+    return name.strip()
 
 
 class Fullscreen(Condition):

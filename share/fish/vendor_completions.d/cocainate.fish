@@ -11,7 +11,7 @@ function __cocainate_subcommand --description 'the subcommand typed so far, if a
             set skip 0
         else if test $token = --
             return 1
-        else if contains -- $token -d --duration -p --pid --until --while-running --scan-interval --between --days --min-battery --linger --mode --reason --method
+        else if contains -- $token -d --duration -p --pid --until --while-running --scan-interval --ignore-app --between --days --min-battery --linger --mode --reason --method
             set skip 1
         else if not string match -q -- '-*' $token
             echo $token
@@ -69,6 +69,8 @@ complete -c cocainate -n __cocainate_top -l until -x -d 'end at TIME: 17:30, 17:
 complete -c cocainate -n __cocainate_top -l while-running -x -a '(__fish_complete_proc)' -d 'hold only while a process named NAME runs (repeatable: any of them); the others end the watch'
 complete -c cocainate -n __cocainate_top -l scan-interval -x -d 'with --while-running: look for a new process every DURATION while none runs (default 2s)'
 complete -c cocainate -n __cocainate_top -l while-playing -d 'hold only while a media player (MPRIS) plays'
+complete -c cocainate -n __cocainate_top -l while-audio -d 'hold only while a sound plays (PulseAudio or PipeWire: a stream not paused, muted or at zero volume); needs the audio extra'
+complete -c cocainate -n __cocainate_top -l ignore-app -x -d 'with --while-audio: the sound of application NAME does not count (repeatable)'
 complete -c cocainate -n __cocainate_top -l while-fullscreen -d 'hold only while the focused window is fullscreen (X11 EWMH, or wlroots Wayland)'
 complete -c cocainate -n __cocainate_top -l while-remote -d 'hold only while a remote login (SSH...) of any user exists (systemd-logind)'
 complete -c cocainate -n __cocainate_top -l between -x -d 'hold only between these times of day, 09:00-17:30 (repeatable: any of them; 22:00-06:00 runs past midnight); with other conditions, a gate they also need'

@@ -84,6 +84,12 @@ def check_battery(text: str) -> float:
     return battery_floor(text)
 
 
+def check_app(text: str) -> str:
+    from ..conditions import app_name  # the library's check
+
+    return app_name(text)
+
+
 def check_interval(text: str) -> float:
     from ..conditions import scan_interval  # the library's check
 
@@ -177,6 +183,7 @@ MODES = ("display", "system")
 CONDITIONS = (
     "while_running",
     "while_playing",
+    "while_audio",
     "while_fullscreen",
     "while_remote",
     "between",
@@ -242,6 +249,25 @@ OPTIONS: tuple[Option, ...] = (
         ("--while-playing",),
         "while_playing",
         "hold only while a media player (MPRIS) plays",
+        session="conditions",
+        config=True,
+    ),
+    Option(
+        ("--while-audio",),
+        "while_audio",
+        "hold only while a sound plays (PulseAudio or PipeWire: a stream not paused, muted "
+        "or at zero volume); needs the audio extra",
+        session="conditions",
+        config=True,
+    ),
+    Option(
+        ("--ignore-app",),
+        "ignore_app",
+        "with --while-audio: the sound of application NAME does not count (repeatable)",
+        metavar="NAME",
+        check=check_app,
+        repeat=True,
+        default=(),
         session="conditions",
         config=True,
     ),
@@ -618,6 +644,10 @@ EXAMPLES = (
         "hold while media plays or a window is fullscreen, only on mains power",
     ),
     (
+        "cocainate --while-audio --ignore-app spotify",
+        "hold while a game, a call or a video makes sound, but not for music",
+    ),
+    (
         "cocainate --between 09:00-17:30 --days mon-fri",
         "hold during working hours, and only then, until Ctrl-C",
     ),
@@ -632,7 +662,8 @@ FILES = (
     (
         "$XDG_CONFIG_HOME/cocainate/config.toml",
         "what 'cocainate watch' waits for, in TOML: while-running = [\"ffmpeg\"], "
-        "while-playing, while-fullscreen, only-on-ac (true or false), mode, reason, method, "
+        "while-playing, while-audio, while-fullscreen, only-on-ac (true or false), ignore-app, "
+        "mode, reason, method, "
         'scan-interval ("2s")',
     ),
     (

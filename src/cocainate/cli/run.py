@@ -161,6 +161,10 @@ def conditions(args: Any) -> tuple[list[Any], list[Any]]:
     lock screen is always a gate."""
     from .options import CONDITIONS
 
+    if args.ignore_app and not args.while_audio:
+        from ..errors import UsageError
+
+        raise UsageError("--ignore-app needs --while-audio (the streams it leaves out)")
     if not any(getattr(args, dest) for dest in CONDITIONS):
         return [], []
     from .. import conditions as c
@@ -171,6 +175,8 @@ def conditions(args: Any) -> tuple[list[Any], list[Any]]:
         found.append(c.ProcessRunning(*args.while_running, interval=interval))
     if args.while_playing:
         found.append(c.MediaPlaying())
+    if args.while_audio:
+        found.append(c.AudioPlaying(args.ignore_app))
     if args.while_fullscreen:
         found.append(c.Fullscreen())
     if args.while_remote:

@@ -5,6 +5,8 @@ The file is TOML, its keys the long options without their dashes::
     # ~/.config/cocainate/config.toml
     while-running = ["ffmpeg", "robocopy"]
     while-playing = true
+    while-audio = true
+    ignore-app = ["spotify"]    # with while-audio: its sound does not count
     while-fullscreen = true
     only-on-ac = true
     mode = "display"            # or "system"
@@ -117,9 +119,10 @@ def load(path: str) -> dict[str, Any]:
         except UsageError as err:
             raise UsageError(f"{where}: {key}: {err}") from None
     if not (conditions_in(settings) or settings.get("only-on-ac")):
+        keys = [k for k, option in KEYS.items() if option.dest in CONDITIONS]
         raise UsageError(
-            f"{path}: sets no condition (while-running, while-playing, while-fullscreen, "
-            "only-on-ac), so there is nothing to watch"
+            f"{path}: sets no condition ({', '.join(keys)}, only-on-ac), "
+            "so there is nothing to watch"
         )
     return settings
 
