@@ -8,7 +8,8 @@
   to the UnInhibit, as the stand-in screensaver service timestamps them: a process exiting
   and appearing, an MPRIS player (mpv) playing and pausing, UPower's OnBattery and its
   battery's charge, logind's LockedHint and remote sessions, a range of hours beginning
-  and ending on the wall clock, and a window made fullscreen under openbox. Each runs with
+  and ending on the wall clock, a PulseAudio stream unmuted and muted, and a window made
+  fullscreen under openbox. Each runs with
   ``--linger 0``: the latency of following, not the linger the command line adds.
 
     .venv-test/bin/python benchmarks/conditions.py [--processes 500] [--span 20] [--runs 10]
@@ -263,6 +264,9 @@ def latencies(runs: int, root: Path, env: dict[str, str], service: StandIn) -> l
             mpv.close()
             stop(player)
 
+    if shutil.which("pulseaudio") and shutil.which("paplay"):
+        audio(follow, env, root)
+
     system = Bus(root / "system", "system")
     upower = UPower(system, on_battery=True)
     try:
@@ -309,6 +313,37 @@ def latencies(runs: int, root: Path, env: dict[str, str], service: StandIn) -> l
     if shutil.which("sway") and shutil.which("swaymsg"):
         on_sway(follow, env)
     return rows
+
+
+def audio(follow: Callable[..., None], env: dict[str, str], root: Path) -> None:
+    """A real PulseAudio with paplay playing into a null sink; the stream muted and
+    unmuted through pulsectl, in this process (the time counts from before the call)."""
+    import pulsectl
+
+    from test_audio import Pulse
+
+    pulse = Pulse(root / "pulse")
+    try:
+        pulse.play()
+        (stream,) = pulse.streams()
+        os.environ["PULSE_SERVER"] = pulse.server
+        with pulsectl.Pulse("bench") as client:
+
+            def mute(yes: bool) -> float:
+                t0 = time.time()
+                client.sink_input_mute(stream, yes)
+                return t0
+
+            follow(
+                "--while-audio (paplay's stream unmuted and muted)",
+                dict(env, PULSE_SERVER=pulse.server),
+                ["--while-audio"],
+                lambda: mute(False),
+                lambda: mute(True),
+                "waiting, the stream muted",
+            )
+    finally:
+        pulse.close()
 
 
 def on_system_bus(
