@@ -384,10 +384,14 @@ def test_methods_lists_each_with_why_not(bus_env: Desktop) -> None:
     env = dict(bus_env.env, DBUS_SYSTEM_BUS_ADDRESS="unix:path=/nonexistent/socket")
     header, *lines = run_cli("methods", env=env).stdout.splitlines()
     assert header.split() == ["mechanism", "interface", "modes", "state"]
-    # what a session tries unnamed, in its order; the portal, outside a sandbox, last
-    assert lines[-1].startswith("portal") and lines[-1].endswith(
+    # what a session tries unnamed, in its order; then the portal (outside a sandbox) and
+    # the lid's lock, which only --lid asks for
+    assert lines[-2].startswith("portal") and lines[-2].endswith(
         "neither running nor startable on the session bus; tried only with --method portal"
         " (outside a sandbox)"
+    )
+    assert lines[-1].startswith("logind-lid") and lines[-1].endswith(
+        "; tried only with --lid or --method logind-lid"
     )
     assert lines[0].split()[:3] == ["screensaver", "org.freedesktop.ScreenSaver", "display"]
     assert lines[0].endswith("usable")

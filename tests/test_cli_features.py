@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from buses import wait_until
+from cocainate import mechanisms
 from conftest import Desktop, run_cli, spawn_cli
 
 
@@ -373,7 +374,7 @@ def test_no_progress_without_a_terminal(bus_env: Desktop) -> None:
 
 
 # the portal, outside a sandbox, only when named: last
-ORDER = ["screensaver", "gnome-session", "power-management", "x11", "wayland", "logind", "portal"]
+ORDER = [entry.name for entry in mechanisms.listed("linux")]  # as methods and status list them
 
 
 def table_rows(out: str, last_header: str) -> dict[str, str]:

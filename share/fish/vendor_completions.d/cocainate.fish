@@ -43,7 +43,7 @@ function __cocainate_methods
         case 'CYGWIN*' 'MINGW*' 'MSYS*'
             printf '%s\n' power-request execution-state
         case '*'
-            printf '%s\n' portal screensaver gnome-session power-management x11 wayland logind
+            printf '%s\n' portal screensaver gnome-session power-management x11 wayland logind logind-lid
     end
 end
 
@@ -85,6 +85,7 @@ complete -c cocainate -n __cocainate_top -l json -d 'print one JSON object per e
 complete -c cocainate -n __cocainate_top -l tray -d 'show a tray icon for this hold: a click pauses and resumes it (config: tray = true)'
 complete -c cocainate -n __cocainate_top -l detach -d 'hold in the background: return once the hold is in place, printing its PID (\'cocainate off\' or \'stop PID\' lets go)'
 complete -c cocainate -n __cocainate_top -l mode -x -a 'display system' -d 'display: the screen stays on (default); system: only the system stays awake'
+complete -c cocainate -n __cocainate_top -l lid -d 'with --mode system: closing the lid does not suspend either (logind\'s handle-lid-switch lock; pair it with --min-battery)'
 complete -c cocainate -n __cocainate_top -l reason -x -d 'the reason given to the services'
 complete -c cocainate -n __cocainate_top -l version -d 'print the version and exit (as \'cocainate version\')'
 complete -c cocainate -n __cocainate_top -l method -x -a '(__cocainate_methods)' -d 'use only this mechanism (repeatable); see \'cocainate methods\''

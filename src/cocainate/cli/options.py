@@ -379,6 +379,14 @@ OPTIONS: tuple[Option, ...] = (
         config=True,
     ),
     Option(
+        ("--lid",),
+        "lid",
+        "with --mode system: closing the lid does not suspend either (logind's "
+        "handle-lid-switch lock; pair it with --min-battery)",
+        session="lid",
+        config=True,
+    ),
+    Option(
         ("--reason",),
         "reason",
         "the reason given to the services",
@@ -638,6 +646,10 @@ EXAMPLES = (
     ("cocainate --until 17:30", "until 17:30 (tomorrow if it has passed)"),
     ("cocainate -d 2h -- ./train.py", "while a command runs, at most two hours"),
     ("cocainate --mode system -q", "keep only the system awake, silently, until Ctrl-C"),
+    (
+        "cocainate --mode system --lid --min-battery 20% -- ./backup.sh",
+        "run a backup with the lid closed, but let go on a low battery",
+    ),
     ("cocainate --while-running ffmpeg", "hold whenever ffmpeg runs, until Ctrl-C"),
     (
         "cocainate --while-playing --while-fullscreen --only-on-ac",

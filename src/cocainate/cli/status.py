@@ -28,8 +28,9 @@ DEADLINE = 8.0
 """Seconds the whole of ``status`` takes at most (its four D-Bus services' share)."""
 
 Row = tuple[str, str, str, list[str]]  # mechanism, what it is, what it holds, one line each
-Probe = tuple[str, str, str, Union[str, None], bool]
-"""Name, title, modes, None or why it cannot be used here, whether tried unnamed."""
+Probe = tuple[str, str, str, Union[str, None], Union[str, None]]
+"""Name, title, modes, None or why it cannot be used here, None or when it is tried
+(unnamed, a session tries it only outside a sandbox, or when an option asks for it)."""
 
 
 def _listed(resources: Resources) -> Iterator[tuple[Entry, type[Mechanism] | MechanismError]]:
@@ -67,16 +68,20 @@ def probes() -> list[Probe]:
     from .. import mechanisms
 
     tried = mechanisms.select(None)
+
+    def when(entry: mechanisms.Entry) -> str | None:
+        return None if entry in tried else entry.tried()
+
     resources = Resources()
     rows: list[Probe] = []
     try:
         for entry, cls in _listed(resources):
             if isinstance(cls, MechanismError):
-                rows.append((entry.name, entry.name, "-", str(cls), entry in tried))
+                rows.append((entry.name, entry.name, "-", str(cls), when(entry)))
                 continue
             modes = ",".join(mode.value for mode in cls.blocks)
             mechanism = cls(resources)
-            rows.append((cls.name, mechanism.title, modes, mechanism.probe(), entry in tried))
+            rows.append((cls.name, mechanism.title, modes, mechanism.probe(), when(entry)))
     finally:
         resources.close()
     return rows
@@ -103,10 +108,9 @@ def show_methods() -> int:
             name,
             title,
             modes,
-            ("usable" if why is None else f"not usable: {why}")
-            + ("" if tried else f"; tried only with --method {name} (outside a sandbox)"),
+            ("usable" if why is None else f"not usable: {why}") + (f"; {when}" if when else ""),
         )
-        for name, title, modes, why, tried in rows
+        for name, title, modes, why, when in rows
     ]
     for line in table(("mechanism", "interface", "modes", "state"), cells):
         out(line)

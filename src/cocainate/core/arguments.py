@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from typing import Union
 
     from ..conditions import Condition
+    from ..mechanisms import Entry
 
     # Only for the type checker: at run time a Union with a forward reference compiles
     # the reference's string, which cost 1.3 ms of start-up.
@@ -101,3 +102,17 @@ def pids(pids: Iterable[int]) -> tuple[int, ...]:
         if pid not in out:
             out.append(pid)
     return tuple(out)
+
+
+def with_lid(entries: tuple[Entry, ...], mode: Mode) -> tuple[Entry, ...]:
+    """``entries`` and the lid's lock (``lid=True``), which only the system mode takes."""
+    from ..mechanisms import entries as known
+
+    if mode is not Mode.SYSTEM:
+        raise UsageError(
+            "the lid (--lid) needs mode system: with the lid closed only the system can stay awake"
+        )
+    lid = [entry for entry in known() if entry.name == "logind-lid"]
+    if not lid:
+        raise UsageError("the lid (--lid) is held through systemd-logind, on Linux only")
+    return entries if lid[0] in entries else (*entries, lid[0])

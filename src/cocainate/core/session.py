@@ -48,7 +48,9 @@ class Session:
     is met; with ``gates`` (:class:`~cocainate.Hours`...), only while every one is met, and
     ``only_on_ac`` only on mains power (a gate); with ``linger`` (seconds), a hold is let
     go only once the conditions have been unmet that long; they are followed while the session is
-    waited on (:meth:`wait`, :meth:`wait_async`, :meth:`run`). :meth:`stop` may be called
+    waited on (:meth:`wait`, :meth:`wait_async`, :meth:`run`). With ``lid`` (mode
+    ``"system"``, Linux), closing the lid does not suspend either (logind's
+    ``handle-lid-switch`` lock, the ``logind-lid`` mechanism). :meth:`stop` may be called
     from any thread, from a signal handler, and more than once. As a context manager, the
     session starts on entry and is released on exit.
     """
@@ -67,6 +69,7 @@ class Session:
         only_on_ac: bool = False,
         gates: Iterable[Condition] | Condition = (),
         linger: DurationLike = None,
+        lid: bool = False,
     ) -> None:
         self.mode = arguments.mode(mode)
         self.duration = seconds(duration)
@@ -74,6 +77,9 @@ class Session:
         self.reason = check_reason(reason) or default_reason(self.mode)
         self._methods = tuple(methods) if methods is not None else ()
         entries = mechanisms.select(self._methods)  # unknown names: UsageError now
+        self.lid = bool(lid)
+        if self.lid:
+            entries = arguments.with_lid(entries, self.mode)
         self.handle_signals = handle_signals
         self.until = timestamp(until)
         self.on_event = on_event

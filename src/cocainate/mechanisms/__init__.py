@@ -42,6 +42,9 @@ class Blocks(str, enum.Enum):
     """A suspend a person asks for (the desktop's Suspend, ``systemctl suspend``, the sleep
     key): only ``--mode system`` blocks it, and only where the service cannot tell the
     two kinds of sleep apart (logind's sleep lock, GNOME's suspend flag)."""
+    LID = "lid"
+    """What logind does when the lid is closed (its HandleLidSwitch: a suspend, mostly):
+    only ``--lid`` asks for it."""
 
 
 class Mechanism:
@@ -143,12 +146,23 @@ def screen_blocked(attempts: "Iterable[Attempt]") -> bool:
 class Entry:
     """A mechanism known on a platform, importable without loading it."""
 
-    __slots__ = ("name", "sandboxed_only", "target")
+    __slots__ = ("asked_by", "name", "sandboxed_only", "target")
 
-    def __init__(self, name: str, target: str, sandboxed_only: bool = False) -> None:
+    def __init__(
+        self, name: str, target: str, sandboxed_only: bool = False, asked_by: Optional[str] = None
+    ) -> None:
         self.name = name
         self.target = target  # "module:Class", relative to this package
         self.sandboxed_only = sandboxed_only  # tried unnamed only inside a sandbox
+        self.asked_by = asked_by  # the option that asks for it: never tried unnamed
+
+    def tried(self) -> Optional[str]:
+        """When a session tries it though it is not named, if not always: for ``methods``."""
+        if self.asked_by:
+            return f"tried only with {self.asked_by} or --method {self.name}"
+        if self.sandboxed_only:
+            return f"tried only with --method {self.name} (outside a sandbox)"
+        return None
 
     def __repr__(self) -> str:
         return f"Entry({self.name!r}, {self.target!r})"
@@ -179,6 +193,7 @@ _LINUX = (
     Entry("x11", "x11:X11ScreenSaver"),
     Entry("wayland", "wayland:WaylandIdleInhibitor"),
     Entry("logind", "logind:LogindInhibitor"),
+    Entry("logind-lid", "logind:LogindLidInhibitor", asked_by="--lid"),
 )
 _PLATFORMS: dict[str, tuple[Entry, ...]] = {
     "linux": _LINUX,
@@ -222,9 +237,10 @@ def select(names: "Sequence[str] | None", platform: "str | None" = None) -> "tup
     """The entries to try: all of this platform's, or the ``names`` given, in that order."""
     known = entries(platform)
     if not names:
-        if sandboxed():
-            return known
-        return tuple(entry for entry in known if not entry.sandboxed_only)
+        inside = sandboxed()
+        return tuple(
+            entry for entry in known if not entry.asked_by and (inside or not entry.sandboxed_only)
+        )
     by_name = {entry.name: entry for entry in known}
     chosen: list[Entry] = []
     for name in names:
