@@ -1,7 +1,8 @@
 """``MinBattery`` / ``--min-battery``: let go while on battery below a charge, hold again
-on mains power or once charged above it, from UPower (python-dbusmock's template, on a
-private system bus of this test's own: its display device and OnBattery, each changed
-with PropertiesChanged as upowerd does)."""
+on mains power or once charged above it, from UPower: python-dbusmock's template, on a
+private system bus of this test's own (its display device and OnBattery, each changed
+with PropertiesChanged as upowerd does); and the real upowerd, reading a battery and an
+adapter from umockdev's /sys and hearing of each change by the kernel's uevent."""
 
 from __future__ import annotations
 
@@ -139,3 +140,124 @@ def test_without_upower_it_says_so(tmp_path: Path) -> None:
     finally:
         session.close()
         system.close()
+
+
+UPOWERD = Path("/usr/libexec/upowerd")
+FAKE_POWER = Path(__file__).parent / "services" / "fake_power.py"
+
+
+def umockdev_python() -> str | None:
+    """An interpreter with umockdev's GObject bindings, or None."""
+    import subprocess
+
+    from buses import dbusmock_python
+
+    probe = "import gi; gi.require_version('UMockdev', '1.0'); from gi.repository import UMockdev"
+    try:
+        python = dbusmock_python()
+    except RuntimeError:
+        return None
+    found = subprocess.run([python, "-c", probe], capture_output=True).returncode == 0
+    return python if found else None
+
+
+class Laptop:
+    """The real upowerd on a umockdev testbed (an AC adapter and a battery), on a private
+    system bus; a session bus with a stand-in screensaver."""
+
+    def __init__(self, root: Path, on_battery: bool, percent: float, python: str) -> None:
+        import subprocess
+
+        root.mkdir(parents=True)
+        self.session = Bus(root / "session", "session")
+        self.system = Bus(root / "system", "system")
+        self.screensaver = StandIn(self.session, "screensaver")
+        argv = ["umockdev-wrapper", python, str(FAKE_POWER), str(root)]
+        argv += ["battery" if on_battery else "ac", str(percent)]
+        self.power = self.system.spawn(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+        assert self.power.stdout is not None
+        assert self.power.stdout.readline().strip() == "ready"
+        self.env = {
+            "PATH": "/usr/bin:/bin",
+            "DBUS_SESSION_BUS_ADDRESS": self.session.address,
+            "DBUS_SYSTEM_BUS_ADDRESS": self.system.address,
+        }
+
+    def do(self, command: str) -> None:
+        assert self.power.stdin is not None and self.power.stdout is not None
+        self.power.stdin.write(command + "\n")
+        self.power.stdin.flush()
+        assert self.power.stdout.readline().strip() == "ok", command
+
+    def held(self) -> int:
+        return len(self.screensaver.inhibitors())
+
+    def close(self) -> None:
+        from buses import stop
+
+        stop(self.power)
+        self.screensaver.stop()
+        self.session.close()
+        self.system.close()
+
+
+@pytest.fixture
+def laptop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    python = umockdev_python()
+    if python is None or not UPOWERD.exists():
+        pytest.skip("needs upowerd and umockdev (Debian: upower umockdev gir1.2-umockdev-1.0)")
+    made: list[Laptop] = []
+
+    def make(on_battery: bool, percent: float) -> Laptop:
+        made.append(Laptop(tmp_path / str(len(made)), on_battery, percent, python))
+        for key, value in made[-1].env.items():
+            monkeypatch.setenv(key, value)
+        return made[-1]
+
+    yield make
+    for m in made:
+        m.close()
+
+
+def test_the_real_upowerd_drives_the_floor_and_the_mains(laptop: Any) -> None:
+    """upowerd reads a battery and an adapter from /sys (umockdev's), and hears of each
+    change by the kernel's uevent; the session follows what it then says on the bus."""
+    m = laptop(on_battery=True, percent=80)
+    events: list[str] = []
+    session = Session(
+        methods=["screensaver"], gates=[MinBattery(20)], on_event=lambda e: events.append(e.kind)
+    )
+    session.start()
+    try:
+        import threading
+
+        waiter = threading.Thread(target=session.wait, daemon=True)
+        waiter.start()
+        assert session.state == "holding" and m.held() == 1
+        m.do("charge 10")
+        wait_until(lambda: m.held() == 0, 10, "the release below the floor")
+        m.do("ac 1")
+        wait_until(lambda: m.held() == 1, 10, "the hold on mains power")
+        m.do("ac 0")
+        wait_until(lambda: m.held() == 0, 10, "the release on battery")
+        m.do("charge 50")
+        wait_until(lambda: m.held() == 1, 10, "the hold above the floor")
+    finally:
+        session.stop()
+        waiter.join(5)
+    assert events[:2] == ["acquired", "released"] and m.held() == 0
+
+
+def test_the_real_upowerd_drives_only_on_ac(laptop: Any, children: list[Any]) -> None:
+    m = laptop(on_battery=False, percent=90)
+    argv = ["--only-on-ac", "--linger", "0", "--json", "--method", "screensaver"]
+    cli = spawn_cli(*argv, env=m.env)
+    children.append(cli)
+    assert cli.stdout is not None
+    assert json.loads(cli.stdout.readline())["event"] == "acquired"
+    m.do("ac 0")
+    assert json.loads(cli.stdout.readline())["event"] == "released"
+    m.do("ac 1")
+    assert json.loads(cli.stdout.readline())["event"] == "acquired"
