@@ -192,6 +192,12 @@ class StandIn:
     def reset(self) -> None:
         self._test("Reset")
 
+    def set_active(self, active: bool) -> None:
+        """The screensaver becomes active (locks) or not, and says so (ActiveChanged)."""
+        self.bus.call(
+            self.name, "/org/cocainate/Test", "org.cocainate.Test", "SetActive", "b", (active,)
+        )
+
     def stop(self) -> None:
         stop(self.process)
 

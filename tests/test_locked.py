@@ -83,3 +83,54 @@ def test_no_such_session_is_one_line(bus_env: Desktop) -> None:
 def test_without_logind_it_cannot_start(fresh_bus: object) -> None:
     with pytest.raises(ConditionError, match="cannot tell whether the session is locked"):
         Session(gates=[NotLocked()], methods=["screensaver"]).start()
+
+
+def test_the_screensaver_saying_it_locks_is_followed(
+    bus_env: Desktop, logins: Logins, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A desktop whose locker says so on the session bus (KDE: org.freedesktop.ScreenSaver's
+    ActiveChanged), while logind's LockedHint stays false: the lock is followed all the same,
+    and either one locked is locked."""
+    _number, locked = ours(logins, monkeypatch)
+    session = Session(gates=[NotLocked()], methods=["screensaver"]).start()
+    try:
+        assert session.state == "holding"
+        bus_env.screensaver.set_active(True)
+        wait_until(lambda: session.wait(0.05) is None and held(bus_env) == 0, 5, "the release")
+        assert session.conditions_now == "the screen is locked (org.freedesktop.ScreenSaver)"
+        locked(True)  # both
+        bus_env.screensaver.set_active(False)
+        assert session.wait(0.3) is None and held(bus_env) == 0  # logind still says locked
+        locked(False)
+        wait_until(lambda: session.wait(0.05) is None and held(bus_env) == 1, 5, "the hold")
+    finally:
+        session.stop()
+
+
+def test_a_screensaver_active_at_start_and_an_impostor(
+    bus_env: Desktop, logins: Logins, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asked at start with GetActive; an ActiveChanged from a connection that does not own
+    the screensaver's name counts for nothing."""
+    from jeepney import DBusAddress, HeaderFields, new_signal
+    from jeepney.io.blocking import open_dbus_connection
+
+    ours(logins, monkeypatch)
+    bus_env.screensaver.set_active(True)
+    session = Session(gates=[NotLocked()], methods=["screensaver"]).start()
+    impostor = open_dbus_connection(bus_env.session_bus.address)
+    try:
+        assert session.state == "waiting" and held(bus_env) == 0
+        said = new_signal(
+            DBusAddress("/org/freedesktop/ScreenSaver", interface="org.freedesktop.ScreenSaver"),
+            "ActiveChanged",
+        )
+        said.header.fields[HeaderFields.signature] = "b"
+        said.body = (False,)
+        impostor.send(said)
+        assert session.wait(0.5) is None and session.state == "waiting"
+        bus_env.screensaver.set_active(False)
+        wait_until(lambda: session.wait(0.05) is None and held(bus_env) == 1, 5, "the hold")
+    finally:
+        impostor.close()
+        session.stop()

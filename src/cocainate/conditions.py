@@ -199,8 +199,9 @@ class MinBattery(Condition):
 
 class NotLocked(Condition):
     """Met while this login session is not locked, from systemd-logind's ``LockedHint``
-    and its PropertiesChanged; a gate: a hold lets go while the screen is locked by hand,
-    and holds again on unlock."""
+    and its PropertiesChanged, and from the desktop's screensaver where it says it locks
+    (``ActiveChanged``); a gate: a hold lets go while the screen is locked by hand, and
+    holds again on unlock."""
 
     def describe(self) -> str:
         return "the session is unlocked"

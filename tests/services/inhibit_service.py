@@ -11,6 +11,8 @@ Tests read its state through org.cocainate.Test at /org/cocainate/Test:
   Inhibitors() -> a(ussu)   cookie, owner, reason, flags of each held inhibit
   Calls() -> a(sdsu)        method, time.time(), caller, cookie of every (Un)Inhibit
   Reset()                   forget the call log
+  SetActive(b)              screensaver: become active or not, saying so with ActiveChanged
+                            (GetActive answers it), as KDE's locker does when it locks
 With --logind ADDRESS, the gnome kind does what gnome-session does with the suspend flag
 (4): while any inhibit carries it, it holds a logind "sleep" lock of its own, in block
 mode, on the system bus at ADDRESS (which blocks a suspend a person asks for).
@@ -43,6 +45,7 @@ from jeepney import (
     new_error,
     new_method_call,
     new_method_return,
+    new_signal,
 )
 from jeepney.io.blocking import Proxy, open_dbus_connection
 
@@ -158,6 +161,7 @@ def main() -> None:
             sleep_lock.clear()
 
     inhibits = 0  # Inhibit calls that arrived
+    active = False  # the screensaver's GetActive
     deferred: list[tuple[float, object]] = []  # (when to handle it, the call) for --slow-first
 
     while True:
@@ -193,6 +197,13 @@ def main() -> None:
             elif member == "Reset":
                 calls.clear()
                 reply(msg)
+            elif member == "SetActive":
+                active = bool(msg.body[0])
+                reply(msg)
+                said = new_signal(DBusAddress(paths[0], interface=interface), "ActiveChanged")
+                said.header.fields[HeaderFields.signature] = "b"
+                said.body = (active,)
+                conn.send(said)
             else:
                 conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod"))
             continue
@@ -228,6 +239,9 @@ def main() -> None:
                 reply(msg, "u", (held[cookie][2],))
             else:
                 reply(msg, "s", (apps[cookie] if member == "GetAppId" else held[cookie][1],))
+            continue
+        if args.kind == "screensaver" and member == "GetActive" and path in paths:
+            reply(msg, "b", (active,))
             continue
         if args.kind == "power" and member == "HasInhibit" and path in paths:
             reply(msg, "b", (bool(held),))

@@ -75,7 +75,7 @@ complete -c cocainate -n __cocainate_top -l while-fullscreen -d 'hold only while
 complete -c cocainate -n __cocainate_top -l while-remote -d 'hold only while a remote login (SSH...) of any user exists (systemd-logind)'
 complete -c cocainate -n __cocainate_top -l between -x -d 'hold only between these times of day, 09:00-17:30 (repeatable: any of them; 22:00-06:00 runs past midnight); with other conditions, a gate they also need'
 complete -c cocainate -n __cocainate_top -l days -x -d 'with --between (alone: all day): only on these days, mon-fri, sat,sun'
-complete -c cocainate -n __cocainate_top -l not-when-locked -d 'let go while the session is locked (systemd-logind\'s LockedHint), hold again on unlock'
+complete -c cocainate -n __cocainate_top -l not-when-locked -d 'let go while the session is locked (logind\'s LockedHint, or the screensaver\'s ActiveChanged), hold again on unlock'
 complete -c cocainate -n __cocainate_top -l min-battery -x -d 'let go while on battery below PERCENT of its charge (20), hold again on mains power or above it'
 complete -c cocainate -n __cocainate_top -l linger -x -d 'with conditions: let go only once they have been unmet for DURATION (default 2s: a track change or a pause between videos keeps the hold; 0: at once)'
 complete -c cocainate -n __cocainate_top -l only-on-ac -d 'hold only while on mains power (UPower), whatever else says to hold'

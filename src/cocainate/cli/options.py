@@ -309,7 +309,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         ("--not-when-locked",),
         "not_when_locked",
-        "let go while the session is locked (systemd-logind's LockedHint), hold again on unlock",
+        "let go while the session is locked (logind's LockedHint, or the screensaver's "
+        "ActiveChanged), hold again on unlock",
         session="gates",
         config=True,
     ),

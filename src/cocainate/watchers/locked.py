@@ -1,6 +1,10 @@
 """``NotLocked``: met while this login session is not locked, from systemd-logind's
 ``LockedHint`` on the session's object (GNOME, KDE, and lockers run by xss-lock or
-``loginctl lock-session`` set it), followed by PropertiesChanged.
+``loginctl lock-session`` set it), followed by PropertiesChanged; and from the desktop's
+screensaver, where it says so: ``ActiveChanged`` of ``org.freedesktop.ScreenSaver`` (KDE's
+locker) or ``org.gnome.ScreenSaver`` (GNOME's shield), asked with ``GetActive`` at start.
+Either one locked is locked. A screensaver's signal counts only from the connection that
+owns its name (learnt from the bus), so no other client can unlock anything.
 
 The session is found once at start: ``$XDG_SESSION_ID``, else the session of this process
 (GetSessionByPID), else, for a user service outside any session, the user's display
@@ -15,11 +19,19 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConditionError, MechanismError
 from . import Watcher
-from .bus import BusWatch, error_name, variant
+from .bus import BusWatch, error_name, sender, variant
 
 if TYPE_CHECKING:
     from ..reactor import Source
 
+SAVERS = {
+    "org.freedesktop.ScreenSaver": "/org/freedesktop/ScreenSaver",
+    "org.gnome.ScreenSaver": "/org/gnome/ScreenSaver",
+}
+"""The screensavers that say whether they lock, by the name (and interface) they serve, and
+the path GetActive is asked at."""
+SAVER_LOOK = 0.5
+"""Seconds the screensavers have, at start, to say whether they are active."""
 NAME = "org.freedesktop.login1"
 PATH = "/org/freedesktop/login1"
 MANAGER = "org.freedesktop.login1.Manager"
@@ -71,22 +83,102 @@ class LockedWatcher(Watcher):
         super().__init__()
         self.path = ""
         self._bus: BusWatch | None = None
+        self._savers: BusWatch | None = None
         self._known = False
         self._problem = ""
+        self._hint = False  # logind's LockedHint
+        self._owners: dict[str, str] = {}  # a screensaver's name -> the unique name owning it
+        self._active: dict[str, bool] = {}  # a screensaver's name -> whether it is active
         self.detail = "lock state unknown"
 
     def open(self) -> list[Source]:
+        from jeepney import MatchRule
+
         from ..bindings.dbus import owner_changes, property_changes
 
         self.path = find_session()
         rules = [owner_changes(NAME), property_changes(self.path, SESSION)]
         self._bus = bus = BusWatch("system", rules, self._signal, self._ask, self._left)
         what = "tell whether the session is locked"
-        return bus.first_look(what, "logind", lambda: self._known, lambda: self._problem)
+        sources = bus.first_look(what, "logind", lambda: self._known, lambda: self._problem)
+        savers = [owner_changes(name) for name in SAVERS]
+        savers += [
+            MatchRule(type="signal", interface=name, member="ActiveChanged") for name in SAVERS
+        ]
+        self._savers = BusWatch("session", savers, self._saver_said, self._look, self._gone)
+        try:
+            self._savers.connect()
+        except MechanismError:
+            self._savers.close()  # no session bus: logind alone says
+            self._savers = None
+            return sources
+        self._savers.settle(SAVER_LOOK)
+        return [*sources, self._savers.source]
 
     def close(self) -> None:
-        if self._bus is not None:
-            self._bus.close()
+        for bus in (self._bus, self._savers):
+            if bus is not None:
+                bus.close()
+
+    # -- the screensavers, on the session bus ---------------------------------------------
+
+    def _look(self) -> None:
+        """After each (re)connection: who serves each screensaver name, and is it active."""
+        assert self._savers is not None
+        from jeepney import DBusAddress
+
+        bus = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")
+        self._owners.clear()
+        self._active.clear()
+        for name in SAVERS:
+            self._savers.call(bus, "GetNameOwner", "s", (name,), self._owner_of(name))
+
+    def _owner_of(self, name: str) -> Any:
+        def answer(reply: Any) -> None:
+            if reply is not None and error_name(reply) is None:
+                self._owned(name, str(reply.body[0]))
+
+        return answer
+
+    def _owned(self, name: str, owner: str) -> None:
+        from jeepney import DBusAddress
+
+        assert self._savers is not None
+        self._owners[name] = owner
+        address = DBusAddress(SAVERS[name], owner, name)
+
+        def answer(reply: Any) -> None:
+            # a screensaver that cannot say (xscreensaver-systemd serves Inhibit alone)
+            # says nothing
+            ok = reply is not None and error_name(reply) is None and reply.body
+            if ok and self._owners.get(name) == owner:
+                self._active[name] = bool(reply.body[0])
+                self._update()
+
+        self._savers.call(address, "GetActive", None, (), answer)
+
+    def _saver_said(self, message: Any) -> None:
+        from jeepney import HeaderFields
+
+        fields = message.header.fields
+        if fields.get(HeaderFields.member) == "NameOwnerChanged":
+            name, _old, new = message.body
+            self._owners.pop(name, None)
+            self._active.pop(name, None)
+            if new:
+                self._owned(name, new)
+            self._update()
+            return
+        name = fields.get(HeaderFields.interface)
+        said = message.body[0] if message.body else None
+        if self._owners.get(name) == sender(message) and isinstance(said, bool):
+            self._active[name] = said
+            self._update()
+
+    def _gone(self) -> None:
+        self._owners.clear()  # the session bus went: logind alone says until it is back
+        self._active.clear()
+        self._update()
 
     def _ask(self) -> None:
         assert self._bus is not None
@@ -122,5 +214,15 @@ class LockedWatcher(Watcher):
 
     def _set(self, locked: bool) -> None:
         self._known = True
-        self.met = not locked
-        self.detail = "the session is locked" if locked else "the session is unlocked"
+        self._hint = locked
+        self._update()
+
+    def _update(self) -> None:
+        saying = sorted(name for name, active in self._active.items() if active)
+        self.met = not (self._hint or saying)
+        if self._hint:
+            self.detail = "the session is locked"
+        elif saying:
+            self.detail = f"the screen is locked ({', '.join(saying)})"
+        else:
+            self.detail = "the session is unlocked"
