@@ -134,3 +134,32 @@ def test_a_screensaver_active_at_start_and_an_impostor(
     finally:
         impostor.close()
         session.stop()
+
+
+def test_logind_asking_the_locker_lets_go_until_an_unlock(
+    bus_env: Desktop, logins: Logins, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``loginctl lock-session``: logind says Lock on the session's object (a locker then
+    sets LockedHint); a desktop whose locker says nothing more is still followed: Lock
+    lets go, Unlock holds again, and so does an unlock said another way."""
+    number, locked = ours(logins, monkeypatch)
+    path = f"/org/freedesktop/login1/session/{number}"
+
+    def ask(member: str) -> None:  # what loginctl lock-session / unlock-session do
+        logins.bus.call(LOGIN, path, "org.freedesktop.login1.Session", member)
+
+    session = Session(gates=[NotLocked()], methods=["screensaver"]).start()
+    try:
+        assert session.state == "holding"
+        ask("Lock")
+        wait_until(lambda: session.wait(0.05) is None and held(bus_env) == 0, 5, "the release")
+        assert session.conditions_now == "the session is being locked (logind's Lock)"
+        ask("Unlock")
+        wait_until(lambda: session.wait(0.05) is None and held(bus_env) == 1, 5, "the hold")
+        ask("Lock")
+        locked(True)
+        locked(False)  # the locker unlocked: the Lock asked for is over
+        assert session.wait(1.2) is None  # past the spacing of changes
+        wait_until(lambda: session.wait(0.05) is None and held(bus_env) == 1, 5, "the hold")
+    finally:
+        session.stop()

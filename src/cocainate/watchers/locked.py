@@ -1,10 +1,15 @@
-"""``NotLocked``: met while this login session is not locked, from systemd-logind's
-``LockedHint`` on the session's object (GNOME, KDE, and lockers run by xss-lock or
-``loginctl lock-session`` set it), followed by PropertiesChanged; and from the desktop's
-screensaver, where it says so: ``ActiveChanged`` of ``org.freedesktop.ScreenSaver`` (KDE's
-locker) or ``org.gnome.ScreenSaver`` (GNOME's shield), asked with ``GetActive`` at start.
-Either one locked is locked. A screensaver's signal counts only from the connection that
-owns its name (learnt from the bus), so no other client can unlock anything.
+"""``NotLocked``: met while this login session is not locked. Any one of these says it is:
+
+- systemd-logind's ``LockedHint`` on the session's object (GNOME, KDE, and lockers run by
+  xss-lock or ``loginctl lock-session`` set it), followed by PropertiesChanged;
+- logind's Lock signal on it (``loginctl lock-session`` asks the locker so), until its
+  Unlock or an unlock said by any of these;
+- the desktop's screensaver, where it says it locks: ``ActiveChanged`` of
+  ``org.freedesktop.ScreenSaver`` (KDE's locker) or ``org.gnome.ScreenSaver`` (GNOME's
+  shield), asked with ``GetActive`` at start.
+
+A signal counts only from the connection that owns the service's name (learnt from the
+bus), so no other client can unlock anything.
 
 The session is found once at start: ``$XDG_SESSION_ID``, else the session of this process
 (GetSessionByPID), else, for a user service outside any session, the user's display
@@ -87,6 +92,8 @@ class LockedWatcher(Watcher):
         self._known = False
         self._problem = ""
         self._hint = False  # logind's LockedHint
+        self._asked = False  # logind's Lock said, and no Unlock (nor an unlock) since
+        self._logind = ""  # the unique name owning logind's: only its signals count
         self._owners: dict[str, str] = {}  # a screensaver's name -> the unique name owning it
         self._active: dict[str, bool] = {}  # a screensaver's name -> whether it is active
         self.detail = "lock state unknown"
@@ -97,7 +104,8 @@ class LockedWatcher(Watcher):
         from ..bindings.dbus import owner_changes, property_changes
 
         self.path = find_session()
-        rules = [owner_changes(NAME), property_changes(self.path, SESSION)]
+        asked = MatchRule(type="signal", interface=SESSION, path=self.path)  # Lock, Unlock
+        rules = [owner_changes(NAME), property_changes(self.path, SESSION), asked]
         self._bus = bus = BusWatch("system", rules, self._signal, self._ask, self._left)
         what = "tell whether the session is locked"
         sources = bus.first_look(what, "logind", lambda: self._known, lambda: self._problem)
@@ -173,6 +181,8 @@ class LockedWatcher(Watcher):
         said = message.body[0] if message.body else None
         if self._owners.get(name) == sender(message) and isinstance(said, bool):
             self._active[name] = said
+            if not said:
+                self._asked = False  # unlocked: a Lock asked for earlier is over
             self._update()
 
     def _gone(self) -> None:
@@ -182,7 +192,15 @@ class LockedWatcher(Watcher):
 
     def _ask(self) -> None:
         assert self._bus is not None
+        from jeepney import DBusAddress
+
+        bus = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")
+        self._bus.call(bus, "GetNameOwner", "s", (NAME,), self._logind_is)
         self._bus.get(NAME, self.path, SESSION, "LockedHint", self._answer)
+
+    def _logind_is(self, reply: Any) -> None:
+        if reply is not None and error_name(reply) is None:
+            self._logind = str(reply.body[0])
 
     def _answer(self, reply: Any) -> None:
         if reply is None:
@@ -196,15 +214,24 @@ class LockedWatcher(Watcher):
     def _signal(self, message: Any) -> None:
         from jeepney import HeaderFields
 
-        if message.header.fields.get(HeaderFields.member) == "NameOwnerChanged":
+        member = message.header.fields.get(HeaderFields.member)
+        if member == "NameOwnerChanged":
+            self._logind = message.body[2]
             if message.body[2]:
                 self._ask()
             else:
                 self._left("logind left the system bus")
             return
-        _interface, changed, _invalidated = message.body
-        if "LockedHint" in changed:
-            self._set(bool(variant(changed["LockedHint"])))
+        if sender(message) != self._logind:
+            return  # not logind's word
+        if member in ("Lock", "Unlock"):  # asked of the session's locker (loginctl lock-session)
+            self._asked = member == "Lock"
+            self._update()
+            return
+        if member == "PropertiesChanged":
+            _interface, changed, _invalidated = message.body
+            if "LockedHint" in changed:
+                self._set(bool(variant(changed["LockedHint"])))
 
     def _left(self, why: str = "lost the system bus") -> None:
         if self._known:
@@ -215,13 +242,17 @@ class LockedWatcher(Watcher):
     def _set(self, locked: bool) -> None:
         self._known = True
         self._hint = locked
+        if not locked:
+            self._asked = False  # unlocked: a Lock asked for earlier is over
         self._update()
 
     def _update(self) -> None:
         saying = sorted(name for name, active in self._active.items() if active)
-        self.met = not (self._hint or saying)
+        self.met = not (self._hint or self._asked or saying)
         if self._hint:
             self.detail = "the session is locked"
+        elif self._asked:
+            self.detail = "the session is being locked (logind's Lock)"
         elif saying:
             self.detail = f"the screen is locked ({', '.join(saying)})"
         else:
