@@ -65,12 +65,13 @@ class Machine:
         self.system.close()
 
 
-@pytest.fixture
-def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    made: list[Machine] = []
+def makers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build: Any) -> Iterator[Any]:
+    """A fixture's ``make(on_battery, percent)``: ``build(root, on_battery, percent)``, its
+    buses made this process's own; each one closed at the end."""
+    made: list[Any] = []
 
-    def make(on_battery: bool, percent: float) -> Machine:
-        made.append(Machine(tmp_path / str(len(made)), on_battery, percent))
+    def make(on_battery: bool, percent: float) -> Any:
+        made.append(build(tmp_path / str(len(made)), on_battery, percent))
         for key, value in made[-1].env.items():
             monkeypatch.setenv(key, value)
         return made[-1]
@@ -78,6 +79,11 @@ def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     yield make
     for m in made:
         m.close()
+
+
+@pytest.fixture
+def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    yield from makers(tmp_path, monkeypatch, Machine)
 
 
 def test_lets_go_below_the_floor_and_holds_again(machine: Any) -> None:
@@ -208,17 +214,11 @@ def laptop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     python = umockdev_python()
     if python is None or not UPOWERD.exists():
         pytest.skip("needs upowerd and umockdev (Debian: upower umockdev gir1.2-umockdev-1.0)")
-    made: list[Laptop] = []
 
-    def make(on_battery: bool, percent: float) -> Laptop:
-        made.append(Laptop(tmp_path / str(len(made)), on_battery, percent, python))
-        for key, value in made[-1].env.items():
-            monkeypatch.setenv(key, value)
-        return made[-1]
+    def build(root: Path, on_battery: bool, percent: float) -> Laptop:
+        return Laptop(root, on_battery, percent, python)
 
-    yield make
-    for m in made:
-        m.close()
+    yield from makers(tmp_path, monkeypatch, build)
 
 
 def test_the_real_upowerd_drives_the_floor_and_the_mains(laptop: Any) -> None:

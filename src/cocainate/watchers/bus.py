@@ -73,6 +73,19 @@ class BusWatch:
         address = DBusAddress(path, name, "org.freedesktop.DBus.Properties")
         self.call(address, "Get", "ss", (interface, prop), on_reply, auto_start)
 
+    def owner_of(self, name: str, then: Callable[[str], None]) -> None:
+        """Ask the bus who owns ``name``: ``then(unique_name)`` when it answers, nothing if
+        nobody does. The bus answers in order with its signals: a change of owner after
+        this answer comes after it, one before it is already in it."""
+        from jeepney import DBusAddress
+
+        def answer(reply: Any) -> None:
+            if reply is not None and error_name(reply) is None:
+                then(str(reply.body[0]))
+
+        bus = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")
+        self.call(bus, "GetNameOwner", "s", (name,), answer)
+
     def first_look(
         self, what: str, service: str, known: Callable[[], bool], problem: Callable[[], str]
     ) -> list[Source]:

@@ -20,6 +20,7 @@ is back.
 from __future__ import annotations
 
 import os
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConditionError, MechanismError
@@ -133,20 +134,10 @@ class LockedWatcher(Watcher):
     def _look(self) -> None:
         """After each (re)connection: who serves each screensaver name, and is it active."""
         assert self._savers is not None
-        from jeepney import DBusAddress
-
-        bus = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")
         self._owners.clear()
         self._active.clear()
         for name in SAVERS:
-            self._savers.call(bus, "GetNameOwner", "s", (name,), self._owner_of(name))
-
-    def _owner_of(self, name: str) -> Any:
-        def answer(reply: Any) -> None:
-            if reply is not None and error_name(reply) is None:
-                self._owned(name, str(reply.body[0]))
-
-        return answer
+            self._savers.owner_of(name, partial(self._owned, name))
 
     def _owned(self, name: str, owner: str) -> None:
         from jeepney import DBusAddress
@@ -192,15 +183,11 @@ class LockedWatcher(Watcher):
 
     def _ask(self) -> None:
         assert self._bus is not None
-        from jeepney import DBusAddress
-
-        bus = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")
-        self._bus.call(bus, "GetNameOwner", "s", (NAME,), self._logind_is)
+        self._bus.owner_of(NAME, self._logind_is)
         self._bus.get(NAME, self.path, SESSION, "LockedHint", self._answer)
 
-    def _logind_is(self, reply: Any) -> None:
-        if reply is not None and error_name(reply) is None:
-            self._logind = str(reply.body[0])
+    def _logind_is(self, owner: str) -> None:
+        self._logind = owner
 
     def _answer(self, reply: Any) -> None:
         if reply is None:

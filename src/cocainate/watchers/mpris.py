@@ -15,6 +15,7 @@ new owner is known before anything that owner announces as a player.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConditionError, MechanismError
@@ -67,16 +68,7 @@ class MediaWatcher(Watcher):
             return
         for name in reply.body[0]:
             if isinstance(name, str) and name.startswith(PREFIX):
-                self._bus.call(_bus(), "GetNameOwner", "s", (name,), self._owner_of(name))
-
-    def _owner_of(self, name: str) -> Any:
-        def answer(reply: Any) -> None:
-            # The bus answers in order with its signals: a change of owner after this
-            # answer comes after it, one before it is already in it.
-            if reply is not None and error_name(reply) is None:
-                self._owned(name, str(reply.body[0]))
-
-        return answer
+                self._bus.owner_of(name, partial(self._owned, name))
 
     def _owned(self, name: str, owner: str) -> None:
         """``owner`` owns player name ``name`` now: ask how it plays, if it is new."""
