@@ -13,6 +13,7 @@
   ``--linger 0``: the latency of following, not the linger the command line adds.
 
     .venv-test/bin/python benchmarks/conditions.py [--processes 500] [--span 20] [--runs 10]
+        [--only --not-when-locked]
 """
 
 from __future__ import annotations
@@ -194,6 +195,9 @@ def row(what: str, on: list[float], off: list[float]) -> tuple[str, str]:
     return (what, f"on {ms(on)}, off {ms(off)}")
 
 
+ONLY = ""
+"""--only: the latency rows whose name has this in it (all: "")."""
+
 IDLE = 10.0
 """Seconds a waiting cocainate is watched for wake-ups while nothing changes."""
 
@@ -226,6 +230,8 @@ def latencies(runs: int, root: Path, env: dict[str, str], service: StandIn) -> l
     ) -> None:
         """A cocainate waiting on ``option``: its latencies both ways, then (``waiting``)
         its wake-ups while nothing changes."""
+        if ONLY and ONLY not in what:
+            return
         cli = watched(env, *option)
         try:
             rows.append(row(what, *measure(runs, on, off)))
@@ -288,12 +294,13 @@ def latencies(runs: int, root: Path, env: dict[str, str], service: StandIn) -> l
     try:
         wait_until(lambda: system.has_owner(UPower.name) and system.has_owner(Logind.name), 10)
         env2 = dict(env, DBUS_SYSTEM_BUS_ADDRESS=system.address)
-        on_system_bus(follow, env2, system, upower, runs)
+        on_system_bus(follow, env2, system, upower, service)
     finally:
         upower.stop()
         stop(logind.process)
         system.close()
-    rows.append(hours(service, env, min(runs, 3)))
+    if not ONLY or ONLY in "--between":
+        rows.append(hours(service, env, min(runs, 3)))
 
     if shutil.which("openbox") and shutil.which("xmessage"):
         wm = WindowManager()
@@ -347,11 +354,12 @@ def audio(follow: Callable[..., None], env: dict[str, str], root: Path) -> None:
 
 
 def on_system_bus(
-    follow: Callable[..., None], env: dict[str, str], system: Bus, upower: Any, runs: int
+    follow: Callable[..., None], env: dict[str, str], system: Bus, upower: Any, saver: StandIn
 ) -> None:
-    """--min-battery (UPower's display device), --not-when-locked (logind's LockedHint) and
-    --while-remote (logind's SessionNew and SessionRemoved), on python-dbusmock's UPower
-    and logind."""
+    """--min-battery (UPower's display device), --not-when-locked (logind's LockedHint,
+    its Lock and Unlock, the screensaver's ActiveChanged) and --while-remote (logind's
+    SessionNew and SessionRemoved), on python-dbusmock's UPower and logind and the
+    stand-in screensaver."""
     login, mock = "org.freedesktop.login1", "org.freedesktop.DBus.Mock"
     display = "/org/freedesktop/UPower/devices/DisplayDevice"
 
@@ -399,6 +407,30 @@ def on_system_bus(
         lambda: locked(True),
         "waiting, the session locked",
     )
+    locked(False)
+
+    def ask(member: str) -> None:  # as loginctl lock-session and unlock-session do
+        system.call(login, path, "org.freedesktop.login1.Session", member)
+
+    ask("Lock")
+    follow(
+        "--not-when-locked (logind's Lock, Unlock)",
+        dict(env, XDG_SESSION_ID=ours),
+        ["--not-when-locked"],
+        lambda: ask("Unlock"),
+        lambda: ask("Lock"),
+    )
+    ask("Unlock")
+    saver.set_active(True)
+    follow(
+        "--not-when-locked (the screensaver's ActiveChanged)",
+        dict(env, XDG_SESSION_ID=ours),
+        ["--not-when-locked"],
+        lambda: saver.set_active(False),
+        lambda: saver.set_active(True),
+        "waiting, the screensaver active",
+    )
+    saver.set_active(False)
     remote: list[tuple[str, str]] = []
 
     def emit(member: str, number: str, where: str) -> None:
@@ -494,7 +526,11 @@ def main() -> None:
     parser.add_argument("--span", type=float, default=20.0)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--scan-only", action="store_true", help="measure the scan alone")
+    parser.add_argument("--only", help="only the latency rows whose name has this in it")
     args = parser.parse_args()
+    global ONLY
+    ONLY = args.only or ""
+
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         session = Bus(root / "session", "session")
@@ -504,7 +540,7 @@ def main() -> None:
         for key in ("DISPLAY", "WAYLAND_DISPLAY"):
             env.pop(key, None)
         try:
-            rows = scan_cost(args.processes, args.span, env)
+            rows = [] if ONLY else scan_cost(args.processes, args.span, env)
             if not args.scan_only:
                 rows += latencies(args.runs, root, env, service)
         finally:
