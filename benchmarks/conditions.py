@@ -227,12 +227,16 @@ def latencies(runs: int, root: Path, env: dict[str, str], service: StandIn) -> l
         on: Callable[[], float | None],
         off: Callable[[], float | None],
         waiting: str | None = None,
+        started: Callable[[], object] | None = None,
     ) -> None:
         """A cocainate waiting on ``option``: its latencies both ways, then (``waiting``)
-        its wake-ups while nothing changes."""
+        its wake-ups while nothing changes. ``started``: what makes it wait, once it runs
+        (an event it would not see before, as logind's Lock)."""
         if ONLY and ONLY not in what:
             return
         cli = watched(env, *option)
+        if started is not None:
+            started()
         try:
             rows.append(row(what, *measure(runs, on, off)))
             if waiting is not None:
@@ -264,8 +268,9 @@ def latencies(runs: int, root: Path, env: dict[str, str], service: StandIn) -> l
             play, pause = (lambda: mpv.call("Play")), (lambda: mpv.call("Pause"))
             what = "--while-playing (from mpv's signal)"
             follow(what, env, ["--while-playing"], play, pause, "waiting, mpv paused")
-            delay = statistics.median(mpv.delays) * 1e3
-            rows.append(("  mpv's own delay, Play/Pause to its signal", f"{delay:.1f} ms"))
+            if mpv.delays:
+                delay = statistics.median(mpv.delays) * 1e3
+                rows.append(("  mpv's own delay, Play/Pause to its signal", f"{delay:.1f} ms"))
         finally:
             mpv.close()
             stop(player)
@@ -412,13 +417,13 @@ def on_system_bus(
     def ask(member: str) -> None:  # as loginctl lock-session and unlock-session do
         system.call(login, path, "org.freedesktop.login1.Session", member)
 
-    ask("Lock")
     follow(
         "--not-when-locked (logind's Lock, Unlock)",
         dict(env, XDG_SESSION_ID=ours),
         ["--not-when-locked"],
         lambda: ask("Unlock"),
         lambda: ask("Lock"),
+        started=lambda: ask("Lock"),  # an event, not a state: said once it listens
     )
     ask("Unlock")
     saver.set_active(True)
