@@ -10,9 +10,11 @@ loop of its own and pulsectl gives its file descriptors to no other loop, so thi
 keeps one thread: it sleeps in libpulse's poll, which only the server's events end, reads
 the streams, and hands what it found to the session through a pipe. The session never
 waits for it: what the thread found is read under a lock held for an assignment. Its calls
-to the server are bounded by libpulse's own reply timeout. Closing asks it to stop
-(``event_listen_stop``, again until it has left, at most :data:`CLOSE_WAIT`); it closes its
-connection itself, on its way out.
+to the server are bounded by libpulse's own reply timeout (30 s, measured on PulseAudio 16
+with the server stopped mid-call). Closing asks it to stop (``event_listen_stop``, again
+until it has left, at most :data:`CLOSE_WAIT`); it closes its connection itself, on its way
+out, so a thread held by a server that stopped answering mid-call leaves when libpulse
+gives up, after the session has let go.
 """
 
 from __future__ import annotations
