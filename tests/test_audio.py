@@ -238,3 +238,20 @@ def test_the_command_line_follows_audio(bus_env: Desktop, pulse: Pulse) -> None:
 def test_the_library_names_it() -> None:
     assert cocainate.AudioPlaying().describe() == "audio plays"
     assert AudioPlaying(ignore="spotify").ignore == ("spotify",)
+
+
+def test_sessions_following_audio_leave_no_thread_or_fd(bus_env: Desktop, pulse: Pulse) -> None:
+    """Each session's thread and its connection to the sound server are gone once it is
+    stopped, holding or not."""
+    import threading
+
+    pulse.play()
+    Session(conditions=AudioPlaying(), methods=["screensaver"]).start().stop()  # one idle
+    threads, fds = threading.active_count(), len(os.listdir("/proc/self/fd"))  # bus each
+    for _ in range(20):
+        session = Session(conditions=AudioPlaying(), methods=["screensaver"]).start()
+        assert session.state == "holding"
+        session.stop()
+    assert threading.active_count() == threads
+    assert len(os.listdir("/proc/self/fd")) == fds
+    assert bus_env.nothing_held()

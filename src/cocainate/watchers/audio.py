@@ -7,8 +7,10 @@ each of the server's events on them (its subscription to sink inputs); nothing i
 
 The client is pulsectl, a binding to libpulse (the ``audio`` extra). libpulse runs a main
 loop of its own and pulsectl gives its file descriptors to no other loop, so this watcher
-keeps one thread: it sleeps in libpulse's poll, which only the server's events end, reads
-the streams, and hands what it found to the session through a pipe. The session never
+keeps one thread: it connects, sleeps in libpulse's poll, which only the server's events
+end, reads the streams, and hands what it found to the session through a pipe. The start
+waits for its first look at most :data:`CONNECT_TIMEOUT` (pulsectl's own connect bound
+would wait all of it even once connected: 2 s per start, measured). The session never
 waits for it: what the thread found is read under a lock held for an assignment. Its calls
 to the server are bounded by libpulse's own reply timeout (30 s, measured on PulseAudio 16
 with the server stopped mid-call). Closing asks it to stop (``event_listen_stop``, again
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 CONNECT_TIMEOUT = 2.0
-"""Seconds to reach the sound server, at start and on each reconnection."""
+"""Seconds the sound server has, at start, to answer and say what plays."""
 CLOSE_WAIT = 2.0
 """Seconds closing waits for the thread to leave (it leaves in well under one)."""
 FIRST_RETRY, LAST_RETRY = 1.0, 30.0
@@ -68,13 +70,15 @@ class AudioWatcher(Watcher):
         super().__init__()
         self.detail = NOBODY
         self._ignore = frozenset(name.casefold() for name in ignore)
-        self._lock = threading.Lock()  # guards the three below; held for assignments only
+        self._lock = threading.Lock()  # guards the four below; held for assignments only
         self._found: tuple[bool, str, str | None] | None = None  # met, detail, a problem
         self._pulse: Any = None  # the thread's connection, while it is open
         self._stopping = False
+        self._pipe: tuple[int, int] | None = None
+        self._first = threading.Event()  # the thread's first look, or why it could not
+        self._failed = ""
         self._stopped = threading.Event()  # set by close(): ends a wait to reconnect
         self._thread: threading.Thread | None = None
-        self._pipe: tuple[int, int] | None = None
 
     def open(self) -> list[Source]:
         try:
@@ -85,21 +89,22 @@ class AudioWatcher(Watcher):
             ) from None
         except OSError as err:  # pulsectl loads libpulse as it is imported
             raise ConditionError(f"following audio needs libpulse: {err}") from None
-        pulse = self._connect(pulsectl)
-        try:
-            self.met, self.detail = self._look(pulse)
-        except Exception as err:  # libpulse's errors come in several classes
-            pulse.close()
-            raise ConditionError(f"cannot follow audio: {err or type(err).__name__}") from err
         read, write = os.pipe()
         for fd in (read, write):
             os.set_blocking(fd, False)
         self._pipe = (read, write)
-        self._pulse = pulse
+        # The thread connects: pulsectl's connect() has no bound of its own that does not
+        # also wait out the whole bound once connected, so the bound is this wait.
         self._thread = threading.Thread(
-            target=self._run, args=(pulsectl, pulse), name="cocainate-audio", daemon=True
+            target=self._run, args=(pulsectl,), name="cocainate-audio", daemon=True
         )
         self._thread.start()
+        answered = self._first.wait(CONNECT_TIMEOUT)
+        if not answered or self._failed:
+            self.close()
+            why = self._failed or (f"the sound server did not answer within {CONNECT_TIMEOUT:g} s")
+            raise ConditionError(f"cannot follow audio: {why}")
+        self.take()
         return [_FoundSource(self)]
 
     def close(self) -> None:
@@ -144,18 +149,14 @@ class AudioWatcher(Watcher):
     # -- the thread's side ---------------------------------------------------------------
 
     def _connect(self, pulsectl: Any) -> Any:
+        """A connection subscribed to the streams' events; ConditionError if none."""
         pulse = pulsectl.Pulse("cocainate", connect=False)
-        began = time.monotonic()
         try:
-            pulse.connect(timeout=CONNECT_TIMEOUT)
+            pulse.connect()  # a refusal or a missing socket fails at once
             pulse.event_mask_set("sink_input")
-        except Exception as err:  # pulsectl says "Timed-out" of a refusal too
+        except Exception as err:
             pulse.close()
-            if time.monotonic() - began < CONNECT_TIMEOUT:
-                why = "no PulseAudio or PipeWire sound server is running"
-            else:
-                why = f"the sound server did not answer within {CONNECT_TIMEOUT:g} s"
-            raise ConditionError(f"cannot follow audio: {why}") from err
+            raise ConditionError("no PulseAudio or PipeWire sound server is running") from err
 
         def changed(_event: Any) -> None:
             raise pulsectl.PulseLoopStop  # read the streams, outside libpulse's callback
@@ -176,8 +177,19 @@ class AudioWatcher(Watcher):
                 except OSError:
                     pass  # full: it is readable already
 
-    def _run(self, pulsectl: Any, pulse: Any) -> None:
+    def _run(self, pulsectl: Any) -> None:
+        pulse = None
         try:
+            try:
+                pulse = self._adopt(self._connect(pulsectl))
+                if pulse is None:
+                    return
+                self._hand_over(*self._look(pulse))
+            except Exception as err:  # ConditionError, or a first look that failed
+                self._failed = str(err) if isinstance(err, ConditionError) else repr(err)
+                return
+            finally:
+                self._first.set()
             while not self._stopping:
                 try:
                     pulse.event_listen()  # until an event on the streams, or a stop
@@ -196,6 +208,15 @@ class AudioWatcher(Watcher):
         finally:
             self._drop(pulse)
 
+    def _adopt(self, pulse: Any) -> Any:
+        """Make ``pulse`` the connection close() can stop; None (and closed) if closing."""
+        with self._lock:
+            if not self._stopping:
+                self._pulse = pulse
+                return pulse
+        pulse.close()
+        return None
+
     def _drop(self, pulse: Any) -> None:
         with self._lock:
             if self._pulse is pulse:
@@ -212,12 +233,7 @@ class AudioWatcher(Watcher):
             except ConditionError:
                 delay = min(delay * 2, LAST_RETRY)
                 continue
-            with self._lock:
-                if self._stopping:
-                    pulse.close()
-                    return None
-                self._pulse = pulse
-            return pulse
+            return self._adopt(pulse)
         return None
 
 
