@@ -325,3 +325,30 @@ def test_methods_choose_the_mechanisms(bus_env: Desktop) -> None:
     with Session(methods=["logind"]) as session:
         assert [a.name for a in session.acquired] == ["logind"]
         assert bus_env.screensaver.inhibitors() == []
+
+
+def test_a_release_reads_the_holds_connections_alone(
+    bus_env: Desktop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop in one thread releases while another thread waits: the hold's sources leave
+    the reactor before the UnInhibits go out, so the waiter's dispatch cannot read a reply
+    from under the release (whose recv would then block for ever: seen once in CI, under
+    load, in test_control)."""
+    from cocainate.core.holdings import Holdings
+
+    attached: list[int] = []
+    release = Holdings.release
+
+    def watched_release(self: Holdings) -> None:
+        attached.append(len(self._sources))  # what a driver could still fire
+        release(self)
+
+    monkeypatch.setattr(Holdings, "release", watched_release)
+    session = Session(methods=["screensaver"]).start()
+    waiter = threading.Thread(target=session.wait, daemon=True)
+    waiter.start()
+    wait_until(lambda: session._callers, 5, "the waiter to be waiting")
+    session.stop()
+    waiter.join(5)
+    assert attached == [0] and not waiter.is_alive()
+    assert bus_env.screensaver.inhibitors() == []

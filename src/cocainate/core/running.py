@@ -384,6 +384,12 @@ class Run:
         was_holding = holdings is not None and bool(holdings.held)
         try:
             if holdings is not None:
+                if self.reactor is not None:
+                    # Out of the reactor first (this waits for a dispatch in progress): a
+                    # driver's dispatch must not read these connections while the release
+                    # reads its replies on them, or one recv takes the other's reply and
+                    # the other blocks for ever.
+                    holdings.detach(self.reactor)
                 if os.getpid() == self.pid:
                     holdings.release()
                 else:
