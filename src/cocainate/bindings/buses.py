@@ -43,6 +43,13 @@ FIRST_RETRY, LAST_RETRY = 0.25, 8.0
 """Seconds before reconnecting a broken connection: doubling from the first to the last."""
 
 
+def variant(value: Any) -> Any:
+    """A variant's value (jeepney gives a variant as (signature, value))."""
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
+        return value[1]
+    return value
+
+
 class Link:
     """One connection to the ``kind`` bus ("session" or "system"), made by :meth:`open`."""
 

@@ -120,18 +120,15 @@ class Server:
             raise
 
     def _own(self, pid: int) -> str:
-        from jeepney import DBusAddress
-
         from . import dbus
 
-        bus = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")
         while True:
             Server._made += 1
             made = Server._made
             name = f"{NAMESPACE}.p{pid}" if made == 1 else f"{NAMESPACE}.p{pid}_{made}"
             # 4: DO_NOT_QUEUE; 1: now its primary owner (else a name of an earlier process
             # with this PID, or of a fork's parent: try the next)
-            if dbus.call(self.connection, bus, "RequestName", "su", (name, 4))[0] == 1:
+            if dbus.call(self.connection, dbus.BUS, "RequestName", "su", (name, 4))[0] == 1:
                 return name
 
     def fileno(self) -> int | None:
@@ -199,17 +196,12 @@ class Server:
         if known is None:
             import os
 
-            from jeepney import DBusAddress
-
             from ..errors import MechanismError
             from . import dbus
 
-            bus = DBusAddress(
-                "/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus"
-            )
             try:
                 uid = dbus.call(
-                    self.connection, bus, "GetConnectionUnixUser", "s", (sender,), SEND_TIMEOUT
+                    self.connection, dbus.BUS, "GetConnectionUnixUser", "s", (sender,), SEND_TIMEOUT
                 )[0]
             except MechanismError:
                 uid = None
@@ -290,12 +282,11 @@ def _node(path: str) -> str:
 
 def names(connection: Any) -> list[str]:
     """The well-known names of the running sessions on this bus, oldest process first."""
-    from jeepney import DBusAddress
-
     from . import dbus
 
-    bus = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")
-    found = [n for n in dbus.call(connection, bus, "ListNames")[0] if n.startswith(NAMESPACE + ".")]
+    found = [
+        n for n in dbus.call(connection, dbus.BUS, "ListNames")[0] if n.startswith(NAMESPACE + ".")
+    ]
     return sorted(found, key=_order)
 
 

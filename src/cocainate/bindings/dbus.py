@@ -26,6 +26,8 @@ from ..errors import MechanismError
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+BUS = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")
+"""The bus itself, for its own methods: ListNames, GetNameOwner, RequestName..."""
 CONNECT_TIMEOUT = 2.0
 """Seconds to connect and authenticate to a bus, and to get the bus's Hello reply."""
 CALL_TIMEOUT = 2.0
@@ -363,17 +365,15 @@ def property_changes(path: str, interface: str) -> Any:
 
 def name_owner(connection: DBusConnection, name: str) -> str:
     """The unique name owning ``name``, or "" if nobody does (or the bus will not say)."""
-    bus = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")
     try:
-        owner: str = call(connection, bus, "GetNameOwner", "s", (name,))[0]
+        owner: str = call(connection, BUS, "GetNameOwner", "s", (name,))[0]
     except MechanismError:
         return ""
     return owner
 
 
 def name_has_owner(connection: DBusConnection, name: str) -> bool:
-    bus = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")
-    return bool(call(connection, bus, "NameHasOwner", "s", (name,))[0])
+    return bool(call(connection, BUS, "NameHasOwner", "s", (name,))[0])
 
 
 def close_quietly(connection: Any) -> None:

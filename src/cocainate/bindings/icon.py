@@ -27,7 +27,7 @@ class Icon:
     ) -> None:
         import os
 
-        from jeepney import DBusAddress, MatchRule, message_bus
+        from jeepney import MatchRule, message_bus
 
         from . import dbus
 
@@ -40,9 +40,8 @@ class Icon:
         self.name = f"org.kde.StatusNotifierItem-{os.getpid()}-{Icon._made}"
         self.tray = Tray(self.connection, on_activate, on_clicked)
         self.tray.state = state
-        bus = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")
         try:
-            dbus.call(self.connection, bus, "RequestName", "su", (self.name, 4))
+            dbus.call(self.connection, dbus.BUS, "RequestName", "su", (self.name, 4))
             self.connection.send(message_bus.AddMatch(dbus.owner_changes(WATCHER)))
             hosts = MatchRule(
                 type="signal", interface=WATCHER, member="StatusNotifierHostRegistered"

@@ -400,8 +400,7 @@ class Run:
             self.following.close()  # once no dispatch can call the watchers
         finally:
             life.move(State.RELEASED)
-            if not self.driving:  # else the last driver out closes it (steps)
-                self.close_waker()
+            self.close_waker()  # unless a driver is inside the steps: the last one out does
             assert life.released is not None
             life.released.set()
             for wake in list(life.wakers):
@@ -417,6 +416,8 @@ class Run:
             self.events.emit("released", names, problems=tuple(session.problems))
 
     def close_waker(self) -> None:
+        """Close the waker, once no driver is inside :meth:`steps` (else it waits for the
+        last one out, which calls this again)."""
         with self.driving_lock:
             if self.driving:
                 return

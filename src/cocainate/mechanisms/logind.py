@@ -126,6 +126,7 @@ class LogindLidInhibitor(LogindInhibitor):
     def _lid_caveat(self) -> str | None:
         from jeepney import DBusAddress
 
+        from ..bindings.buses import variant
         from ..bindings.dbus import call
 
         connection = self.resources.bus(self.bus)
@@ -134,7 +135,7 @@ class LogindLidInhibitor(LogindInhibitor):
         others = [
             f"{who} ({why})"
             for what, who, why, mode, _uid, _pid in rows
-            if LID in str(what).split(":") and mode == "block" and who != "cocainate"
+            if self.lists(str(what)) and mode == "block" and who != "cocainate"
         ]
         if others:
             return (
@@ -146,6 +147,6 @@ class LogindLidInhibitor(LogindInhibitor):
             (value,) = call(connection, props, "Get", "ss", (self.interface, "HandleLidSwitch"))
         except MechanismError:
             return None  # an older logind, or a stand-in that does not say
-        if (value[1] if isinstance(value, tuple) else value) == "ignore":  # a variant
+        if variant(value) == "ignore":
             return "logind ignores the lid here (HandleLidSwitch=ignore): nothing to keep"
         return None

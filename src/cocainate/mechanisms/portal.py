@@ -119,12 +119,9 @@ class PortalInhibitor(BusInhibitor):
 
 
 def _activatable(connection: Any, name: str) -> bool:
-    from jeepney import DBusAddress
+    from ..bindings.dbus import BUS, call
 
-    from ..bindings.dbus import call
-
-    bus = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")
-    (names,) = call(connection, bus, "ListActivatableNames")
+    (names,) = call(connection, BUS, "ListActivatableNames")
     return name in names
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..bindings.buses import variant
 from . import Watcher
-from .bus import BusWatch, error_name, variant
+from .bus import BusWatch, error_name
 
 if TYPE_CHECKING:
     from ..reactor import Source

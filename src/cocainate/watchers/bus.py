@@ -77,14 +77,13 @@ class BusWatch:
         """Ask the bus who owns ``name``: ``then(unique_name)`` when it answers, nothing if
         nobody does. The bus answers in order with its signals: a change of owner after
         this answer comes after it, one before it is already in it."""
-        from jeepney import DBusAddress
+        from ..bindings.dbus import BUS
 
         def answer(reply: Any) -> None:
             if reply is not None and error_name(reply) is None:
                 then(str(reply.body[0]))
 
-        bus = DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")
-        self.call(bus, "GetNameOwner", "s", (name,), answer)
+        self.call(BUS, "GetNameOwner", "s", (name,), answer)
 
     def first_look(
         self, what: str, service: str, known: Callable[[], bool], problem: Callable[[], str]
@@ -144,10 +143,3 @@ def sender(message: Any) -> str:
 
     name: str = message.header.fields.get(HeaderFields.sender, "")
     return name
-
-
-def variant(value: Any) -> Any:
-    """A variant's value (jeepney gives a variant as (signature, value))."""
-    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
-        return value[1]
-    return value

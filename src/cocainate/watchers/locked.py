@@ -23,9 +23,10 @@ import os
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from ..bindings.buses import variant
 from ..errors import ConditionError, MechanismError
 from . import Watcher
-from .bus import BusWatch, error_name, sender, variant
+from .bus import BusWatch, error_name, sender
 
 if TYPE_CHECKING:
     from ..reactor import Source

@@ -18,9 +18,10 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from ..bindings.buses import variant
 from ..errors import ConditionError, MechanismError
 from . import Watcher
-from .bus import BusWatch, error_name, sender, variant
+from .bus import BusWatch, error_name, sender
 
 if TYPE_CHECKING:
     from ..reactor import Source
@@ -60,7 +61,9 @@ class MediaWatcher(Watcher):
         """After each (re)connection: list the players, learn each one's owner."""
         self._owners.clear()
         self._status.clear()
-        self._bus.call(_bus(), "ListNames", None, (), self._names)
+        from ..bindings.dbus import BUS
+
+        self._bus.call(BUS, "ListNames", None, (), self._names)
         self._update()
 
     def _names(self, reply: Any) -> None:
@@ -128,9 +131,3 @@ class MediaWatcher(Watcher):
             self.detail = f"{', '.join(playing)} {'plays' if len(playing) == 1 else 'play'}"
         else:
             self.detail = "no media plays"
-
-
-def _bus() -> Any:
-    from jeepney import DBusAddress
-
-    return DBusAddress("/org/freedesktop/DBus", "org.freedesktop.DBus", "org.freedesktop.DBus")
