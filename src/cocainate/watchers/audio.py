@@ -27,11 +27,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConditionError
-from ..reactor import Source
-from . import Watcher
+from . import ConnectionSource, Watcher
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from ..reactor import Source
 
 CONNECT_TIMEOUT = 2.0
 """Seconds the sound server has, at start, to answer and say what plays."""
@@ -70,14 +71,13 @@ class AudioWatcher(Watcher):
         super().__init__()
         self.detail = NOBODY
         self._ignore = frozenset(name.casefold() for name in ignore)
-        self._lock = threading.Lock()  # guards the four below; held for assignments only
+        self._lock = threading.Lock()  # guards the three below; held for assignments only
         self._found: tuple[bool, str, str | None] | None = None  # met, detail, a problem
         self._pulse: Any = None  # the thread's connection, while it is open
-        self._stopping = False
         self._pipe: tuple[int, int] | None = None
+        self._stopping = threading.Event()  # close(), under the lock; ends a reconnect wait
         self._first = threading.Event()  # the thread's first look, or why it could not
         self._failed = ""
-        self._stopped = threading.Event()  # set by close(): ends a wait to reconnect
         self._thread: threading.Thread | None = None
 
     def open(self) -> list[Source]:
@@ -105,12 +105,11 @@ class AudioWatcher(Watcher):
             why = self._failed or (f"the sound server did not answer within {CONNECT_TIMEOUT:g} s")
             raise ConditionError(f"cannot follow audio: {why}")
         self.take()
-        return [_FoundSource(self)]
+        return [ConnectionSource(self.fileno, self.take)]
 
     def close(self) -> None:
-        with self._lock:
-            self._stopping = True
-        self._stopped.set()
+        with self._lock:  # not between _adopt()'s look and its assignment
+            self._stopping.set()
         thread, self._thread = self._thread, None
         if thread is not None:
             give_up = time.monotonic() + CLOSE_WAIT
@@ -130,10 +129,11 @@ class AudioWatcher(Watcher):
     def fileno(self) -> int | None:
         return self._pipe[0] if self._pipe is not None else None
 
-    def take(self) -> None:
-        """Take what the thread found last (the pipe only says that there is something)."""
+    def take(self) -> bool:
+        """Take what the thread found last (the pipe only says that there is something);
+        False once closed."""
         if self._pipe is None:
-            return
+            return False
         try:
             while os.read(self._pipe[0], 512):
                 pass
@@ -145,6 +145,7 @@ class AudioWatcher(Watcher):
             self.met, self.detail, problem = found
             if problem is not None:
                 self.report(problem, False)
+        return True
 
     # -- the thread's side ---------------------------------------------------------------
 
@@ -190,10 +191,10 @@ class AudioWatcher(Watcher):
                 return
             finally:
                 self._first.set()
-            while not self._stopping:
+            while not self._stopping.is_set():
                 try:
                     pulse.event_listen()  # until an event on the streams, or a stop
-                    if self._stopping:
+                    if self._stopping.is_set():
                         break
                     self._hand_over(*self._look(pulse))
                 except Exception:  # the server went (PulseDisconnected, or a failed call)
@@ -211,7 +212,7 @@ class AudioWatcher(Watcher):
     def _adopt(self, pulse: Any) -> Any:
         """Make ``pulse`` the connection close() can stop; None (and closed) if closing."""
         with self._lock:
-            if not self._stopping:
+            if not self._stopping.is_set():
                 self._pulse = pulse
                 return pulse
         pulse.close()
@@ -227,7 +228,7 @@ class AudioWatcher(Watcher):
     def _reconnect(self, pulsectl: Any) -> Any:
         """A new connection once the server is back (None: closed meanwhile)."""
         delay = FIRST_RETRY
-        while not self._stopped.wait(delay):
+        while not self._stopping.wait(delay):
             try:
                 pulse = self._connect(pulsectl)
             except ConditionError:
@@ -235,15 +236,3 @@ class AudioWatcher(Watcher):
                 continue
             return self._adopt(pulse)
         return None
-
-
-class _FoundSource(Source):
-    def __init__(self, watcher: AudioWatcher) -> None:
-        self._watcher = watcher
-
-    def waitable(self) -> int | None:
-        return self._watcher.fileno()
-
-    def fire(self) -> bool:
-        self._watcher.take()
-        return True
