@@ -60,11 +60,11 @@ def test_help_commands_and_errors_go_to_argparse(argv: list[str]) -> None:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads Linux's start-up path")
-def test_holding_imports_no_argparse_and_no_other_platforms_code() -> None:
+def test_holding_imports_no_argparse_no_future_and_no_other_platforms_code() -> None:
     code = (
         "import sys, cocainate.cli as cli\n"
         "cli.main(['-q', '-d', '1ms'])\n"
-        "unwanted = ('argparse', 'shutil', 'gettext', 'cocainate.bindings.win32',"
+        "unwanted = ('argparse', 'shutil', 'gettext', '__future__', 'cocainate.bindings.win32',"
         " 'cocainate.bindings.iokit', 'cocainate.mechanisms.windows',"
         " 'cocainate.mechanisms.iokit')\n"
         "print(sorted(m for m in unwanted if m in sys.modules))"

@@ -8,8 +8,6 @@ many sessions. Every watcher wakes the session only when something changes, exce
 process scan, which looks for a new process every ``interval`` seconds while none matches.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from .errors import UsageError
@@ -30,7 +28,7 @@ class Condition:
         """What it waits for, as a person says it: ``"ffmpeg runs"``."""
         raise NotImplementedError
 
-    def watcher(self) -> Watcher:
+    def watcher(self) -> "Watcher":
         """A live watcher of this condition, for one session."""
         raise NotImplementedError
 
@@ -75,7 +73,7 @@ class ProcessRunning(Condition):
     def describe(self) -> str:
         return " or ".join(self.names) + (" runs" if len(self.names) == 1 else " run")
 
-    def watcher(self) -> Watcher:
+    def watcher(self) -> "Watcher":
         from .watchers.process import ProcessWatcher
 
         return ProcessWatcher(self.names, self.interval)
@@ -88,7 +86,7 @@ class MediaPlaying(Condition):
     def describe(self) -> str:
         return "media plays"
 
-    def watcher(self) -> Watcher:
+    def watcher(self) -> "Watcher":
         _needs_freedesktop("media players are followed over D-Bus (MPRIS)")
         from .watchers.mpris import MediaWatcher
 
@@ -101,7 +99,7 @@ class AudioPlaying(Condition):
     application not in ``ignore`` (its name or its executable's, in any case). Followed by
     the server's events through pulsectl (the ``audio`` extra), never polled."""
 
-    def __init__(self, ignore: Iterable[str] = ()) -> None:
+    def __init__(self, ignore: "Iterable[str]" = ()) -> None:
         if isinstance(ignore, str):
             ignore = (ignore,)
         self.ignore = tuple(dict.fromkeys(app_name(name) for name in ignore))
@@ -109,7 +107,7 @@ class AudioPlaying(Condition):
     def describe(self) -> str:
         return "audio plays"
 
-    def watcher(self) -> Watcher:
+    def watcher(self) -> "Watcher":
         _needs_freedesktop("audio is followed through PulseAudio or PipeWire")
         from .watchers.audio import AudioWatcher
 
@@ -131,7 +129,7 @@ class Fullscreen(Condition):
     def describe(self) -> str:
         return "a window is fullscreen"
 
-    def watcher(self) -> Watcher:
+    def watcher(self) -> "Watcher":
         _needs_freedesktop("fullscreen windows are followed on X11 and Wayland")
         from .watchers.fullscreen import fullscreen_watcher
 
@@ -145,7 +143,7 @@ class OnACPower(Condition):
     def describe(self) -> str:
         return "on mains power"
 
-    def watcher(self) -> Watcher:
+    def watcher(self) -> "Watcher":
         _needs_freedesktop("the power source is followed through UPower, over D-Bus")
         from .watchers.power import PowerWatcher
 
@@ -160,7 +158,7 @@ class RemoteLogin(Condition):
     def describe(self) -> str:
         return "a remote login exists"
 
-    def watcher(self) -> Watcher:
+    def watcher(self) -> "Watcher":
         _needs_freedesktop("logins are followed through systemd-logind, over D-Bus")
         from .watchers.remote import RemoteWatcher
 
@@ -184,13 +182,13 @@ class MinBattery(Condition):
     display device; always met on mains power or without a battery); a gate: a hold lets
     go below it and holds again on mains power or once charged above it."""
 
-    def __init__(self, percent: float | str) -> None:
+    def __init__(self, percent: "float | str") -> None:
         self.percent = battery_floor(percent)
 
     def describe(self) -> str:
         return f"the battery above {self.percent:g} % (or on mains power)"
 
-    def watcher(self) -> Watcher:
+    def watcher(self) -> "Watcher":
         _needs_freedesktop("the battery is followed through UPower, over D-Bus")
         from .watchers.battery import BatteryWatcher
 
@@ -206,7 +204,7 @@ class NotLocked(Condition):
     def describe(self) -> str:
         return "the session is unlocked"
 
-    def watcher(self) -> Watcher:
+    def watcher(self) -> "Watcher":
         _needs_freedesktop("the lock screen is followed through systemd-logind, over D-Bus")
         from .watchers.locked import LockedWatcher
 
@@ -234,7 +232,7 @@ def _clock_time(text: str, end: bool) -> int:
     return hours * 3600 + minutes * 60 + seconds
 
 
-def hours_range(text: object) -> tuple[int, int]:
+def hours_range(text: object) -> "tuple[int, int]":
     """``"09:00-17:30"`` as seconds after midnight, start and end (an end at or before
     the start is the next day's: ``"22:00-06:00"``), checked."""
     if not isinstance(text, str) or text.count("-") != 1:
@@ -246,7 +244,7 @@ def hours_range(text: object) -> tuple[int, int]:
     return begin, finish
 
 
-def weekdays(text: object) -> frozenset[int]:
+def weekdays(text: object) -> "frozenset[int]":
     """``"mon-fri"``, ``"sat,sun"``, ``"mon-wed,fri"`` as weekday numbers (Monday 0)."""
     if not isinstance(text, str) or not text.strip():
         raise UsageError(f"invalid days {text!r}: give days such as mon-fri or sat,sun")
@@ -267,7 +265,7 @@ class Hours(Condition):
     timer on the wall clock at the next start or end, which the kernel also fires when the
     clock is set: no polling, right across DST changes, clock steps and a suspend."""
 
-    def __init__(self, *ranges: str, days: str | None = None) -> None:
+    def __init__(self, *ranges: str, days: "str | None" = None) -> None:
         if not ranges:
             raise UsageError("Hours needs at least one range, such as 09:00-17:30")
         self.texts = tuple(dict.fromkeys(r.strip() for r in ranges if isinstance(r, str)))
@@ -279,7 +277,7 @@ class Hours(Condition):
         days = f" on {self.days_text}" if self.days_text is not None else ""
         return f"between {' or '.join(self.texts)}{days}"
 
-    def watcher(self) -> Watcher:
+    def watcher(self) -> "Watcher":
         from .watchers.hours import HoursWatcher
 
         return HoursWatcher(self)
@@ -299,7 +297,7 @@ def _needs_freedesktop(what: str) -> None:
 _NAMES = {"darwin": "macOS", "win32": "Windows"}
 
 
-def check(conditions: object) -> tuple[Condition, ...]:
+def check(conditions: object) -> "tuple[Condition, ...]":
     """``conditions`` as a tuple of Conditions, or UsageError naming what is not one."""
     if isinstance(conditions, Condition):
         return (conditions,)

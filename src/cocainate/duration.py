@@ -1,7 +1,5 @@
 """Go's duration syntax (``time.ParseDuration``): ``300ms``, ``1.5h``, ``1h10m10s``."""
 
-from __future__ import annotations
-
 from .errors import UsageError
 
 _NANOSECONDS = {
@@ -18,7 +16,7 @@ _NANOSECONDS = {
 MAX_NANOSECONDS = 2**63 - 1
 
 
-def _term(text: str, at: int) -> tuple[str, str | None, str, int]:
+def _term(text: str, at: int) -> "tuple[str, str | None, str, int]":
     """One term from ``at``: digits, an optional "." and digits, then the unit (what is
     neither a digit nor a "."); and where it ends. A scanner rather than a regular
     expression, whose compilation would cost start-up."""
@@ -108,7 +106,7 @@ def format_duration(seconds: float) -> str:
     return f"{out}{secs}s"
 
 
-def parse_until(text: str, now: float | None = None) -> float:
+def parse_until(text: str, now: "float | None" = None) -> float:
     """The wall-clock time ``text`` names, as a timestamp.
 
     ``17:30`` and ``17:30:15`` mean the next such local time: today, or tomorrow if it has
@@ -148,7 +146,7 @@ def parse_until(text: str, now: float | None = None) -> float:
     return stamp
 
 
-def until_text(stamp: float, now: float | None = None) -> str:
+def until_text(stamp: float, now: "float | None" = None) -> str:
     """A wall-clock time as a person reads it, from ``now``: ``17:30:00`` today,
     ``17:30:00 tomorrow``, else with its date, ``2026-12-24 17:30:00``."""
     import time as _time

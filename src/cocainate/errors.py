@@ -1,7 +1,5 @@
 """The library's exceptions: one base, a few subclasses."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -42,7 +40,7 @@ class ConditionError(CocainateError):
 class NoMechanismError(CocainateError):
     """No mechanism could be acquired; ``attempts`` says what was tried and why it failed."""
 
-    def __init__(self, attempts: Sequence[Attempt]) -> None:
+    def __init__(self, attempts: "Sequence[Attempt]") -> None:
         if attempts:
             lines = "".join(f"\n  {a.name}: {a.error}" for a in attempts)
             message = f"nothing could keep this machine awake:{lines}"

@@ -13,8 +13,6 @@ a source that runs user code (``Session.watch``) is handed back to the driver in
 be called after the lock is released.
 """
 
-from __future__ import annotations
-
 import _thread
 import time
 from typing import TYPE_CHECKING, Callable
@@ -31,16 +29,16 @@ class Source:
     events = READ
     runs_user_code = False
 
-    def waitable(self) -> int | None:
+    def waitable(self) -> "int | None":
         """The fd (POSIX) or handle (Windows) to watch now, or None."""
         return None
 
-    def waitables(self) -> list[int]:
+    def waitables(self) -> "list[int]":
         """Every fd or handle to watch now (a source watching many overrides this)."""
         w = self.waitable()
         return [] if w is None else [w]
 
-    def when(self) -> float | None:
+    def when(self) -> "float | None":
         """The monotonic time to be called at, or None."""
         return None
 
@@ -55,11 +53,11 @@ class Source:
 class Timer(Source):
     """A moment, and what to do when it comes."""
 
-    def __init__(self, at: float | None, action: Callable[[], object]) -> None:
+    def __init__(self, at: "float | None", action: "Callable[[], object]") -> None:
         self.at = at
         self._action = action
 
-    def when(self) -> float | None:
+    def when(self) -> "float | None":
         return self.at
 
     def fire(self) -> bool:
@@ -74,7 +72,10 @@ class Wakeup:
     __slots__ = ("sources", "timeout", "waitables")
 
     def __init__(
-        self, waitables: list[tuple[int, int]], timeout: float | None, sources: dict[int, Source]
+        self,
+        waitables: "list[tuple[int, int]]",
+        timeout: "float | None",
+        sources: "dict[int, Source]",
     ) -> None:
         self.waitables = waitables
         self.timeout = timeout
@@ -88,24 +89,24 @@ class Reactor:
         self._calling: set[Source] = set()  # user-code sources being called right now
         self.closed = False
 
-    def add(self, source: Source) -> None:
+    def add(self, source: "Source") -> None:
         with self._lock:
             if self.closed:
                 source.close()
                 return
             self._sources[source] = None
 
-    def remove(self, source: Source) -> None:
+    def remove(self, source: "Source") -> None:
         """Stop watching ``source`` and close it (a wake-up already computed that names it
         no longer calls it)."""
         with self._lock:
             self._drop(source)
 
-    def _drop(self, source: Source) -> None:
+    def _drop(self, source: "Source") -> None:
         if self._sources.pop(source, False) is None:
             source.close()
 
-    def next_wakeup(self, now: float | None = None) -> Wakeup:
+    def next_wakeup(self, now: "float | None" = None) -> "Wakeup":
         now = time.monotonic() if now is None else now
         waitables: list[tuple[int, int]] = []
         sources: dict[int, Source] = {}
@@ -124,7 +125,7 @@ class Reactor:
         timeout = None if soonest is None else max(0.0, soonest - now)
         return Wakeup(waitables, timeout, sources)
 
-    def dispatch(self, wakeup: Wakeup, ready: Mapping[int, int]) -> list[Callable[[], None]]:
+    def dispatch(self, wakeup: "Wakeup", ready: "Mapping[int, int]") -> "list[Callable[[], None]]":
         """Call the sources that are due: ready in ``wakeup``'s snapshot (if still
         registered: the object, not the number, decides) or past their time. Returns the
         user-code calls, for the caller to make once no lock is held."""
@@ -148,7 +149,7 @@ class Reactor:
                     self._drop(source)
         return deferred
 
-    def _deferred(self, source: Source) -> Callable[[], None]:
+    def _deferred(self, source: "Source") -> "Callable[[], None]":
         def call() -> None:
             keep = False
             try:

@@ -24,8 +24,6 @@ arrived together (of a service that restarted five times meanwhile, only the ins
 runs now matters); ``None`` when the connection broke, and once it is back, the owner then.
 """
 
-from __future__ import annotations
-
 import sys
 import time
 from collections import deque
@@ -43,7 +41,7 @@ FIRST_RETRY, LAST_RETRY = 0.25, 8.0
 """Seconds before reconnecting a broken connection: doubling from the first to the last."""
 
 
-def variant(value: Any) -> Any:
+def variant(value: "Any") -> "Any":
     """A variant's value (jeepney gives a variant as (signature, value))."""
     if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
         return value[1]
@@ -71,7 +69,7 @@ class Link:
         """Called after the messages read together have been routed."""
         self.closed = False
 
-    def open(self) -> DBusConnection:
+    def open(self) -> "DBusConnection":
         """The connection, made now if need be (bounded); MechanismError saying why not."""
         if self.closed:
             raise MechanismError("the session has already been released")
@@ -100,7 +98,7 @@ class Link:
                 hook()
         return self.connection
 
-    def subscribe(self, rule: MatchRule, callback: Callable[[Any], None]) -> None:
+    def subscribe(self, rule: "MatchRule", callback: "Callable[[Any], None]") -> None:
         """Call ``callback(message)`` for each signal that matches ``rule`` (the match is
         sent to the bus now if connected, else at each connection)."""
         self._rules.append((rule, callback))
@@ -110,19 +108,19 @@ class Link:
             except OSError:
                 self._broken()
 
-    def _add_match(self, connection: Any, rule: MatchRule) -> None:
+    def _add_match(self, connection: "Any", rule: "MatchRule") -> None:
         text = rule.serialise()
         if text not in self._matched:
             _add_match(connection, rule)
             self._matched.add(text)
 
-    def unsubscribe(self, callback: Callable[[Any], None]) -> None:
+    def unsubscribe(self, callback: "Callable[[Any], None]") -> None:
         """Stop calling ``callback`` (the bus's match stays until the connection closes)."""
         self._rules = [(r, c) for r, c in self._rules if c != callback]
 
     # -- calls that never wait ------------------------------------------------------------
 
-    def send(self, message: Any) -> int:
+    def send(self, message: "Any") -> int:
         """Send a call without waiting for its reply (:meth:`expect` it); its serial, or
         MechanismError if it cannot be sent."""
         connection = self.open()
@@ -134,7 +132,7 @@ class Link:
             raise MechanismError(f"lost the {self.kind} bus connection: {err}") from err
         return serial
 
-    def expect(self, serial: int, on_reply: ReplyCallback) -> None:
+    def expect(self, serial: int, on_reply: "ReplyCallback") -> None:
         """Hand the reply to call ``serial`` to ``on_reply`` whenever it arrives (None if
         the connection breaks first)."""
         if self.connection is not None:
@@ -142,11 +140,11 @@ class Link:
 
     def call(
         self,
-        address: Any,
+        address: "Any",
         method: str,
-        signature: str | None,
-        body: tuple[Any, ...],
-        on_reply: ReplyCallback,
+        signature: "str | None",
+        body: "tuple[Any, ...]",
+        on_reply: "ReplyCallback",
         auto_start: bool = False,
     ) -> None:
         """Send a call; ``on_reply`` gets its reply when it arrives (None if the connection
@@ -161,7 +159,7 @@ class Link:
         except MechanismError:
             on_reply(None)
 
-    def later(self, key: object, at: float, action: Callable[[], None]) -> None:
+    def later(self, key: object, at: float, action: "Callable[[], None]") -> None:
         """Call ``action()`` at monotonic time ``at`` (one timer per ``key``)."""
         self._timers[key] = (at, action)
 
@@ -170,14 +168,14 @@ class Link:
 
     # -- what the reactor calls -----------------------------------------------------------
 
-    def fd(self) -> int | None:
+    def fd(self) -> "int | None":
         """The connection to watch: one with subscribers or replies awaited, while it stands."""
         if self.connection is None or not (self._rules or self._replies):
             return None
         fd: int = self.connection.sock.fileno()
         return fd
 
-    def due(self) -> float | None:
+    def due(self) -> "float | None":
         """When a reconnection or a timer is due (monotonic), or None; now if a blocking
         call has read messages that are still to be routed."""
         if self.closed:
@@ -310,7 +308,7 @@ class Resources:
         self._tainted: set[str] = set()
         self.closed = False
 
-    def link(self, kind: str) -> Link:
+    def link(self, kind: str) -> "Link":
         """The ``kind`` bus's link, made on first use (not connected yet)."""
         found = self._links.get(kind)
         if found is None:
@@ -320,7 +318,7 @@ class Resources:
             found.on_connect.append(lambda: self._owners_now(kind))
         return found
 
-    def bus(self, kind: str) -> DBusConnection:
+    def bus(self, kind: str) -> "DBusConnection":
         """The connection to the ``"session"`` or ``"system"`` bus."""
         if self.closed:
             raise MechanismError("the session has already been released")
@@ -338,7 +336,7 @@ class Resources:
 
     # -- healing --------------------------------------------------------------------------
 
-    def subscribe(self, kind: str, name: str, callback: OwnerCallback) -> None:
+    def subscribe(self, kind: str, name: str, callback: "OwnerCallback") -> None:
         """Call ``callback(new_owner)`` whenever ``name`` changes owner on the ``kind`` bus."""
         self.bus(kind)
         names = self._subscribers.setdefault(kind, {})
@@ -349,14 +347,14 @@ class Resources:
             self.link(kind).subscribe(owner_changes(name), self._owner_signal(kind))
         names[name].append(callback)
 
-    def unsubscribe(self, kind: str, name: str, callback: OwnerCallback) -> None:
+    def unsubscribe(self, kind: str, name: str, callback: "OwnerCallback") -> None:
         """Stop calling ``callback``; the match stays (one AddMatch per name per connection)."""
         callbacks = self._subscribers.get(kind, {}).get(name, [])
         if callback in callbacks:
             callbacks.remove(callback)
 
-    def _owner_signal(self, kind: str) -> Callable[[Any], None]:
-        def note(message: Any) -> None:
+    def _owner_signal(self, kind: str) -> "Callable[[Any], None]":
+        def note(message: "Any") -> None:
             name, _old, new = message.body
             self._latest.setdefault(kind, {})[name] = new
 
@@ -368,7 +366,7 @@ class Resources:
             for callback in list(self._subscribers.get(kind, {}).get(name, ())):
                 callback(new)  # may call the bus, which may queue more changes
 
-    def _tell_all(self, kind: str, owner: str | None) -> None:
+    def _tell_all(self, kind: str, owner: "str | None") -> None:
         self._latest.pop(kind, None)
         for callbacks in self._subscribers.get(kind, {}).values():
             for callback in list(callbacks):
@@ -388,14 +386,14 @@ class Resources:
 
     # -- the link's calls, by bus ---------------------------------------------------------
 
-    def send(self, kind: str, message: Any) -> int:
+    def send(self, kind: str, message: "Any") -> int:
         self.bus(kind)
         return self.link(kind).send(message)
 
-    def expect(self, kind: str, serial: int, on_reply: ReplyCallback) -> None:
+    def expect(self, kind: str, serial: int, on_reply: "ReplyCallback") -> None:
         self.link(kind).expect(serial, on_reply)
 
-    def later(self, kind: str, key: object, at: float, action: Callable[[], None]) -> None:
+    def later(self, kind: str, key: object, at: float, action: "Callable[[], None]") -> None:
         self.link(kind).later(key, at, action)
 
     def cancel(self, kind: str, key: object) -> None:
@@ -403,11 +401,11 @@ class Resources:
         if found is not None:
             found.cancel(key)
 
-    def fd(self, kind: str) -> int | None:
+    def fd(self, kind: str) -> "int | None":
         found = self._links.get(kind)
         return None if found is None else found.fd()
 
-    def retry_at(self, kind: str) -> float | None:
+    def retry_at(self, kind: str) -> "float | None":
         found = self._links.get(kind)
         return None if found is None or self.closed else found.due()
 
@@ -436,7 +434,7 @@ class Resources:
             found.close(keep and kind not in self._tainted)
 
 
-def _add_match(connection: Any, rule: MatchRule) -> None:
+def _add_match(connection: "Any", rule: "MatchRule") -> None:
     from jeepney import MessageFlag, message_bus
 
     message = message_bus.AddMatch(rule)

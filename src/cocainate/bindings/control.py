@@ -13,8 +13,6 @@ Only the user who runs the session can reach it: a session bus admits no other
 on a bus that does, the server asks the bus whose each caller is and refuses others.
 """
 
-from __future__ import annotations
-
 from typing import Any, Protocol
 
 from .dbus import SEND_TIMEOUT  # a write that takes longer loses the interface
@@ -87,9 +85,9 @@ class Refused(Exception):
 
 
 class Target(Protocol):
-    def properties(self) -> Properties: ...
+    def properties(self) -> "Properties": ...
 
-    def command(self, member: str, body: tuple[Any, ...]) -> tuple[str | None, tuple[Any, ...]]:
+    def command(self, member: str, body: "tuple[Any, ...]") -> "tuple[str | None, tuple[Any, ...]]":
         """Carry out ``member``; the reply's signature and body. Refused, or UsageError."""
         ...
 
@@ -101,7 +99,7 @@ class Server:
 
     _made = 0
 
-    def __init__(self, target: Target, pid: int) -> None:
+    def __init__(self, target: "Target", pid: int) -> None:
         from jeepney import MatchRule
 
         from . import dbus
@@ -131,7 +129,7 @@ class Server:
             if dbus.call(self.connection, dbus.BUS, "RequestName", "su", (name, 4))[0] == 1:
                 return name
 
-    def fileno(self) -> int | None:
+    def fileno(self) -> "int | None":
         return None if self.connection is None else int(self.connection.sock.fileno())
 
     def read(self) -> None:
@@ -147,7 +145,7 @@ class Server:
         while self.calls:
             self.handle(self.calls.pop(0))
 
-    def handle(self, message: Any) -> None:
+    def handle(self, message: "Any") -> None:
         from jeepney import HeaderFields
 
         fields = message.header.fields
@@ -211,7 +209,7 @@ class Server:
             self.callers[sender] = known
         return known
 
-    def _properties(self, message: Any, member: str, signature: str, body: Any) -> None:
+    def _properties(self, message: "Any", member: str, signature: str, body: "Any") -> None:
         props = self.target.properties()
         if member == "GetAll" and signature == "s":
             self._reply(message, "a{sv}", (props if body[0] in (INTERFACE, "") else {},))
@@ -242,20 +240,20 @@ class Server:
         self._send(new_signal(where, "PropertiesChanged", "sa{sv}as", (INTERFACE, changed, [])))
 
     def _reply(
-        self, message: Any, signature: str | None = None, body: tuple[Any, ...] = ()
+        self, message: "Any", signature: "str | None" = None, body: "tuple[Any, ...]" = ()
     ) -> None:
         from .dbus import reply_to
 
         if not reply_to(self.connection, message, signature, body):
             self.close()  # the bus is gone or stuck: the hold goes on without its interface
 
-    def _error(self, message: Any, name: str, text: str) -> None:
+    def _error(self, message: "Any", name: str, text: str) -> None:
         from .dbus import error_to
 
         if not error_to(self.connection, message, name, text):
             self.close()
 
-    def _send(self, message: Any) -> None:
+    def _send(self, message: "Any") -> None:
         from .dbus import send_within
 
         if not send_within(self.connection, message):
@@ -280,7 +278,7 @@ def _node(path: str) -> str:
 # -- the client's side ------------------------------------------------------------------
 
 
-def names(connection: Any) -> list[str]:
+def names(connection: "Any") -> "list[str]":
     """The well-known names of the running sessions on this bus, oldest process first."""
     from . import dbus
 
@@ -290,12 +288,12 @@ def names(connection: Any) -> list[str]:
     return sorted(found, key=_order)
 
 
-def _order(name: str) -> tuple[int, int]:
+def _order(name: str) -> "tuple[int, int]":
     pid, _, made = name.rpartition(".p")[2].partition("_")
     return (int(pid) if pid.isdigit() else 0, int(made) if made.isdigit() else 1)
 
 
-def read_all(connection: Any, names: list[str], timeout: float) -> dict[str, dict[str, Any]]:
+def read_all(connection: "Any", names: "list[str]", timeout: float) -> "dict[str, dict[str, Any]]":
     """Each named session's properties (plain values), asked of all at once and awaited
     together within ``timeout``; a session that ends meanwhile, or does not answer, is left
     out."""
@@ -320,8 +318,8 @@ def read_all(connection: Any, names: list[str], timeout: float) -> dict[str, dic
 
 
 def command(
-    connection: Any, name: str, member: str, body: tuple[Any, ...] = (), timeout: float = 2.0
-) -> tuple[Any, ...]:
+    connection: "Any", name: str, member: str, body: "tuple[Any, ...]" = (), timeout: float = 2.0
+) -> "tuple[Any, ...]":
     """Call ``member`` on session ``name``: the reply's body, or MechanismError (CallError
     when the session refused: its error's text is the reason)."""
     from jeepney import DBusAddress

@@ -5,8 +5,6 @@ a timeout, and every failure leaves here as a :class:`MechanismError` a person c
 with the original chained.
 """
 
-from __future__ import annotations
-
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -78,7 +76,7 @@ def bus_address(kind: str) -> str:
     raise MechanismError("no session bus: DBUS_SESSION_BUS_ADDRESS is not set")
 
 
-def address_problem(address: str) -> str | None:
+def address_problem(address: str) -> "str | None":
     """What is wrong with a bus address (D-Bus's ``transport:key=value,...;...``), or None.
     Only unix addresses can be used, with path= or abstract=."""
     usable = False
@@ -106,7 +104,7 @@ def address_problem(address: str) -> str | None:
 class _Connection(DBusConnection):  # type: ignore[misc]
     """jeepney's blocking connection, with a time limit on the bus's Hello reply too."""
 
-    def __init__(self, sock: Any, enable_fds: bool, timeout: float) -> None:
+    def __init__(self, sock: "Any", enable_fds: bool, timeout: float) -> None:
         # DBusConnection.__init__ says Hello without a time limit; do its work with one.
         super(DBusConnection, self).__init__(sock, enable_fds)
         self._filters = MessageFilters()
@@ -114,7 +112,7 @@ class _Connection(DBusConnection):  # type: ignore[misc]
         self.unique_name = self.bus_proxy.Hello()[0]
 
 
-def connect(kind: str) -> DBusConnection:
+def connect(kind: str) -> "DBusConnection":
     """Open a connection to the ``kind`` bus, or raise MechanismError saying why not."""
     from jeepney.bus import get_connectable_addresses
 
@@ -145,21 +143,21 @@ def connect(kind: str) -> DBusConnection:
         raise MechanismError(f"cannot talk to the {kind} bus at {address}: {_reason(err)}") from err
 
 
-def _reason(err: BaseException) -> str:
+def _reason(err: "BaseException") -> str:
     if isinstance(err, OSError) and err.strerror:
         return err.strerror
     return str(err) or type(err).__name__
 
 
 def call(
-    connection: DBusConnection,
-    address: DBusAddress,
+    connection: "DBusConnection",
+    address: "DBusAddress",
     method: str,
-    signature: str | None = None,
-    body: tuple[Any, ...] = (),
+    signature: "str | None" = None,
+    body: "tuple[Any, ...]" = (),
     timeout: float = CALL_TIMEOUT,
-    label: str | None = None,
-) -> tuple[Any, ...]:
+    label: "str | None" = None,
+) -> "tuple[Any, ...]":
     """Call ``method`` and return the reply's body; never starts a service that is not
     running. ``label`` names the service in errors (when ``address`` names a process)."""
     body_out: tuple[Any, ...] = call_reply(
@@ -169,14 +167,14 @@ def call(
 
 
 def call_reply(
-    connection: DBusConnection,
-    address: DBusAddress,
+    connection: "DBusConnection",
+    address: "DBusAddress",
     method: str,
-    signature: str | None = None,
-    body: tuple[Any, ...] = (),
+    signature: "str | None" = None,
+    body: "tuple[Any, ...]" = (),
     timeout: float = CALL_TIMEOUT,
-    label: str | None = None,
-) -> Any:
+    label: "str | None" = None,
+) -> "Any":
     """:func:`call`, returning the whole reply message (its sender is the service's owner)."""
     return Pending(Prepared(connection, address, method, signature, body), timeout, label).reply()
 
@@ -188,11 +186,11 @@ class Prepared:
 
     def __init__(
         self,
-        connection: DBusConnection,
-        address: DBusAddress,
+        connection: "DBusConnection",
+        address: "DBusAddress",
         method: str,
-        signature: str | None = None,
-        body: tuple[Any, ...] = (),
+        signature: "str | None" = None,
+        body: "tuple[Any, ...]" = (),
         auto_start: bool = False,
     ) -> None:
         message = new_method_call(address, method, signature, body)
@@ -210,7 +208,7 @@ class Pending:
     to the connection's filters, as jeepney does."""
 
     def __init__(
-        self, call: Prepared, timeout: float = CALL_TIMEOUT, label: str | None = None
+        self, call: "Prepared", timeout: float = CALL_TIMEOUT, label: "str | None" = None
     ) -> None:
         """Send ``call``; ``label`` names the service in errors (when the call's address
         names a process)."""
@@ -231,7 +229,7 @@ class Pending:
             lost = f"lost the bus connection calling {call.method}: {_reason(err)}"
             raise MechanismError(lost) from err
 
-    def reply(self) -> Any:
+    def reply(self) -> "Any":
         """The reply, or CallError (the service answered with an error), NoAnswer (not in
         time) or MechanismError (the connection broke)."""
         try:
@@ -254,7 +252,7 @@ class Pending:
             raise CallError(said + (f": {text}" if text else ""), error)
         return reply
 
-    def _read(self) -> Any:
+    def _read(self) -> "Any":
         import time
 
         early, connection = self._early, self.connection
@@ -271,7 +269,7 @@ class Pending:
             hand_on(connection, message)
 
 
-def hand_on_the_rest(connection: DBusConnection) -> None:
+def hand_on_the_rest(connection: "DBusConnection") -> None:
     """Hand on what has arrived behind a reply: what the read that brought the reply took
     from the socket with it waits in jeepney's buffer, where no wake-up would find it.
     Never blocks; a broken connection is left for the next read to find."""
@@ -282,7 +280,7 @@ def hand_on_the_rest(connection: DBusConnection) -> None:
         pass
 
 
-def hand_on(connection: DBusConnection, message: Any) -> None:
+def hand_on(connection: "DBusConnection", message: "Any") -> None:
     """Hand a message read while waiting for something else to whoever awaits it: a
     pending call's reply to it, anything else to the connection's filters."""
     early = _early(connection)
@@ -294,7 +292,7 @@ def hand_on(connection: DBusConnection, message: Any) -> None:
         matched.queue.append(message)
 
 
-def wait_for(connection: DBusConnection, wanted: Any, timeout: float) -> Any:
+def wait_for(connection: "DBusConnection", wanted: "Any", timeout: float) -> "Any":
     """Read until a message ``wanted(message)`` is true of arrives, handing on every other
     (and that one too); it, or None after ``timeout`` seconds. One handed on already (read
     behind a reply) and still in a filter's queue counts. MechanismError if the connection
@@ -323,7 +321,7 @@ def wait_for(connection: DBusConnection, wanted: Any, timeout: float) -> Any:
             return message
 
 
-def _early(connection: DBusConnection) -> dict[int, Any]:
+def _early(connection: "DBusConnection") -> "dict[int, Any]":
     """The connection's replies that came for a pending call before it was read (None:
     awaited, nothing yet)."""
     early: dict[int, Any] | None = getattr(connection, "cocainate_early", None)
@@ -333,7 +331,7 @@ def _early(connection: DBusConnection) -> dict[int, Any]:
     return early
 
 
-def owner_changes(name: str | None = None, namespace: bool = False) -> Any:
+def owner_changes(name: "str | None" = None, namespace: bool = False) -> "Any":
     """The match rule for NameOwnerChanged: of ``name`` (every name under it, with
     ``namespace``), or of every name."""
     from jeepney import MatchRule
@@ -349,7 +347,7 @@ def owner_changes(name: str | None = None, namespace: bool = False) -> Any:
     return rule
 
 
-def property_changes(path: str, interface: str) -> Any:
+def property_changes(path: str, interface: str) -> "Any":
     """The match rule for PropertiesChanged of ``interface`` at ``path``."""
     from jeepney import MatchRule
 
@@ -363,7 +361,7 @@ def property_changes(path: str, interface: str) -> Any:
     return rule
 
 
-def name_owner(connection: DBusConnection, name: str) -> str:
+def name_owner(connection: "DBusConnection", name: str) -> str:
     """The unique name owning ``name``, or "" if nobody does (or the bus will not say)."""
     try:
         owner: str = call(connection, BUS, "GetNameOwner", "s", (name,))[0]
@@ -372,11 +370,11 @@ def name_owner(connection: DBusConnection, name: str) -> str:
     return owner
 
 
-def name_has_owner(connection: DBusConnection, name: str) -> bool:
+def name_has_owner(connection: "DBusConnection", name: str) -> bool:
     return bool(call(connection, BUS, "NameHasOwner", "s", (name,))[0])
 
 
-def close_quietly(connection: Any) -> None:
+def close_quietly(connection: "Any") -> None:
     """Close ``connection`` (None: nothing); never raises."""
     try:
         if connection is not None:
@@ -385,7 +383,7 @@ def close_quietly(connection: Any) -> None:
         pass
 
 
-def arrived(connection: Any) -> Iterator[Any]:
+def arrived(connection: "Any") -> "Iterator[Any]":
     """The messages that have arrived on ``connection``, read without blocking (OSError,
     EOFError or ValueError when it broke)."""
     while True:
@@ -400,7 +398,7 @@ SEND_TIMEOUT = 1.0
 is treated as gone."""
 
 
-def send_within(connection: Any, message: Any, timeout: float = SEND_TIMEOUT) -> bool:
+def send_within(connection: "Any", message: "Any", timeout: float = SEND_TIMEOUT) -> bool:
     """Send ``message`` without blocking longer than ``timeout``; False when the connection
     is gone, broken or stuck (what sent it then closes it, or lets its loop find out)."""
     if connection is None:
@@ -417,7 +415,7 @@ def send_within(connection: Any, message: Any, timeout: float = SEND_TIMEOUT) ->
 
 
 def reply_to(
-    connection: Any, call: Any, signature: str | None = None, body: tuple[Any, ...] = ()
+    connection: "Any", call: "Any", signature: "str | None" = None, body: "tuple[Any, ...]" = ()
 ) -> bool:
     """Answer a method ``call`` served on ``connection`` (:func:`send_within`)."""
     from jeepney import new_method_return
@@ -425,7 +423,7 @@ def reply_to(
     return send_within(connection, new_method_return(call, signature, body))
 
 
-def error_to(connection: Any, call: Any, name: str, text: str) -> bool:
+def error_to(connection: "Any", call: "Any", name: str, text: str) -> bool:
     """Answer a method ``call`` with the D-Bus error ``name`` saying ``text``."""
     from jeepney import new_error
 

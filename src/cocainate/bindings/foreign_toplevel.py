@@ -9,8 +9,6 @@ and leaves) are declared without an interface, so pywayland passes them over ins
 looking for proxies of globals we never bound.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 from pywayland.protocol.wayland import WlSeat, WlSurface
@@ -43,7 +41,7 @@ class ZwlrForeignToplevelManagerV1Resource(Resource):
     @ZwlrForeignToplevelManagerV1.event(
         Argument(ArgumentType.NewId, interface=ZwlrForeignToplevelHandleV1)
     )
-    def toplevel(self, toplevel: Any) -> None:
+    def toplevel(self, toplevel: "Any") -> None:
         self._post_event(0, toplevel)
 
     @ZwlrForeignToplevelManagerV1.event()
@@ -71,7 +69,7 @@ class ZwlrForeignToplevelHandleV1Proxy(Proxy):
         self._marshal(3)
 
     @ZwlrForeignToplevelHandleV1.request(Argument(ArgumentType.Object, interface=WlSeat))
-    def activate(self, seat: Any) -> None:
+    def activate(self, seat: "Any") -> None:
         self._marshal(4, seat)
 
     @ZwlrForeignToplevelHandleV1.request()
@@ -85,7 +83,7 @@ class ZwlrForeignToplevelHandleV1Proxy(Proxy):
         Argument(ArgumentType.Int),
         Argument(ArgumentType.Int),
     )
-    def set_rectangle(self, surface: Any, x: int, y: int, width: int, height: int) -> None:
+    def set_rectangle(self, surface: "Any", x: int, y: int, width: int, height: int) -> None:
         self._marshal(6, surface, x, y, width, height)
 
     @ZwlrForeignToplevelHandleV1.request()
@@ -106,11 +104,11 @@ class ZwlrForeignToplevelHandleV1Resource(Resource):
         self._post_event(1, app_id)
 
     @ZwlrForeignToplevelHandleV1.event(Argument(ArgumentType.Object))
-    def output_enter(self, output: Any) -> None:
+    def output_enter(self, output: "Any") -> None:
         self._post_event(2, output)
 
     @ZwlrForeignToplevelHandleV1.event(Argument(ArgumentType.Object))
-    def output_leave(self, output: Any) -> None:
+    def output_leave(self, output: "Any") -> None:
         self._post_event(3, output)
 
     @ZwlrForeignToplevelHandleV1.event(Argument(ArgumentType.Array))

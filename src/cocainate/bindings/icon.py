@@ -2,8 +2,6 @@
 ``cocainate tray`` and a hold's ``--tray`` show, with the objects of
 :mod:`cocainate.bindings.tray` served on it."""
 
-from __future__ import annotations
-
 from typing import Any, Callable
 
 from .tray import WATCHER, Activate, Clicked, State, Tray
@@ -23,7 +21,11 @@ class Icon:
     _made = 0
 
     def __init__(
-        self, on_activate: Activate, on_clicked: Clicked, state: State, said: Callable[[str], None]
+        self,
+        on_activate: "Activate",
+        on_clicked: "Clicked",
+        state: "State",
+        said: "Callable[[str], None]",
     ) -> None:
         import os
 
@@ -65,7 +67,7 @@ class Icon:
             "the icon is in the tray" if problem is None else f"the tray refused it: {problem}"
         )
 
-    def fileno(self) -> int | None:
+    def fileno(self) -> "int | None":
         return None if self.connection is None else int(self.connection.sock.fileno())
 
     def read(self) -> None:
@@ -92,7 +94,7 @@ class Icon:
         while self.calls:
             self.tray.handle(self.calls.pop(0))
 
-    def show(self, state: State) -> None:
+    def show(self, state: "State") -> None:
         if self.connection is not None:
             self.tray.update(state)
 

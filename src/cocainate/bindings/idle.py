@@ -13,22 +13,20 @@ and a process made by fork() never uses its parent's. Taking one is a dict's ato
 ``pop``: holds in two threads never share a socket.
 """
 
-from __future__ import annotations
-
 import os
 from typing import Any
 
 from ..errors import MechanismError
 from .dbus import bus_address, close_quietly
 
-_idle: dict[tuple[str, str], tuple[int, Any, set[str]]] = {}
+_idle: "dict[tuple[str, str], tuple[int, Any, set[str]]]" = {}
 """(kind, address) -> (the pid that gave it back, the connection, its match rules)."""
-_at_exit: list[bool] = []  # [True] once close_idle is registered to run at exit
+_at_exit: "list[bool]" = []  # [True] once close_idle is registered to run at exit
 MAX_IDLE_RULES = 32
 """An idle connection with more match rules than this is closed, not kept."""
 
 
-def give_back(kind: str, connection: Any, matched: set[str]) -> bool:
+def give_back(kind: str, connection: "Any", matched: "set[str]") -> bool:
     """Keep ``connection`` for the next hold of this process. False when it cannot be
     kept (the caller closes it)."""
     if getattr(connection, "cocainate_early", None) or len(matched) > MAX_IDLE_RULES:
@@ -46,7 +44,7 @@ def give_back(kind: str, connection: Any, matched: set[str]) -> bool:
     return _idle.setdefault(key, entry) is entry  # another thread's came first: close ours
 
 
-def take_back(kind: str) -> tuple[Any, set[str]] | None:
+def take_back(kind: str) -> "tuple[Any, set[str]] | None":
     """The idle connection to the ``kind`` bus of the moment and its match rules, or None
     (none, or the bus closed it meanwhile). What has arrived on it is dropped."""
     try:

@@ -4,8 +4,6 @@ The one boundary to IOKit; tests on other systems replace :func:`iokit`'s object
 fake of these two methods.
 """
 
-from __future__ import annotations
-
 import ctypes
 from typing import Any
 
@@ -60,10 +58,10 @@ class IOKit:
         return status
 
 
-_iokit: Any = None
+_iokit: "Any" = None
 
 
-def iokit() -> Any:
+def iokit() -> "Any":
     global _iokit
     if _iokit is None:
         _iokit = IOKit()

@@ -8,8 +8,6 @@ Only what cocainate needs is typed out fully; the rest is declared so that the o
 after it are right.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 from pywayland.protocol.wayland import WlOutput, WlSurface
@@ -41,7 +39,7 @@ class ZwlrLayerShellV1Proxy(Proxy):
         Argument(ArgumentType.Uint),
         Argument(ArgumentType.String),
     )
-    def get_layer_surface(self, surface: Any, output: Any, layer: int, namespace: str) -> Any:
+    def get_layer_surface(self, surface: "Any", output: "Any", layer: int, namespace: str) -> "Any":
         return self._marshal_constructor(0, ZwlrLayerSurfaceV1, surface, output, layer, namespace)
 
 
@@ -74,7 +72,7 @@ class ZwlrLayerSurfaceV1Proxy(Proxy):
         self._marshal(4, interactivity)
 
     @ZwlrLayerSurfaceV1.request(Argument(ArgumentType.Object, interface=XdgPopup))
-    def get_popup(self, popup: Any) -> None:
+    def get_popup(self, popup: "Any") -> None:
         self._marshal(5, popup)
 
     @ZwlrLayerSurfaceV1.request(Argument(ArgumentType.Uint))

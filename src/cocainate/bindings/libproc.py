@@ -4,8 +4,6 @@ The one boundary to libproc; tests on other systems replace :func:`libproc`'s ob
 fake of these two methods.
 """
 
-from __future__ import annotations
-
 import ctypes
 from typing import Any
 
@@ -28,7 +26,7 @@ class LibProc:
         self._lib = lib
         self._name = ctypes.create_string_buffer(NAME_SIZE)
 
-    def pids(self) -> list[int]:
+    def pids(self) -> "list[int]":
         """Every process's PID now."""
         count = self._lib.proc_listallpids(None, 0)
         while True:
@@ -40,7 +38,7 @@ class LibProc:
             if count < room:
                 return [pid for pid in buffer[:count] if pid > 0]
 
-    def name(self, pid: int) -> str | None:
+    def name(self, pid: int) -> "str | None":
         """A process's name (its executable's, up to 32 bytes), or None if it is gone."""
         length = self._lib.proc_name(pid, self._name, NAME_SIZE)
         if length <= 0:
@@ -48,10 +46,10 @@ class LibProc:
         return self._name.raw[:length].decode("utf-8", "replace")
 
 
-_libproc: Any = None
+_libproc: "Any" = None
 
 
-def libproc() -> Any:
+def libproc() -> "Any":
     """The libproc layer, created on first use; tests assign a fake to ``_libproc``."""
     global _libproc
     if _libproc is None:

@@ -6,8 +6,6 @@ time and of the whole run's, and checks each reply's D-Bus type before it is rea
 reply of another shape is that service's one line, never a traceback.
 """
 
-from __future__ import annotations
-
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +20,7 @@ LISTED = 20
 Listing = tuple[str, list[str]]  # what holds, in a few words; then a line each
 
 
-def held(lines: list[str], count: int | None = None) -> Listing:
+def held(lines: "list[str]", count: "int | None" = None) -> "Listing":
     """A listing of ``count`` inhibitors (default: one a line), cut to :data:`LISTED`."""
     count = len(lines) if count is None else count
     if count > LISTED:
@@ -35,7 +33,7 @@ def mine(who: str) -> str:
     return "  [cocainate]" if who == "cocainate" else ""
 
 
-def own_holds(name: str, others: str) -> Listing:
+def own_holds(name: str, others: str) -> "Listing":
     """cocainate's own holds of mechanism ``name``, whose server cannot list its holders,
     from the registry that sessions holding it keep (:mod:`.registry`)."""
     from .registry import records
@@ -53,7 +51,7 @@ def own_holds(name: str, others: str) -> Listing:
     return f"{words}; {others}", held(lines)[1]
 
 
-def not_running(err: MechanismError, service: str) -> Listing:
+def not_running(err: "MechanismError", service: str) -> "Listing":
     """ "not running" for a service that is not running; else the error."""
     return ("not running" if str(err) == f"{service} is not running" else str(err)), []
 
@@ -63,7 +61,7 @@ class Asker:
     of the time (:meth:`begin`) and of the whole run's, and each reply's D-Bus type checked
     before it is read."""
 
-    def __init__(self, resources: Resources, deadline: float, per_service: float) -> None:
+    def __init__(self, resources: "Resources", deadline: float, per_service: float) -> None:
         self.resources = resources
         self.per_service = per_service
         self.ends = time.monotonic() + deadline
@@ -83,8 +81,8 @@ class Asker:
         iface: str,
         method: str,
         want: str,
-        argument: str | None = None,
-    ) -> Any:
+        argument: "str | None" = None,
+    ) -> "Any":
         """The body of ``method``'s reply, which must be of D-Bus type ``want``."""
         from jeepney import DBusAddress, HeaderFields  # D-Bus only where there is one
 

@@ -10,8 +10,6 @@ reactor watches it while something is pending); past that, new lines are dropped
 counted, and a line says so once there is room again.
 """
 
-from __future__ import annotations
-
 import os
 import stat
 import sys
@@ -28,7 +26,7 @@ _CHUNK = 512  # PIPE_BUF's least value: where we cannot make a write non-blockin
 class Output:
     events = WRITE
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: "Any") -> None:
         self._pending = bytearray()
         self.dropped = 0
         self._fd: int | None = None
@@ -51,7 +49,7 @@ class Output:
         self._fd = fd
         self._send = self._writer(fd)
 
-    def _writer(self, fd: int) -> Callable[[bytes], int] | None:
+    def _writer(self, fd: int) -> "Callable[[bytes], int] | None":
         try:
             mode = os.fstat(fd).st_mode
         except OSError:
@@ -116,7 +114,7 @@ class Output:
             del self._pending[:sent]
         return not self._pending
 
-    def fileno(self) -> int | None:
+    def fileno(self) -> "int | None":
         """The fd to wait on while output is pending (None otherwise), for the reactor."""
         return self._fd if self._pending and self._send is not None else None
 

@@ -6,8 +6,6 @@ and ``close()``. Each names one process, not a number, so a PID reused after the
 cannot fool them. On Windows the watch is a process handle.
 """
 
-from __future__ import annotations
-
 import errno
 import os
 from typing import Any
@@ -42,7 +40,7 @@ class _Handle:
         self._k32.close_handle(self._handle)
 
 
-def open_process(pid: int) -> Any:
+def open_process(pid: int) -> "Any":
     """Return a watch on process ``pid``; raise ProcessNotFoundError if there is none."""
     from . import waiting
 
@@ -80,7 +78,7 @@ def _pidfd(pid: int) -> int:
     return fd
 
 
-def _thread_group(pid: int) -> int | None:
+def _thread_group(pid: int) -> "int | None":
     """The process a task ID belongs to (its Tgid), from /proc; None if unknown."""
     try:
         with open(f"/proc/{pid}/status", "rb") as f:
@@ -92,7 +90,7 @@ def _thread_group(pid: int) -> int | None:
     return None
 
 
-def _kqueue(pid: int) -> Any:
+def _kqueue(pid: int) -> "Any":
     import select
 
     sel: Any = select  # kqueue names exist only where kqueue does
@@ -114,7 +112,7 @@ def _kqueue(pid: int) -> Any:
     return kq  # its fd turns readable when the exit event is pending
 
 
-def has_exited(watch: Any) -> bool:
+def has_exited(watch: "Any") -> bool:
     """Whether the process a watch from :func:`open_process` names has exited, now, without
     waiting: its fd or handle is ready (a sleep that does not wait)."""
     from .waiting import READ, sleep

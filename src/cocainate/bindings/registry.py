@@ -14,8 +14,6 @@ leaves a small JSON file, one per session, in ``$XDG_RUNTIME_DIR/cocainate`` (el
   owner, group- or world-writable) is not used, and no failure here ever fails a session.
 """
 
-from __future__ import annotations
-
 import json
 import os
 import sys
@@ -25,7 +23,7 @@ from typing import Any
 _counter = 0
 
 
-def directory() -> str | None:
+def directory() -> "str | None":
     """This user's registry directory, made if missing; None if none can be had safely."""
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     uid = os.getuid() if hasattr(os, "getuid") else 0
@@ -50,7 +48,7 @@ def directory() -> str | None:
     return path if private else None
 
 
-def _stat(pid: int) -> list[bytes]:
+def _stat(pid: int) -> "list[bytes]":
     """The fields of /proc/PID/stat after the command name (Linux), or [] where unknown."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
@@ -59,25 +57,25 @@ def _stat(pid: int) -> list[bytes]:
         return []
 
 
-def start_time(pid: int) -> str | None:
+def start_time(pid: int) -> "str | None":
     """The process's start time in clock ticks since boot (Linux), or None where unknown:
     with the PID, it names one process even after the PID is reused."""
     return _start_time(_stat(pid))
 
 
-def _start_time(fields: list[bytes]) -> str | None:
+def _start_time(fields: "list[bytes]") -> "str | None":
     return fields[19].decode() if len(fields) > 19 else None
 
 
 class Record:
     """One session's file in the registry; made by :meth:`create`, owned by the session."""
 
-    def __init__(self, path: str, content: dict[str, Any]) -> None:
+    def __init__(self, path: str, content: "dict[str, Any]") -> None:
         self.path = path
         self.content = content  # its "pid" is the process that made it
 
     @classmethod
-    def create(cls, holding: tuple[str, ...], mode: str, reason: str) -> Record | None:
+    def create(cls, holding: "tuple[str, ...]", mode: str, reason: str) -> "Record | None":
         """A record of what this session holds, or None when the registry is not usable."""
         global _counter
         folder = directory()
@@ -98,7 +96,7 @@ class Record:
         record = cls(path, content)
         return record if record._write() else None
 
-    def update(self, holding: tuple[str, ...]) -> None:
+    def update(self, holding: "tuple[str, ...]") -> None:
         if list(holding) != self.content["holding"]:
             self.content["holding"] = list(holding)
             self._write()
@@ -144,7 +142,7 @@ PID_MAX = 4 * 1024 * 1024
 """The largest PID any kernel hands out (Linux's pid_max is at most 2**22)."""
 
 
-def records() -> list[dict[str, Any]]:
+def records() -> "list[dict[str, Any]]":
     """The live records of this user's sessions, oldest first; stale files are removed.
     Whatever else is there (a FIFO, a device, a directory, a huge or deeply nested file,
     values out of range) is skipped: nothing in the directory can hang or fail a reader."""
@@ -173,7 +171,7 @@ def records() -> list[dict[str, Any]]:
     return sorted(found, key=lambda c: float(c["since"]))
 
 
-def _load(path: str) -> dict[str, Any] | None:
+def _load(path: str) -> "dict[str, Any] | None":
     """A record that a session of ours could have written, or None: a regular file, opened
     without blocking or following a link, read up to :data:`MAX_RECORD`, whose values have
     the types and ranges :meth:`Record.create` gives them."""

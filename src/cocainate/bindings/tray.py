@@ -9,8 +9,6 @@ of its own); every call it makes here is a send that does not wait, except the
 registration's, which is bounded.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -106,7 +104,7 @@ _INTROSPECTION = {
 
 PIXELS = 22
 """The side of the drawn icon, for hosts that find no icon of that name in their theme."""
-_drawn: dict[bool, bytes] = {}
+_drawn: "dict[bool, bytes]" = {}
 
 
 def _pixmap(active: bool) -> bytes:
@@ -134,9 +132,9 @@ class Item:
     label: str = ""
     enabled: bool = True
     separator: bool = False
-    checked: bool | None = None  # a checkmark item's state; None: no checkmark
+    checked: "bool | None" = None  # a checkmark item's state; None: no checkmark
 
-    def properties(self) -> dict[str, tuple[str, Any]]:
+    def properties(self) -> "dict[str, tuple[str, Any]]":
         if self.separator:
             return {"type": ("s", "separator")}
         props: dict[str, tuple[str, Any]] = {
@@ -156,7 +154,7 @@ class State:
     active: bool = False  # holding: the icon says so, and the item's Status is Active
     title: str = "cocainate"
     tooltip: str = ""
-    menu: list[Item] = field(default_factory=list)
+    menu: "list[Item]" = field(default_factory=list)
 
 
 Activate = Callable[[], None]
@@ -164,7 +162,7 @@ Clicked = Callable[[int], None]  # a menu item's id
 
 
 class Tray:
-    def __init__(self, connection: Any, on_activate: Activate, on_clicked: Clicked) -> None:
+    def __init__(self, connection: "Any", on_activate: "Activate", on_clicked: "Clicked") -> None:
         self.connection = connection
         self.on_activate, self.on_clicked = on_activate, on_clicked
         self.state = State()
@@ -172,7 +170,7 @@ class Tray:
 
     # -- what the item and the menu say -----------------------------------------------------
 
-    def item_properties(self) -> dict[str, tuple[str, Any]]:
+    def item_properties(self) -> "dict[str, tuple[str, Any]]":
         state = self.state
         return {
             "Category": ("s", "ApplicationStatus"),
@@ -191,7 +189,7 @@ class Tray:
             "IconThemePath": ("s", ""),
         }
 
-    def menu_properties(self) -> dict[str, tuple[str, Any]]:
+    def menu_properties(self) -> "dict[str, tuple[str, Any]]":
         return {
             "Version": ("u", 3),
             "TextDirection": ("s", "ltr"),
@@ -199,14 +197,14 @@ class Tray:
             "IconThemePath": ("as", []),
         }
 
-    def _item(self, item_id: int) -> dict[str, tuple[str, Any]] | None:
+    def _item(self, item_id: int) -> "dict[str, tuple[str, Any]] | None":
         if item_id == 0:
             return {"children-display": ("s", "submenu")}
         if 1 <= item_id <= len(self.state.menu):
             return self.state.menu[item_id - 1].properties()
         return None
 
-    def _layout(self, item_id: int, depth: int, names: list[str]) -> tuple[Any, ...]:
+    def _layout(self, item_id: int, depth: int, names: "list[str]") -> "tuple[Any, ...]":
         props = self._only(self._item(item_id) or {}, names)
         children: list[tuple[str, Any]] = []
         if item_id == 0 and depth != 0:
@@ -215,12 +213,14 @@ class Tray:
         return (item_id, props, children)
 
     @staticmethod
-    def _only(props: dict[str, tuple[str, Any]], names: list[str]) -> dict[str, tuple[str, Any]]:
+    def _only(
+        props: "dict[str, tuple[str, Any]]", names: "list[str]"
+    ) -> "dict[str, tuple[str, Any]]":
         return {k: v for k, v in props.items() if not names or k in names}
 
     # -- the calls that reach it ------------------------------------------------------------
 
-    def handle(self, message: Any) -> bool:
+    def handle(self, message: "Any") -> bool:
         """Answer a method call to the item or the menu; False if it is for neither."""
         from jeepney import HeaderFields, MessageType
 
@@ -236,7 +236,7 @@ class Tray:
             self._error(message, "org.freedesktop.DBus.Error.InvalidArgs", str(err))
         return True
 
-    def _dispatch(self, message: Any, path: str, interface: str | None, member: str) -> None:
+    def _dispatch(self, message: "Any", path: str, interface: "str | None", member: str) -> None:
         from jeepney import HeaderFields
 
         body = message.body
@@ -295,25 +295,25 @@ class Tray:
             self._error(message, "org.freedesktop.DBus.Error.UnknownMethod", f"{member}")
 
     def _reply(
-        self, message: Any, signature: str | None = None, body: tuple[Any, ...] = ()
+        self, message: "Any", signature: "str | None" = None, body: "tuple[Any, ...]" = ()
     ) -> None:
         from .dbus import reply_to
 
         reply_to(self.connection, message, signature, body)  # gone: the loop finds out
 
-    def _error(self, message: Any, name: str, text: str) -> None:
+    def _error(self, message: "Any", name: str, text: str) -> None:
         from .dbus import error_to
 
         error_to(self.connection, message, name, text)
 
-    def _send(self, message: Any) -> None:
+    def _send(self, message: "Any") -> None:
         from .dbus import send_within
 
         send_within(self.connection, message)  # gone or stuck: the loop finds out
 
     # -- saying what changed ------------------------------------------------------------------
 
-    def update(self, state: State) -> None:
+    def update(self, state: "State") -> None:
         """Show ``state``: the item's and the menu's signals for what differs."""
         from jeepney import DBusAddress, new_signal
 
@@ -333,7 +333,7 @@ class Tray:
             menu = DBusAddress(MENU_PATH, interface=MENU)
             self._send(new_signal(menu, "LayoutUpdated", "ui", (self.revision, 0)))
 
-    def register(self, name: str) -> str | None:
+    def register(self, name: str) -> "str | None":
         """Tell the StatusNotifierWatcher of the item (bus name ``name``); None, or why not.
         Bounded; the answer is awaited."""
         from jeepney import DBusAddress

@@ -11,8 +11,6 @@
 None of them polls: each blocks until something happens or the timeout passes.
 """
 
-from __future__ import annotations
-
 import math
 import os
 import sys
@@ -53,7 +51,7 @@ class Flag:
         return False
 
 
-def milliseconds(timeout: float | None) -> int | None:
+def milliseconds(timeout: "float | None") -> "int | None":
     """A timeout in seconds as poll's milliseconds: rounded up, so a sleep never ends early
     and wakes again for nothing; capped to what the call takes (a longer wait is cut)."""
     if timeout is None:
@@ -130,8 +128,8 @@ class Waker:
 
 
 def sleep(
-    waitables: Sequence[tuple[int, int]], timeout: float | None, extra: int | None = None
-) -> dict[int, int]:
+    waitables: "Sequence[tuple[int, int]]", timeout: "float | None", extra: "int | None" = None
+) -> "dict[int, int]":
     """Sleep until one of ``waitables`` ((fd or handle, READ/WRITE) pairs) is ready or
     ``timeout`` seconds pass; return the ready ones with their events. ``extra``: one
     more handle (Windows), for a caller's own cancellation."""
@@ -158,7 +156,7 @@ MAXIMUM_WAIT_OBJECTS = 64
 GROUP = MAXIMUM_WAIT_OBJECTS - 1  # and one more: the event that ends every group's wait
 
 
-def _wait_handles(handles: Sequence[int], ms: int | None) -> int | None:
+def _wait_handles(handles: "Sequence[int]", ms: "int | None") -> "int | None":
     """The index of a signalled handle among ``handles``, or None when ``ms`` passed first.
     Beyond what one call takes (``-p`` with many processes), each group of
     :data:`GROUP` handles is waited on by a thread of its own, beside one event that the
@@ -176,7 +174,7 @@ def _wait_handles(handles: Sequence[int], ms: int | None) -> int | None:
     failed: list[BaseException] = []
     ended: list[Flag] = []
 
-    def watch(base: int, group: Sequence[int], flag: Flag) -> None:
+    def watch(base: int, group: "Sequence[int]", flag: "Flag") -> None:
         try:
             index = k32.wait_any([*group, done], None)
             if index is not None and index < len(group):
@@ -218,7 +216,7 @@ class Poller:
         fd: int = self._poller.fileno()
         return fd
 
-    def track(self, waitables: Sequence[tuple[int, int]]) -> None:
+    def track(self, waitables: "Sequence[tuple[int, int]]") -> None:
         """Watch exactly ``waitables`` from now on (registered afresh: a closed fd's number
         may have been reused by another file)."""
         for fd, events in self._registered.items():
@@ -249,7 +247,7 @@ class Poller:
         except (OSError, ValueError):
             pass  # already gone with its fd
 
-    def ready(self) -> dict[int, int]:
+    def ready(self) -> "dict[int, int]":
         """What is ready now, without sleeping."""
         s = self._select
         out: dict[int, int] = {}

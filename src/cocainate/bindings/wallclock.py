@@ -11,8 +11,6 @@ Windows' waits do not count sleep), and a wall-clock change while it sleeps make
 ``--until`` late.
 """
 
-from __future__ import annotations
-
 import errno
 import os
 import sys
@@ -44,7 +42,7 @@ class ClockTimer:
         self.clock = clock
         self._fd = _arm(timestamp, _IDS[clock], on_step and clock == REALTIME)
 
-    def fileno(self) -> int | None:
+    def fileno(self) -> "int | None":
         return self._fd
 
     def fired(self) -> bool:
@@ -70,7 +68,7 @@ class ClockTimer:
 _ABSTIME, _CANCEL_ON_SET = 1, 2  # the kernel's TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET
 
 
-def _arm(timestamp: float, clock_id: int, on_step: bool = False) -> int | None:
+def _arm(timestamp: float, clock_id: int, on_step: bool = False) -> "int | None":
     from . import waiting
 
     if not sys.platform.startswith("linux") or waiting.WINDOWS:  # (Windows' logic, tested here)
@@ -84,10 +82,10 @@ def _arm(timestamp: float, clock_id: int, on_step: bool = False) -> int | None:
     return _arm_ctypes(timestamp, clock_id, on_step)
 
 
-_calls: Any = None  # timerfd's calls and types through ctypes, made once (False: none)
+_calls: "Any" = None  # timerfd's calls and types through ctypes, made once (False: none)
 
 
-def _timerfd_calls() -> Any:
+def _timerfd_calls() -> "Any":
     """(timerfd_create, timerfd_settime, Itimerspec, Timespec, byref), made on first use:
     made per session they would be new types and function objects each time."""
     global _calls
@@ -108,7 +106,7 @@ def _timerfd_calls() -> Any:
     return _calls
 
 
-def _arm_ctypes(timestamp: float, clock_id: int, on_step: bool = False) -> int | None:
+def _arm_ctypes(timestamp: float, clock_id: int, on_step: bool = False) -> "int | None":
     calls = _timerfd_calls()
     if not calls:
         return None

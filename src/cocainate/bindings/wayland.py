@@ -6,8 +6,6 @@ and handed to libwayland; a round trip is a ``wl_display.sync`` whose ``done`` i
 with ``poll`` until a deadline, reading with libwayland's non-blocking prepare/read/dispatch.
 """
 
-from __future__ import annotations
-
 import os
 import select
 import socket
@@ -41,7 +39,7 @@ def connect(name: str, timeout: float = TIMEOUT) -> int:
     return sock.detach()
 
 
-def roundtrip(display: Any, timeout: float = TIMEOUT) -> None:
+def roundtrip(display: "Any", timeout: float = TIMEOUT) -> None:
     """Wait until the compositor has handled every request sent so far, at most ``timeout``."""
     done: list[bool] = []
     callback = display.sync()
@@ -62,7 +60,7 @@ def roundtrip(display: Any, timeout: float = TIMEOUT) -> None:
             raise MechanismError("the Wayland compositor closed the connection")
 
 
-def pump(display: Any) -> bool:
+def pump(display: "Any") -> bool:
     """Read what the compositor sent and dispatch it, without blocking; False once the
     connection is gone (or broken)."""
     try:
@@ -74,7 +72,7 @@ def pump(display: Any) -> bool:
     return _alive(display)
 
 
-def _alive(display: Any) -> bool:
+def _alive(display: "Any") -> bool:
     """Whether the connection still stands: read_events says nothing about an end-of-file,
     so look at the socket itself."""
     poller = select.poll()

@@ -4,8 +4,6 @@ The one boundary to Windows; tests on other systems replace :func:`kernel32`'s o
 a fake of these methods. Failures leave as OSError or cocainate errors, translated here.
 """
 
-from __future__ import annotations
-
 import ctypes
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -99,7 +97,7 @@ class Kernel32:
         self._k = k
         self._handle_type = handle
 
-    def _error(self) -> OSError:
+    def _error(self) -> "OSError":
         code = ctypes.get_last_error()  # type: ignore[attr-defined,unused-ignore]
         return OSError(None, ctypes.FormatError(code).strip(), None, code)  # type: ignore[attr-defined,unused-ignore]
 
@@ -115,7 +113,7 @@ class Kernel32:
     def reset_event(self, event: int) -> None:
         self._k.ResetEvent(event)
 
-    def wait_any(self, handles: Sequence[int], ms: int | None) -> int | None:
+    def wait_any(self, handles: "Sequence[int]", ms: "int | None") -> "int | None":
         """The index of a signalled handle, or None when ``ms`` passed first."""
         array = (self._handle_type * len(handles))(*handles)
         result: int = self._k.WaitForMultipleObjects(
@@ -137,7 +135,7 @@ class Kernel32:
             raise SessionError(f"cannot watch process {pid}: {err.strerror}")
         return process
 
-    def processes(self) -> list[tuple[int, str]]:
+    def processes(self) -> "list[tuple[int, str]]":
         """Every process now, as (PID, the executable's file name)."""
         from ..errors import ConditionError
 
@@ -159,7 +157,7 @@ class Kernel32:
     def close_handle(self, handle: int) -> None:
         self._k.CloseHandle(handle)
 
-    def power_request(self, reason: str, kinds: Sequence[int]) -> int:
+    def power_request(self, reason: str, kinds: "Sequence[int]") -> int:
         """A power request carrying ``reason``, set for each of ``kinds``."""
         context = _ReasonContext(
             POWER_REQUEST_CONTEXT_VERSION, POWER_REQUEST_CONTEXT_SIMPLE_STRING, reason
@@ -174,7 +172,7 @@ class Kernel32:
                 raise MechanismError(f"PowerSetRequest failed: {err.strerror}")
         return request
 
-    def power_clear(self, request: int, kinds: Sequence[int]) -> None:
+    def power_clear(self, request: int, kinds: "Sequence[int]") -> None:
         for kind in kinds:
             self._k.PowerClearRequest(request, kind)
         self._k.CloseHandle(request)
@@ -187,7 +185,7 @@ class Kernel32:
             raise OSError(None, "SetThreadExecutionState failed", None, 0)
         return previous
 
-    def console_handler(self, callback: Callable[[int], bool]) -> Callable[[], None]:
+    def console_handler(self, callback: "Callable[[int], bool]") -> "Callable[[], None]":
         """Install ``callback`` for console control events; return its remover."""
         routine = self._handler_type(lambda event: bool(callback(event)))
         self._k.SetConsoleCtrlHandler(routine, True)
@@ -198,10 +196,10 @@ class Kernel32:
         return remove
 
 
-_kernel32: Any = None
+_kernel32: "Any" = None
 
 
-def kernel32() -> Any:
+def kernel32() -> "Any":
     """The kernel32 layer, created on first use; tests assign a fake to ``_kernel32``."""
     global _kernel32
     if _kernel32 is None:

@@ -13,8 +13,6 @@ GetProperty, ChangeWindowAttributes (the event mask) and PropertyNotify events, 
 fullscreen condition.
 """
 
-from __future__ import annotations
-
 import os
 import socket
 import struct
@@ -58,13 +56,13 @@ def _extra(header: bytes) -> int:
     return 0
 
 
-def _describe_error(packet: bytes) -> tuple[int, str]:
+def _describe_error(packet: bytes) -> "tuple[int, str]":
     """An error packet's sequence number, and what it says."""
     code, sequence, _bad, minor, major = struct.unpack_from("<xBHIHB", packet)
     return sequence, f"the X server answered request {major}.{minor} with error {code}"
 
 
-def parse_display(name: str) -> tuple[str, int]:
+def parse_display(name: str) -> "tuple[str, int]":
     """``[host]:number[.screen]`` as (host, number); "" for a local display."""
     host, colon, rest = name.rpartition(":")
     number = rest.partition(".")[0]
@@ -75,7 +73,7 @@ def parse_display(name: str) -> tuple[str, int]:
     return ("" if host in ("", "unix") else host), int(number)
 
 
-def _connect(name: str, deadline: float) -> socket.socket:
+def _connect(name: str, deadline: float) -> "socket.socket":
     host, number = parse_display(name)
     candidates: list[tuple[int, object]] = []
     if number < 0:
@@ -102,7 +100,7 @@ def _connect(name: str, deadline: float) -> socket.socket:
     raise MechanismError(f"cannot connect to X display {name}: {reason}")
 
 
-def _cookie(name: str) -> tuple[bytes, bytes]:
+def _cookie(name: str) -> "tuple[bytes, bytes]":
     """The MIT-MAGIC-COOKIE-1 for display ``name`` from the Xauthority file, or none."""
     path = os.environ.get("XAUTHORITY") or os.path.join(os.path.expanduser("~"), ".Xauthority")
     try:
@@ -253,7 +251,7 @@ class XConnection:
         self.errors.append(error)
         del self.errors[:-MAX_ERRORS]
 
-    def read_events(self) -> list[bytes] | None:
+    def read_events(self) -> "list[bytes] | None":
         """Every event that has arrived, without waiting (errors go to :attr:`errors`);
         None once the server has gone."""
         while True:
@@ -288,7 +286,7 @@ class XConnection:
         atom: int = struct.unpack_from("<I", reply, 8)[0]
         return atom
 
-    def get_property(self, window: int, atom: int, length: int = 64) -> tuple[int, ...] | None:
+    def get_property(self, window: int, atom: int, length: int = 64) -> "tuple[int, ...] | None":
         """A window's property of 32-bit values (atoms, windows, cardinals), up to
         ``length`` of them; None when the window does not have it."""
         request = struct.pack("<BBHIIIII", _GET_PROPERTY, 0, 6, window, atom, 0, 0, length)
@@ -312,7 +310,7 @@ class XConnection:
         """A round trip: once it returns, the server has handled (or refused) every request."""
         self.call(struct.pack("<BxH", _GET_INPUT_FOCUS, 1))
 
-    def extension(self, name: str) -> int | None:
+    def extension(self, name: str) -> "int | None":
         """The major opcode of extension ``name``, or None if the server lacks it."""
         raw = name.encode()
         request = struct.pack(
@@ -341,12 +339,12 @@ class XConnection:
 class ScreenSaver:
     """MIT-SCREEN-SAVER and DPMS on one connection."""
 
-    def __init__(self, connection: XConnection) -> None:
+    def __init__(self, connection: "XConnection") -> None:
         self.x = connection
         self.saver = connection.extension("MIT-SCREEN-SAVER")
         self.dpms = connection.extension("DPMS")
 
-    def saver_version(self) -> tuple[int, int] | None:
+    def saver_version(self) -> "tuple[int, int] | None":
         if self.saver is None:
             return None
         reply = self.x.call(struct.pack("<BBHBB2x", self.saver, 0, 2, 1, 1))
@@ -357,7 +355,7 @@ class ScreenSaver:
         assert self.saver is not None
         self.x.send(struct.pack("<BBHI", self.saver, 5, 2, int(suspend)))
 
-    def dpms_enabled(self) -> bool | None:
+    def dpms_enabled(self) -> "bool | None":
         """Whether DPMS is on; None where the server has no DPMS or the screen cannot."""
         if self.dpms is None:
             return None

@@ -9,8 +9,6 @@ gets SIGTERM, then SIGKILL after a grace period. cocainate exits with the comman
 128+N if signal N killed it.
 """
 
-from __future__ import annotations
-
 import os
 import signal
 import subprocess
@@ -34,7 +32,7 @@ class CommandError(CocainateError):
 
 
 class Command:
-    def __init__(self, argv: Sequence[str]) -> None:
+    def __init__(self, argv: "Sequence[str]") -> None:
         try:
             self.process = subprocess.Popen(list(argv))
         except FileNotFoundError:

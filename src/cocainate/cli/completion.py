@@ -14,8 +14,6 @@ shtab (which wrote the bash and zsh scripts before) has no way to hand the words
 test_completion.py runs each shell for real.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from .. import mechanisms
@@ -111,7 +109,7 @@ complete -F _{PROG} {PROG}
 """
 
 
-def _bash_sub_words(sub: Subcommand) -> str:
+def _bash_sub_words(sub: "Subcommand") -> str:
     flags = " ".join(["-h", "--help", *(f for o in sub.options for f in o.flags)])
     if sub.argument is None or not sub.argument.choices:
         return f"words='{flags}'"
@@ -119,7 +117,7 @@ def _bash_sub_words(sub: Subcommand) -> str:
     return f"if [[ $cur == -* ]]; then words='{flags}'; else words='{choices}'; fi"
 
 
-def _bash_values(option: Option) -> str:
+def _bash_values(option: "Option") -> str:
     if option.complete == "choices" and option.choices:
         found = f"compgen -W '{' '.join(option.choices)}' -- \"$cur\""
     elif option.complete == "method":
@@ -198,7 +196,7 @@ fi
 """
 
 
-def _zsh_specs(options: Sequence[Option], top: bool) -> list[str]:
+def _zsh_specs(options: "Sequence[Option]", top: bool) -> "list[str]":
     specs = ["'(- *)'{-h,--help}'[show the help and exit]'"]
     for option in options:
         exclusive = [
@@ -230,14 +228,14 @@ def _zsh_specs(options: Sequence[Option], top: bool) -> list[str]:
     return specs
 
 
-def _zsh_argument(sub: Subcommand) -> list[str]:
+def _zsh_argument(sub: "Subcommand") -> "list[str]":
     if sub.argument is None:
         return []
     metavar = _zsh_text(sub.argument.metavar or "argument", ":")
     return [_zsh_quote(f"1:{metavar}:{_zsh_action(sub.argument)}")]
 
 
-def _zsh_action(option: Option) -> str:
+def _zsh_action(option: "Option") -> str:
     if option.complete == "choices" and option.choices:
         return "(" + " ".join(option.choices) + ")"
     if option.complete == "method":
@@ -334,7 +332,7 @@ def fish() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _fish_option(option: Option, condition: str) -> str:
+def _fish_option(option: "Option", condition: str) -> str:
     parts = [f"complete -c {PROG} -n {condition}"]
     for flag in option.flags:
         parts.append(f"-l {flag[2:]}" if flag.startswith("--") else f"-s {flag[1:]}")

@@ -6,8 +6,6 @@ calls them; every call is bounded. Each is idempotent: ``off`` when nothing hold
 ``resume`` of a session not paused, changes nothing and says so.
 """
 
-from __future__ import annotations
-
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +24,7 @@ OWN_END = ("hold", "detached")
 A watch (a service) and a hold around a command keep theirs unless named by PID."""
 
 
-def control(args: Any, hold: Callable[[Any, list[str]], int]) -> int:
+def control(args: "Any", hold: "Callable[[Any, list[str]], int]") -> int:
     """Carry out the command ``args`` names; ``hold(args, [])`` holds as the command line
     does (for ``on`` with nothing running)."""
     from ..core.remote import find_sessions
@@ -68,13 +66,16 @@ class _Say:
             out(printable(f"{PROG}: {text}"))
 
 
-def describe(session: RemoteSession) -> str:
+def describe(session: "RemoteSession") -> str:
     """A session in a few words: "pid 4242 (hold)"."""
     return f"pid {session.pid} ({session.kind})"
 
 
 def _on(
-    args: Any, sessions: list[RemoteSession], say: _Say, hold: Callable[[Any, list[str]], int]
+    args: "Any",
+    sessions: "list[RemoteSession]",
+    say: "_Say",
+    hold: "Callable[[Any, list[str]], int]",
 ) -> int:
     if not sessions:  # a hold of these options (the parser gave every one), detached
         from types import SimpleNamespace
@@ -93,7 +94,7 @@ def _on(
     return EXIT_OK
 
 
-def _off(sessions: list[RemoteSession], say: _Say) -> int:
+def _off(sessions: "list[RemoteSession]", say: "_Say") -> int:
     acted = False
     for session in sessions:
         if session.kind == "detached":
@@ -109,7 +110,7 @@ def _off(sessions: list[RemoteSession], say: _Say) -> int:
     return EXIT_OK
 
 
-def _pause(sessions: list[RemoteSession], pause: bool, say: _Say) -> int:
+def _pause(sessions: "list[RemoteSession]", pause: bool, say: "_Say") -> int:
     for session in sessions:
         if session.paused == pause:
             say(f"{describe(session)} was {'paused' if pause else 'not paused'} already")
@@ -119,7 +120,7 @@ def _pause(sessions: list[RemoteSession], pause: bool, say: _Say) -> int:
     return EXIT_OK
 
 
-def _extend(args: Any, sessions: list[RemoteSession], say: _Say) -> int:
+def _extend(args: "Any", sessions: "list[RemoteSession]", say: "_Say") -> int:
     if (args.by is None) == (args.until is None):
         error(
             "extend takes a DURATION or --until TIME: one of them (see 'cocainate extend --help')"
@@ -146,7 +147,7 @@ def _extend(args: Any, sessions: list[RemoteSession], say: _Say) -> int:
     return EXIT_OK
 
 
-def _stop(args: Any, sessions: list[RemoteSession], say: _Say) -> int:
+def _stop(args: "Any", sessions: "list[RemoteSession]", say: "_Say") -> int:
     if args.target is not None:
         chosen = [s for s in sessions if s.pid == args.target]
         if not chosen:
@@ -168,7 +169,7 @@ def _stop(args: Any, sessions: list[RemoteSession], say: _Say) -> int:
     return status
 
 
-def _new_end(args: Any) -> float | None:
+def _new_end(args: "Any") -> "float | None":
     """The wall-clock end that -d or --until asks for, if either."""
     if getattr(args, "until", None) is not None:
         from ..duration import parse_until
@@ -178,7 +179,7 @@ def _new_end(args: Any) -> float | None:
     return None if duration is None else time.time() + duration
 
 
-def _refreshed(sessions: list[RemoteSession]) -> list[RemoteSession]:
+def _refreshed(sessions: "list[RemoteSession]") -> "list[RemoteSession]":
     from ..core.remote import find_sessions
 
     names = {s.name for s in sessions}
@@ -191,7 +192,7 @@ def _clock(at: float) -> str:
     return until_text(at)
 
 
-def publish(session: Session, args: Any, command: list[str], detached: bool) -> None:
+def publish(session: "Session", args: "Any", command: "list[str]", detached: bool) -> None:
     """Make the hold reachable on the session bus (``cocainate status``, ``stop``,
     ``toggle``...), if there is one: after the hold is in place, so start-up is not
     slowed."""

@@ -8,8 +8,6 @@ stdout and stderr to /dev/null. The parent copies what came, and exits 0 on the 
 with the child's status on an end of file without it.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 
@@ -39,7 +37,7 @@ class Detached:
         os.close(null)
 
 
-def detach() -> Detached | int:
+def detach() -> "Detached | int":
     """Fork: in the child, a :class:`Detached`; in the parent, its exit status once the
     child holds (0; what it said, then its PID, on stdout) or has failed (the child's)."""
     from .options import EXIT_USAGE

@@ -7,8 +7,6 @@ and prints a line (or a JSON object) if what it shows differs from the last one 
 Nothing else wakes it.
 """
 
-from __future__ import annotations
-
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -19,7 +17,7 @@ if TYPE_CHECKING:
     from ..core.remote import RemoteSession
 
 
-def summary(sessions: list[RemoteSession]) -> dict[str, Any]:
+def summary(sessions: "list[RemoteSession]") -> "dict[str, Any]":
     """The sessions as a status bar shows them: ``text``, ``alt`` and ``class`` ("holding",
     "waiting", "paused" or "off"), a ``tooltip`` of a line per session, and ``sessions``."""
     holding = [s for s in sessions if s.state == "holding" and not s.paused]
@@ -37,7 +35,7 @@ def summary(sessions: list[RemoteSession]) -> dict[str, Any]:
     }
 
 
-def _line(session: RemoteSession) -> str:
+def _line(session: "RemoteSession") -> str:
     state = "paused" if session.paused else session.state
     words = f"pid {session.pid} ({session.kind}): {state}"
     if session.holding and not session.paused:
@@ -56,7 +54,7 @@ def clock(at: float) -> str:
     return time.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M", time.localtime(at))
 
 
-def render(sessions: list[RemoteSession], as_json: bool) -> str:
+def render(sessions: "list[RemoteSession]", as_json: bool) -> str:
     found = summary(sessions)
     if as_json:
         import json
@@ -68,7 +66,7 @@ def render(sessions: list[RemoteSession], as_json: bool) -> str:
     return printable(found["text"] + (f": {details}" if details else ""))
 
 
-def show(as_json: bool, sessions: list[RemoteSession]) -> int:
+def show(as_json: bool, sessions: "list[RemoteSession]") -> int:
     """``status``: with --json the sessions alone; else the services' inhibitors, then the
     sessions (if any run)."""
     from .say import out, printable

@@ -7,8 +7,6 @@ it. Each value is checked by the one function its option names (the library's ow
 the library has one), and each option says which ``Session`` argument it becomes.
 """
 
-from __future__ import annotations
-
 from typing import Any, Callable
 
 from ..errors import UsageError
@@ -116,18 +114,18 @@ class Option:
 
     def __init__(
         self,
-        flags: tuple[str, ...],
+        flags: "tuple[str, ...]",
         dest: str,
         help: str,
-        metavar: str | None = None,
-        check: Callable[[str], Any] | None = None,
-        choices: tuple[str, ...] | None = None,
+        metavar: "str | None" = None,
+        check: "Callable[[str], Any] | None" = None,
+        choices: "tuple[str, ...] | None" = None,
         repeat: bool = False,
-        default: Any = None,
-        exclusive: str | None = None,
-        complete: str | None = None,
+        default: "Any" = None,
+        exclusive: "str | None" = None,
+        complete: "str | None" = None,
         config: bool = False,
-        session: str | None = None,
+        session: "str | None" = None,
     ) -> None:
         self.flags = flags
         self.dest = dest
@@ -154,7 +152,7 @@ class Option:
         """Its key in ``cocainate watch``'s config file: the long flag, without dashes."""
         return self.flags[-1][2:]
 
-    def value(self, text: str) -> Any:
+    def value(self, text: str) -> "Any":
         """The value for ``text``, or UsageError naming the problem."""
         if self.choices is not None and text not in self.choices:
             raise UsageError(
@@ -170,8 +168,8 @@ class Subcommand:
         self,
         name: str,
         help: str,
-        options: tuple[Option, ...] = (),
-        argument: Option | None = None,
+        options: "tuple[Option, ...]" = (),
+        argument: "Option | None" = None,
         optional: bool = False,
     ) -> None:
         self.name, self.help, self.options = name, help, options
@@ -195,7 +193,7 @@ CONDITIONS = (
 one)."""
 SHELLS = ("bash", "zsh", "fish")
 
-OPTIONS: tuple[Option, ...] = (
+OPTIONS: "tuple[Option, ...]" = (
     Option(
         ("-d", "--duration"),
         "duration",
@@ -412,7 +410,7 @@ OPTIONS: tuple[Option, ...] = (
 _by_dest = {o.dest: o for o in OPTIONS}.__getitem__  # a subcommand's shared options
 
 
-SUBCOMMANDS: tuple[Subcommand, ...] = (
+SUBCOMMANDS: "tuple[Subcommand, ...]" = (
     Subcommand(
         "version",
         "print the version",
@@ -591,11 +589,11 @@ def epilog() -> str:
     return f"Exit status: {said}."
 
 
-def synopsis() -> list[str]:
+def synopsis() -> "list[str]":
     """The man page's SYNOPSIS, one line a form: holding, following conditions, behind
     gates, around a command, then each subcommand with its options."""
 
-    def forms(options: tuple[Option, ...]) -> list[str]:
+    def forms(options: "tuple[Option, ...]") -> "list[str]":
         out: list[str] = []
         groups: dict[str, list[str]] = {}
         for option in options:
@@ -687,7 +685,7 @@ FILES = (
 SEE_ALSO = (("systemd-inhibit", 1), ("caffeinate", 8), ("xset", 1))
 
 
-def defaults() -> dict[str, Any]:
+def defaults() -> "dict[str, Any]":
     """Every option's dest with its default: what a command line without options means."""
     out: dict[str, Any] = {
         o.dest: (list(o.default or ()) if o.repeat else o.default) for o in OPTIONS

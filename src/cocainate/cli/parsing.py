@@ -6,8 +6,6 @@ subcommands and every error, and :func:`parse` (argparse) decides those. A prope
 holds that the two agree on every generated command line.
 """
 
-from __future__ import annotations
-
 import sys
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -32,7 +30,7 @@ if TYPE_CHECKING:
 _BY_FLAG = {flag: option for option in OPTIONS for flag in option.flags}
 
 
-def fast_parse(argv: Sequence[str]) -> SimpleNamespace | None:
+def fast_parse(argv: "Sequence[str]") -> "SimpleNamespace | None":
     """The options of a command line that holds, or None for anything else."""
     found = defaults()
     given: dict[str, str] = {}  # exclusive group -> the flag that took it
@@ -58,7 +56,7 @@ def fast_parse(argv: Sequence[str]) -> SimpleNamespace | None:
     return SimpleNamespace(**found)
 
 
-def _split(arg: str, rest: Iterator[str]) -> list[tuple[Option | None, str | None]]:
+def _split(arg: str, rest: "Iterator[str]") -> "list[tuple[Option | None, str | None]]":
     """The options in ``arg`` (a flag, ``--flag=value``, ``-dVALUE``, a cluster such as
     ``-qd1h``), with their values (None for a flag); (None, None) for what is not ours."""
     if "=" in arg and arg.startswith("-"):
@@ -90,14 +88,14 @@ def _split(arg: str, rest: Iterator[str]) -> list[tuple[Option | None, str | Non
     return out
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> "argparse.ArgumentParser":
     """The argparse parser: the reference for help, errors, completions and the man page."""
     import argparse
 
     class Parser(argparse.ArgumentParser):
-        argv: Sequence[str] = ()
+        argv: "Sequence[str]" = ()
 
-        def error(self, message: str) -> NoReturn:
+        def error(self, message: str) -> "NoReturn":
             from .say import error
 
             word = message.partition("invalid choice: '")[2].partition("'")[0]
@@ -151,7 +149,7 @@ def _sentence(text: str) -> str:
     return f"{text[0].upper()}{text[1:]}."
 
 
-def _add(parser: argparse.ArgumentParser, options: Sequence[Option]) -> None:
+def _add(parser: "argparse.ArgumentParser", options: "Sequence[Option]") -> None:
 
     groups: dict[str, Any] = {}
     for option in options:
@@ -179,11 +177,11 @@ def _add(parser: argparse.ArgumentParser, options: Sequence[Option]) -> None:
         )
 
 
-def _converter(option: Option) -> Callable[[str], Any]:
+def _converter(option: "Option") -> "Callable[[str], Any]":
     """argparse's ``type`` for ``option``: its value, or argparse's error with our words."""
     import argparse
 
-    def convert(text: str) -> Any:
+    def convert(text: str) -> "Any":
         try:
             return option.value(text)
         except UsageError as err:
@@ -193,7 +191,7 @@ def _converter(option: Option) -> Callable[[str], Any]:
     return convert
 
 
-def _formatter() -> Any:
+def _formatter() -> "Any":
     import argparse
     import os
 
@@ -206,7 +204,7 @@ def _formatter() -> Any:
             prog: str,
             indent_increment: int = 2,
             max_help_position: int = 24,
-            width: int | None = None,
+            width: "int | None" = None,
         ) -> None:
             if width is None:
                 try:
@@ -224,7 +222,7 @@ def _formatter() -> Any:
     return Formatter
 
 
-def parse(argv: Sequence[str]) -> argparse.Namespace:
+def parse(argv: "Sequence[str]") -> "argparse.Namespace":
     """Parse ``argv``; on bad usage print one line and exit with status 2."""
     parser = build_parser()
     parser.argv = argv  # type: ignore[attr-defined]  # (Parser's, for its errors)
@@ -246,7 +244,7 @@ def _is_value(text: str) -> bool:
     return text not in _BY_FLAG and text not in ("-h", "--help", "--")
 
 
-def _attach_values(argv: Sequence[str]) -> list[str]:
+def _attach_values(argv: "Sequence[str]") -> "list[str]":
     """Let ``-d -5s`` and ``-p -4`` reach our checks, which name the problem, instead of
     argparse's "expected one argument"."""
     out: list[str] = []

@@ -1,7 +1,5 @@
 """Running the command line: a session that holds, or a subcommand."""
 
-from __future__ import annotations
-
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +35,7 @@ if TYPE_CHECKING:
     from ..core.session import Session
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: "Sequence[str] | None" = None) -> int:
     from .say import finish
 
     try:
@@ -50,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         finish()
 
 
-def _main(argv: Sequence[str] | None) -> int:
+def _main(argv: "Sequence[str] | None") -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command: list[str] = []
     if "--" in argv:  # cocainate [options] -- COMMAND [ARGS...]
@@ -112,7 +110,7 @@ CONTROL = ("status", "toggle", "on", "off", "pause", "resume", "extend", "stop")
 """The subcommands that act on running sessions (:mod:`.control`)."""
 
 
-def _ignored_by(args: Any) -> str | None:
+def _ignored_by(args: "Any") -> "str | None":
     """The first option given that the chosen subcommand does not take, or None."""
     from .options import OPTIONS, SUBCOMMANDS, defaults
 
@@ -139,7 +137,7 @@ def _version(verbose: bool) -> int:
     return EXIT_OK
 
 
-def session_arguments(args: Any) -> dict[str, Any]:
+def session_arguments(args: "Any") -> "dict[str, Any]":
     """The ``Session`` arguments the options become, as the option table says."""
     from .options import OPTIONS
 
@@ -155,7 +153,7 @@ def session_arguments(args: Any) -> dict[str, Any]:
     return found
 
 
-def conditions(args: Any) -> tuple[list[Any], list[Any]]:
+def conditions(args: "Any") -> "tuple[list[Any], list[Any]]":
     """The conditions and the gates the options ask for (none: hold from start to end).
     The hours are a gate when other conditions are asked for, else a condition; the
     lock screen is always a gate."""
@@ -190,7 +188,7 @@ def conditions(args: Any) -> tuple[list[Any], list[Any]]:
     return found, gates
 
 
-def hold(args: Any, command: list[str]) -> int:
+def hold(args: "Any", command: "list[str]") -> int:
     """Hold as the options say; SIGUSR1 pauses and resumes it (for hotkey daemons that can
     only send a signal), unless a command runs, which gets the signals."""
     if command:
@@ -210,7 +208,7 @@ def hold(args: Any, command: list[str]) -> int:
 
     toggling: list[Any] = []  # the session, once made
 
-    def toggle(_signum: int, _frame: Any) -> None:
+    def toggle(_signum: int, _frame: "Any") -> None:
         for session in toggling:
             (session.resume if session.paused else session.pause)()
 
@@ -222,7 +220,9 @@ def hold(args: Any, command: list[str]) -> int:
             signal.signal(signal.SIGUSR1, previous)
 
 
-def _hold_session(args: Any, command: list[str], toggling: list[Any], detached: Any = None) -> int:
+def _hold_session(
+    args: "Any", command: "list[str]", toggling: "list[Any]", detached: "Any" = None
+) -> int:
     from ..core.session import Session
     from ..mechanisms import screen_blocked
 
@@ -361,8 +361,8 @@ def _resume_gc() -> None:
 
 
 def _wait(
-    session: Session, live: bool, started: float, until: str, keys: Any = None
-) -> Ended | None:
+    session: "Session", live: bool, started: float, until: str, keys: "Any" = None
+) -> "Ended | None":
     """Wait for the end; at a terminal with a time limit, redraw the progress line each
     second meanwhile, and at once after a resize. Otherwise nothing wakes the process until
     the session ends."""

@@ -6,8 +6,6 @@ read never holds up the session; the session's reactor sends what is pending whe
 stream turns writable, and at exit a slow reader gets :data:`DRAIN_SECONDS` to catch up.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -23,10 +21,10 @@ if TYPE_CHECKING:
     from ..mechanisms import Attempt
 
 DRAIN_SECONDS = 1.0
-_streams: dict[str, Output] = {}
+_streams: "dict[str, Output]" = {}
 
 
-def stream(name: str) -> Output:
+def stream(name: str) -> "Output":
     """The non-blocking writer of ``"stdout"`` or ``"stderr"``, made on first use."""
     found = _streams.get(name)
     current = getattr(sys, name)
@@ -39,7 +37,7 @@ def stream(name: str) -> Output:
     return found
 
 
-live: Any = None
+live: "Any" = None
 """The progress line drawn at the terminal now (:class:`~cocainate.cli.terminal.Line`), if
 any: cleared before any other line is written, and drawn again at the next redraw."""
 
@@ -82,7 +80,7 @@ def finish() -> None:
     _streams.clear()
 
 
-def table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
+def table(header: "tuple[str, ...]", rows: "Sequence[tuple[str, ...]]") -> "list[str]":
     """Aligned columns, the header first; every cell made safe with :func:`printable`, and
     the last column left free to run on."""
     cells = [tuple(printable(str(c)) for c in row) for row in [header, *rows]]
@@ -95,14 +93,14 @@ def table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]
 # -- what a hold says -------------------------------------------------------------------
 
 
-def say_failure(problem: Exception) -> None:
+def say_failure(problem: "Exception") -> None:
     # a line per mechanism tried, with its reason (which may hold newlines of its own)
     error(str(problem).split("\n", 1)[0])
     for attempt in getattr(problem, "attempts", ()):
         err(printable(f"  {attempt.name}: {attempt.error}"))
 
 
-def until_text_of(session: Session) -> str:
+def until_text_of(session: "Session") -> str:
     if session.until is None:
         return ""
     from ..duration import until_text
@@ -121,25 +119,25 @@ def json_dropped(count: int) -> str:
 class Said:
     """What is said as the session goes: its events as JSON lines, or for a person."""
 
-    def __init__(self, human: bool, say: Callable[[str], None]) -> None:
+    def __init__(self, human: bool, say: "Callable[[str], None]") -> None:
         self.human = human
         self.say = say  # out, or err when a command owns stdout
         self.started = False  # the start line says what start did; events after it, here
         self.icon: Any = None  # --tray's icon, shown anew after each event
 
-    def json(self, event: Event) -> None:
+    def json(self, event: "Event") -> None:
         import json
 
         self.say(json.dumps(event.as_dict()))
         if self.icon is not None:
             self.icon.refresh()
 
-    def event(self, event: Event) -> None:
+    def event(self, event: "Event") -> None:
         self._event(event)
         if self.icon is not None:
             self.icon.refresh()
 
-    def _event(self, event: Event) -> None:
+    def _event(self, event: "Event") -> None:
         if event.kind == "lost" and not event.mechanisms:  # a condition's source went
             error(event.error or "lost what a condition follows")
         elif event.kind == "lost":  # always worth a line on stderr
@@ -155,7 +153,7 @@ class Said:
             self.say(printable(f"{PROG}: let go: {event.condition}"))
 
 
-def report_attempts(attempts: Sequence[Attempt]) -> None:
+def report_attempts(attempts: "Sequence[Attempt]") -> None:
     for attempt in attempts:
         if attempt.held:
             what = " and ".join(sorted(b.value for b in attempt.blocks))
@@ -164,7 +162,7 @@ def report_attempts(attempts: Sequence[Attempt]) -> None:
             err(printable(f"{PROG}: {attempt.name} [{attempt.title}]: not held: {attempt.error}"))
 
 
-def announce(session: Session, command: list[str]) -> str:
+def announce(session: "Session", command: "list[str]") -> str:
     from ..duration import format_duration
 
     held = ", ".join(session.holding)

@@ -7,8 +7,6 @@ are bounded, each service's together (:data:`PER_SERVICE`) and the whole run's
 (:data:`DEADLINE`). ``methods`` asks each ``probe()``, which is bounded too.
 """
 
-from __future__ import annotations
-
 import sys
 from typing import TYPE_CHECKING, Union
 
@@ -33,7 +31,7 @@ Probe = tuple[str, str, str, Union[str, None], Union[str, None]]
 (unnamed, a session tries it only outside a sandbox, or when an option asks for it)."""
 
 
-def _listed(resources: Resources) -> Iterator[tuple[Entry, type[Mechanism] | MechanismError]]:
+def _listed(resources: "Resources") -> "Iterator[tuple[Entry, type[Mechanism] | MechanismError]]":
     """Each mechanism of this platform, as ``methods`` and ``status`` list them: its class,
     or why it could not be loaded."""
     from .. import mechanisms
@@ -45,7 +43,7 @@ def _listed(resources: Resources) -> Iterator[tuple[Entry, type[Mechanism] | Mec
             yield entry, err
 
 
-def report() -> list[Row]:
+def report() -> "list[Row]":
     from ..bindings.listing import Asker
 
     resources = Resources()
@@ -64,12 +62,12 @@ def report() -> list[Row]:
     return rows
 
 
-def probes() -> list[Probe]:
+def probes() -> "list[Probe]":
     from .. import mechanisms
 
     tried = mechanisms.select(None)
 
-    def when(entry: mechanisms.Entry) -> str | None:
+    def when(entry: "mechanisms.Entry") -> "str | None":
         return None if entry in tried else entry.tried()
 
     resources = Resources()

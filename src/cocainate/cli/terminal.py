@@ -4,8 +4,6 @@ Only used when stdout (for the line) and stdin (for the key) are terminals: othe
 CLI prints nothing live and never wakes to redraw.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from typing import TYPE_CHECKING, Any, Callable
@@ -17,7 +15,7 @@ BAR = 20
 
 
 def progress_line(
-    session: Session, elapsed: float, total: float | None, until: str = "", width: int = 80
+    session: "Session", elapsed: float, total: "float | None", until: str = "", width: int = 80
 ) -> str:
     """The progress line, shortened to fit ``width`` columns (never wrapped): first the
     mechanisms become a count, then the bar goes, then the rest is cut."""
@@ -69,7 +67,7 @@ class Line:
     scrolls), and so does :meth:`clear`, which :func:`cocainate.cli.say.out` calls before
     any other line is written."""
 
-    def __init__(self, stream: Any, width: Callable[[], int]) -> None:
+    def __init__(self, stream: "Any", width: "Callable[[], int]") -> None:
         self.stream = stream
         self._width = width
         self._shown = 0  # characters on the line now
@@ -104,7 +102,7 @@ class TerminalSignals:
     :meth:`on_readable` calls ``on_signal(signum)`` from the session's wait, where drawing
     and setting the terminal's mode are safe. :meth:`close` puts the handlers back."""
 
-    def __init__(self, on_signal: Any) -> None:
+    def __init__(self, on_signal: "Any") -> None:
         import signal
 
         self._on_signal = on_signal
@@ -152,7 +150,7 @@ class Keys:
     :meth:`close`, which the CLI calls on every path out.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: "Session") -> None:
         import termios
 
         self._session = session

@@ -9,8 +9,6 @@ and nothing else: no timer of its own, no polling. SIGINT, SIGTERM and SIGHUP qu
 hold is let go first; SIGUSR1 toggles, as a click does.
 """
 
-from __future__ import annotations
-
 import os
 import selectors
 import signal
@@ -25,7 +23,7 @@ if TYPE_CHECKING:
     from ..bindings.tray import State
     from ..core.session import Session
 
-CHOICES: tuple[tuple[int, str, float | None], ...] = (
+CHOICES: "tuple[tuple[int, str, float | None], ...]" = (
     (1, "Hold for 15 minutes", 900.0),
     (2, "Hold for 1 hour", 3600.0),
     (3, "Hold for 4 hours", 14400.0),
@@ -35,7 +33,7 @@ LET_GO, QUIT = 6, 8
 
 
 class TrayProgram:
-    def __init__(self, session_args: dict[str, Any], quiet: bool) -> None:
+    def __init__(self, session_args: "dict[str, Any]", quiet: bool) -> None:
         self.session_args, self.quiet = session_args, quiet
         self.session: Session | None = None
         self.thread: threading.Thread | None = None
@@ -49,7 +47,7 @@ class TrayProgram:
 
     # -- holds ----------------------------------------------------------------------------
 
-    def hold(self, seconds: float | None) -> None:
+    def hold(self, seconds: "float | None") -> None:
         import cocainate
 
         self.let_go()
@@ -67,7 +65,7 @@ class TrayProgram:
         self.thread.start()
         self.say(f"holding ({', '.join(session.holding)}){self._until_words()}")
 
-    def _wait(self, session: Session) -> None:
+    def _wait(self, session: "Session") -> None:
         try:
             session.wait()
         except CocainateError as err:  # said, not a thread's traceback
@@ -111,7 +109,7 @@ class TrayProgram:
             return " until turned off"
         return time.strftime(" until %H:%M", time.localtime(self.until))
 
-    def state(self) -> State:
+    def state(self) -> "State":
         from ..bindings.tray import Item, State
 
         held = self.holding()
@@ -200,7 +198,7 @@ class TrayProgram:
             pass
 
 
-def available() -> str | None:
+def available() -> "str | None":
     """Why no tray icon can be shown here (no D-Bus: macOS, Windows), or None."""
     try:
         import jeepney  # noqa: F401  (the tray speaks D-Bus through it)
@@ -209,7 +207,7 @@ def available() -> str | None:
     return None
 
 
-def tray(session_args: dict[str, Any], quiet: bool) -> int:
+def tray(session_args: "dict[str, Any]", quiet: bool) -> int:
     """Run the tray with these Session arguments for each hold (its options': mode, reason,
     methods); each hold's duration is what the menu says."""
     held = {key: session_args[key] for key in ("mode", "reason", "methods")}
@@ -224,7 +222,7 @@ class HoldIcon:
 
     PAUSE = 1  # then a separator, a checkmark per condition and a separator, then Quit
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: "Session") -> None:
         from ..bindings.icon import Icon
 
         self.session = session
@@ -244,7 +242,7 @@ class HoldIcon:
         elif item == len(self.state().menu):  # Quit, the last
             self.session.stop()
 
-    def state(self) -> State:
+    def state(self) -> "State":
         from ..bindings.tray import Item, State
 
         session = self.session
@@ -271,7 +269,7 @@ class HoldIcon:
 
     # -- what Session.watch calls -----------------------------------------------------------
 
-    def fileno(self) -> int | None:
+    def fileno(self) -> "int | None":
         return None if self.icon is None else self.icon.fileno()
 
     def on_readable(self, fd: int) -> bool:

@@ -17,8 +17,6 @@ The file is TOML, its keys the long options without their dashes::
 A bad file is one line naming the file, the line and the problem, and exit status 2.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from typing import Any
@@ -63,7 +61,7 @@ def default_path() -> str:
     return os.path.join(home, "cocainate", "config.toml")
 
 
-def watch(args: Any) -> int | Any:
+def watch(args: "Any") -> "int | Any":
     """An exit status, or the options to hold with, as the config file sets them (the
     caller holds; the options the file does not set are at their defaults: 'watch'
     takes no other)."""
@@ -91,7 +89,7 @@ MAX_BYTES = 64 * 1024
 bytes): a device or a huge file is never read to its end."""
 
 
-def load(path: str) -> dict[str, Any]:
+def load(path: str) -> "dict[str, Any]":
     """The settings in the file at ``path``, checked; UsageError naming the line if bad."""
     if sys.version_info >= (3, 11):
         import tomllib
@@ -162,7 +160,7 @@ def _read(path: str) -> bytes:
     return b"".join(chunks)
 
 
-def _where(err: Exception, text: str) -> str:
+def _where(err: "Exception", text: str) -> str:
     """A TOML error as "line N, column M: what" (TOML's own text ends "(at line N, column
     M)", or "(at end of document)")."""
     import re
@@ -177,11 +175,11 @@ def _where(err: Exception, text: str) -> str:
     return message
 
 
-def conditions_in(settings: dict[str, Any]) -> bool:
+def conditions_in(settings: "dict[str, Any]") -> bool:
     return any(settings.get(k) for k, option in KEYS.items() if option.dest in CONDITIONS)
 
 
-def expected(option: Option) -> str:
+def expected(option: "Option") -> str:
     """What a key's value must be, as a person says it."""
     if not option.takes_value:
         return "true or false"
@@ -193,7 +191,7 @@ def expected(option: Option) -> str:
     return f"a {word}, or a list of {word}s" if option.repeat else f"a {word}"
 
 
-def _check(key: str, value: Any) -> Any:
+def _check(key: str, value: "Any") -> "Any":
     """The value, checked as the same option on the command line is; UsageError if not."""
     option = KEYS[key]
     if not option.takes_value:

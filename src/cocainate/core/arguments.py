@@ -1,7 +1,5 @@
 """Session arguments, checked and normalised where the mistake is made."""
 
-from __future__ import annotations
-
 import math
 from typing import TYPE_CHECKING
 
@@ -21,14 +19,14 @@ if TYPE_CHECKING:
     DurationLike = Union[float, int, timedelta, None]
 
 
-def mode(value: Mode | str) -> Mode:
+def mode(value: "Mode | str") -> "Mode":
     try:
         return Mode(value)
     except ValueError:
         raise UsageError(f"unknown mode {value!r} (use display or system)") from None
 
 
-def conditions(value: Iterable[Condition] | Condition) -> tuple[Condition, ...]:
+def conditions(value: "Iterable[Condition] | Condition") -> "tuple[Condition, ...]":
     if not value:
         return ()
     from ..conditions import check  # the module only for a session that has some: start-up
@@ -36,7 +34,7 @@ def conditions(value: Iterable[Condition] | Condition) -> tuple[Condition, ...]:
     return check(value)
 
 
-def gates(given: tuple[Condition, ...], only_on_ac: bool) -> tuple[Condition, ...]:
+def gates(given: "tuple[Condition, ...]", only_on_ac: bool) -> "tuple[Condition, ...]":
     """The gates every hold needs: those given, and mains power with ``only_on_ac``."""
     if not only_on_ac:
         return given
@@ -45,12 +43,12 @@ def gates(given: tuple[Condition, ...], only_on_ac: bool) -> tuple[Condition, ..
     return (*given, OnACPower())
 
 
-def default_reason(mode: Mode) -> str:
+def default_reason(mode: "Mode") -> str:
     what = "display" if mode is Mode.DISPLAY else "system"
     return f"cocainate is keeping the {what} awake"
 
 
-def reason(text: object) -> str | None:
+def reason(text: object) -> "str | None":
     """A reason the services can carry: a string, UTF-8, with no NUL (D-Bus forbids it)."""
     if text is None:
         return None
@@ -65,7 +63,7 @@ def reason(text: object) -> str | None:
     return text
 
 
-def seconds(duration: DurationLike) -> float | None:
+def seconds(duration: "DurationLike") -> "float | None":
     if duration is None:
         return None
     if hasattr(duration, "total_seconds"):  # a timedelta, without importing datetime
@@ -80,7 +78,7 @@ def seconds(duration: DurationLike) -> float | None:
     return seconds or None
 
 
-def timestamp(until: datetime | float | None) -> float | None:
+def timestamp(until: "datetime | float | None") -> "float | None":
     if until is None:
         return None
     if hasattr(until, "timestamp"):  # a datetime (naive means local time), without importing it
@@ -90,7 +88,7 @@ def timestamp(until: datetime | float | None) -> float | None:
     raise UsageError(f"until must be a datetime or a timestamp, not {until!r}")
 
 
-def pids(pids: Iterable[int]) -> tuple[int, ...]:
+def pids(pids: "Iterable[int]") -> "tuple[int, ...]":
     import os
 
     out: list[int] = []
@@ -104,7 +102,7 @@ def pids(pids: Iterable[int]) -> tuple[int, ...]:
     return tuple(out)
 
 
-def with_lid(entries: tuple[Entry, ...], mode: Mode) -> tuple[Entry, ...]:
+def with_lid(entries: "tuple[Entry, ...]", mode: "Mode") -> "tuple[Entry, ...]":
     """``entries`` and the lid's lock (``lid=True``), which only the system mode takes."""
     from ..mechanisms import entries as known
 

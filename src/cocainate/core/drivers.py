@@ -9,8 +9,6 @@ event of its own, so cancelling returns at once and the thread ends with it.
 trio is supported when it is the running library; it is not a dependency.
 """
 
-from __future__ import annotations
-
 import sys
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -22,7 +20,7 @@ if TYPE_CHECKING:
 
 
 async def wait_async(
-    steps: Generator[Wakeup, dict[int, int], None], wakers: list[Callable[[], None]]
+    steps: "Generator[Wakeup, dict[int, int], None]", wakers: "list[Callable[[], None]]"
 ) -> None:
     """Run a session's ``steps`` (``Session._steps``: what to sleep on, then what woke it)
     until they end, sleeping in the running event loop; an end asked for meanwhile wakes
@@ -76,7 +74,7 @@ class _Sleeper:
         if not waiting.WINDOWS:
             self._poller = waiting.Poller()
 
-    async def sleep(self, wakeup: Wakeup) -> dict[int, int]:
+    async def sleep(self, wakeup: "Wakeup") -> "dict[int, int]":
         if self._poller is None:
             return await self._sleep_windows(wakeup)
         self._poller.track(wakeup.waitables)
@@ -84,7 +82,7 @@ class _Sleeper:
             await self._readable(self._poller.fileno(), wakeup.timeout)
         return self._poller.ready()
 
-    async def _sleep_windows(self, wakeup: Wakeup) -> dict[int, int]:
+    async def _sleep_windows(self, wakeup: "Wakeup") -> "dict[int, int]":
         from ..bindings.waiting import sleep
         from ..bindings.win32 import kernel32
 
@@ -98,10 +96,10 @@ class _Sleeper:
             self._cancel = None
             k32.close_handle(cancel)  # the worker has returned: _in_thread waits for it
 
-    async def _readable(self, fd: int, timeout: float | None) -> None:
+    async def _readable(self, fd: int, timeout: "float | None") -> None:
         raise NotImplementedError
 
-    async def _in_thread(self, call: Callable[[], dict[int, int]]) -> dict[int, int]:
+    async def _in_thread(self, call: "Callable[[], dict[int, int]]") -> "dict[int, int]":
         raise NotImplementedError
 
     def wake(self) -> None:
@@ -121,7 +119,7 @@ class _Asyncio(_Sleeper):
         self._loop = asyncio.get_running_loop()
         self._woken = asyncio.Event()
 
-    async def _readable(self, fd: int, timeout: float | None) -> None:
+    async def _readable(self, fd: int, timeout: "float | None") -> None:
         import asyncio
 
         self._woken.clear()
@@ -133,7 +131,7 @@ class _Asyncio(_Sleeper):
         finally:
             self._loop.remove_reader(fd)
 
-    async def _in_thread(self, call: Callable[[], dict[int, int]]) -> dict[int, int]:
+    async def _in_thread(self, call: "Callable[[], dict[int, int]]") -> "dict[int, int]":
         import asyncio
 
         future = self._loop.run_in_executor(None, call)
@@ -163,7 +161,7 @@ class _Trio(_Sleeper):
         self._token = trio.lowlevel.current_trio_token()
         self._scope: Any = None
 
-    async def _readable(self, fd: int, timeout: float | None) -> None:
+    async def _readable(self, fd: int, timeout: "float | None") -> None:
         trio = self._trio
         with trio.CancelScope() as scope:
             self._scope = scope
@@ -172,7 +170,7 @@ class _Trio(_Sleeper):
             await trio.lowlevel.wait_readable(fd)
         self._scope = None
 
-    async def _in_thread(self, call: Callable[[], dict[int, int]]) -> dict[int, int]:
+    async def _in_thread(self, call: "Callable[[], dict[int, int]]") -> "dict[int, int]":
         trio = self._trio
         result: dict[int, int] = {}
 

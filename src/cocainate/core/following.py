@@ -2,8 +2,6 @@
 whether they call for a hold now, in words why, and how soon the session may change
 again."""
 
-from __future__ import annotations
-
 import time
 from typing import TYPE_CHECKING, Callable
 
@@ -22,7 +20,10 @@ hold and one release a second, and what holds follows the last word within this.
 
 class Following:
     def __init__(
-        self, conditions: tuple[Condition, ...], gates: tuple[Condition, ...], linger: float = 0.0
+        self,
+        conditions: "tuple[Condition, ...]",
+        gates: "tuple[Condition, ...]",
+        linger: float = 0.0,
     ) -> None:
         self.conditions, self.gates, self.linger = conditions, gates, linger
         self._unmet_since: float | None = None  # time.monotonic() the conditions fell silent
@@ -35,7 +36,7 @@ class Following:
         self.steered = False  # pause() or resume() was asked: followed even without conditions
         self.off: set[int] = set()  # conditions paused alone: followed, but calling for nothing
 
-    def steer(self, paused: bool, index: int | None = None) -> None:
+    def steer(self, paused: bool, index: "int | None" = None) -> None:
         """Pause or resume the session, or its condition ``index``, as asked: at the
         session's next step, not after the spacing. Safe in a signal handler (it only sets
         attributes)."""
@@ -45,7 +46,7 @@ class Following:
             (self.off.add if paused else self.off.discard)(index)
         self._changed_at = -SWITCH_SPACING
 
-    def index(self, condition: Condition | None) -> int | None:
+    def index(self, condition: "Condition | None") -> "int | None":
         """Where ``condition`` is among the session's (None for the session itself)."""
         if condition is None:
             return None
@@ -55,7 +56,7 @@ class Following:
             raise UsageError(f"{condition.describe()!r} is not one of this session's conditions")
         return self.conditions.index(condition)
 
-    def _on(self) -> list[Watcher]:
+    def _on(self) -> "list[Watcher]":
         return [w for i, w in enumerate(self.watchers) if i not in self.off]
 
     @property
@@ -71,9 +72,9 @@ class Following:
 
     def open(
         self,
-        reactor: Reactor,
-        lost: Callable[[str], Callable[[str, bool], None]],
-        failed: Callable[[str], None],
+        reactor: "Reactor",
+        lost: "Callable[[str], Callable[[str, bool], None]]",
+        failed: "Callable[[str], None]",
     ) -> None:
         """Open each watcher (bounded; ConditionError when it cannot be) and add its sources
         to ``reactor``. ``lost(condition)`` makes the call a watcher makes when it loses what
@@ -129,7 +130,7 @@ class Following:
         self._changed_at = now
         return True
 
-    def why_holding(self) -> str | None:
+    def why_holding(self) -> "str | None":
         if not self.any:
             return "resumed" if self.steered else None
         why = [w.detail for w in self._on() if w.met][:1]
@@ -151,7 +152,7 @@ class Following:
             return ""
         return (self.why_holding() if holding else self.why_not()) or ""
 
-    def states(self) -> list[tuple[str, bool, bool, str]]:
+    def states(self) -> "list[tuple[str, bool, bool, str]]":
         """Each condition, then each gate: what it is, whether it is met, whether it is on
         (not paused alone), and why, in a few words ("" before the start)."""
         found = []

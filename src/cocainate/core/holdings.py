@@ -7,8 +7,6 @@ it back (healing); when every one has been lost and none comes back within
 :data:`LOST_GRACE` seconds, the session ends rather than pretend to hold.
 """
 
-from __future__ import annotations
-
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -34,12 +32,12 @@ Emit = Callable[..., None]
 class Holdings:
     def __init__(
         self,
-        entries: Sequence[Entry],
-        named: Sequence[str],
-        mode: Mode,
+        entries: "Sequence[Entry]",
+        named: "Sequence[str]",
+        mode: "Mode",
         reason: str,
-        emit: Emit,
-        on_all_lost: Callable[[], None],
+        emit: "Emit",
+        on_all_lost: "Callable[[], None]",
     ) -> None:
         self._entries, self._named = entries, named
         self.mode, self.reason = mode, reason
@@ -54,10 +52,10 @@ class Holdings:
         self._sources: list[Source] = []
 
     @property
-    def holding(self) -> tuple[str, ...]:
+    def holding(self) -> "tuple[str, ...]":
         return tuple(m.name for m in self.held if m.name not in self.lost)
 
-    def acquire(self, stopping: Callable[[], bool]) -> None:
+    def acquire(self, stopping: "Callable[[], bool]") -> None:
         """Acquire what can be; raise NoMechanismError holding nothing when nothing can.
         Every mechanism that can begin without waiting (the D-Bus ones) is begun first, then
         each is finished or acquired in the platform's order. Stops early (holding what it
@@ -135,7 +133,7 @@ class Holdings:
 
             self._record = Record.create(self.holding, self.mode.value, self.reason)
 
-    def sources(self) -> list[Source]:
+    def sources(self) -> "list[Source]":
         """What the reactor must watch for the holdings."""
         from .sources import BusSource, MechanismSource
 
@@ -145,28 +143,28 @@ class Holdings:
         out.append(self._grace)
         return out
 
-    def attach(self, reactor: Reactor) -> None:
+    def attach(self, reactor: "Reactor") -> None:
         self._sources = self.sources()
         for source in self._sources:
             reactor.add(source)
         if self._resources is not None:
             self._resources.route()
 
-    def detach(self, reactor: Reactor) -> None:
+    def detach(self, reactor: "Reactor") -> None:
         """Take this hold's sources out of the reactor (a session that goes on waiting)."""
         sources, self._sources = self._sources, []
         for source in sources:
             reactor.remove(source)
 
-    def _lost(self, mechanism: Mechanism) -> None:
+    def _lost(self, mechanism: "Mechanism") -> None:
         """A held mechanism's connection ended: its hold with it."""
         problems = mechanism.problems
         self.report(mechanism, "lost", problems[-1] if problems else None)
 
-    def _reporter(self, mechanism: Mechanism) -> Callable[[str, str | None], None]:
+    def _reporter(self, mechanism: "Mechanism") -> "Callable[[str, str | None], None]":
         return lambda kind, error: self.report(mechanism, kind, error)
 
-    def report(self, mechanism: Mechanism, kind: str, error: str | None) -> None:
+    def report(self, mechanism: "Mechanism", kind: str, error: "str | None") -> None:
         """A mechanism lost its hold ("lost") or got it back ("reacquired")."""
         if kind == "lost":
             self.lost.add(mechanism.name)

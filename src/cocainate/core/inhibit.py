@@ -1,7 +1,5 @@
 """``cocainate.inhibit()``: a with-block, an async with-block, or a decorator."""
 
-from __future__ import annotations
-
 import contextvars
 import functools
 import inspect
@@ -32,52 +30,52 @@ class inhibit:
     entered (a context variable keeps them apart).
     """
 
-    def __init__(self, **session: Any) -> None:
+    def __init__(self, **session: "Any") -> None:
         Session(**session)  # check the arguments now, where the mistake is
         self._session_args = session
         self._active: contextvars.ContextVar[tuple[Session, ...]] = contextvars.ContextVar(
             "cocainate.inhibit", default=()
         )
 
-    def __enter__(self) -> Session:
+    def __enter__(self) -> "Session":
         session = Session(**self._session_args).start()
         self._active.set((*self._active.get(), session))
         return session
 
     def __exit__(
         self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
+        exc_type: "type[BaseException] | None",
+        exc: "BaseException | None",
+        tb: "TracebackType | None",
     ) -> None:
         *outer, session = self._active.get()
         self._active.set(tuple(outer))
         session.stop()
 
-    async def __aenter__(self) -> Session:
+    async def __aenter__(self) -> "Session":
         return self.__enter__()
 
     async def __aexit__(
         self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
+        exc_type: "type[BaseException] | None",
+        exc: "BaseException | None",
+        tb: "TracebackType | None",
     ) -> None:
         self.__exit__(exc_type, exc, tb)  # no await: cancellation cannot cut it short
 
-    def __call__(self, func: F) -> F:
+    def __call__(self, func: "F") -> "F":
         args = self._session_args
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
-            async def run_async(*a: Any, **k: Any) -> Any:
+            async def run_async(*a: "Any", **k: "Any") -> "Any":
                 async with inhibit(**args):
                     return await func(*a, **k)
 
             return run_async  # type: ignore[return-value]
 
         @functools.wraps(func)
-        def run(*a: Any, **k: Any) -> Any:
+        def run(*a: "Any", **k: "Any") -> "Any":
             with inhibit(**args):
                 return func(*a, **k)
 

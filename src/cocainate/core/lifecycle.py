@@ -14,8 +14,6 @@ once (:meth:`Lifecycle.end`, the first reason wins) without a lock, so a signal 
 call it; the session's sleepers are woken then.
 """
 
-from __future__ import annotations
-
 import _thread
 import time
 from typing import TYPE_CHECKING, Any, Callable
@@ -60,7 +58,9 @@ class Lifecycle:
         self.started: Flag | None = None  # set once start() is over, whatever its outcome
         self.released: Flag | None = None  # set once everything is let go
 
-    def move(self, to: str, *, only_from: tuple[str, ...] = (), live: bool = False) -> str | None:
+    def move(
+        self, to: str, *, only_from: "tuple[str, ...]" = (), live: bool = False
+    ) -> "str | None":
         """The one place the state changes: to ``to``, if that is allowed from the state
         now, that state is one of ``only_from`` (if given), and, with ``live``, no end has
         been asked for. Returns the state it left, or None when it did not move."""
@@ -78,7 +78,7 @@ class Lifecycle:
 
         self.started, self.released = Flag(), Flag()
 
-    def end(self, reason: str, signal: int | None = None, pid: int | None = None) -> None:
+    def end(self, reason: str, signal: "int | None" = None, pid: "int | None" = None) -> None:
         """Record why the session ends (an EndReason's value; the first reason wins) and
         wake every sleeper. Safe in a signal handler: it takes no lock and imports nothing."""
         if self.why is None:
@@ -91,7 +91,7 @@ class Lifecycle:
         return self.why is not None
 
     @property
-    def ended(self) -> Ended | None:
+    def ended(self) -> "Ended | None":
         why = self.why
         if why is not None and self._ended is None:
             from .ending import Ended, EndReason  # not before it is needed: start-up
@@ -99,7 +99,7 @@ class Lifecycle:
             self._ended = Ended(EndReason(why[0]), why[1], why[2])
         return self._ended
 
-    def wait_started(self, timeout: float | None = None) -> None:
+    def wait_started(self, timeout: "float | None" = None) -> None:
         if self.started is not None:
             if timeout is None:
                 self.started.wait()
@@ -144,9 +144,9 @@ class Events:
 
     def __init__(
         self,
-        listener: Callable[[Event], None] | None,
-        failed: Callable[[str], None],
-        interrupted: Callable[[], None],
+        listener: "Callable[[Event], None] | None",
+        failed: "Callable[[str], None]",
+        interrupted: "Callable[[], None]",
     ) -> None:
         self.listener = listener
         self._failed, self._interrupted = failed, interrupted
@@ -155,7 +155,7 @@ class Events:
         self._delivering = False
         self.interrupt: BaseException | None = None  # a listener's, raised once released
 
-    def emit(self, kind: str, mechanisms: tuple[str, ...] = (), **details: Any) -> None:
+    def emit(self, kind: str, mechanisms: "tuple[str, ...]" = (), **details: "Any") -> None:
         if self.listener is None:
             return
         now = time.time()  # when it happened, not when the first event's import was done

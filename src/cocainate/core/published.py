@@ -3,8 +3,6 @@ control interface's properties, its methods carried out on the session, served b
 session's own loop (a source of its reactor: no thread, and nothing read while nobody
 calls) and closed with the session's release, after everything is let go."""
 
-from __future__ import annotations
-
 import os
 import time
 from typing import TYPE_CHECKING, Any
@@ -22,7 +20,7 @@ if TYPE_CHECKING:
 class Published(Source):
     runs_user_code = True  # its calls take the reactor's lock (a new end) and the session's
 
-    def __init__(self, session: Session, run: Run, kind: str) -> None:
+    def __init__(self, session: "Session", run: "Run", kind: str) -> None:
         from ..bindings.control import Server
 
         self.session, self.run, self.kind = session, run, kind
@@ -31,7 +29,7 @@ class Published(Source):
         self.server: Server | None = Server(self, os.getpid())  # MechanismError: no bus
         self.name = self.server.name
 
-    def properties(self) -> Properties:
+    def properties(self) -> "Properties":
         session = self.session
         return {
             "Pid": ("u", os.getpid()),
@@ -47,7 +45,7 @@ class Published(Source):
             "Conditions": ("a(sbbs)", list(session.condition_states)),
         }
 
-    def command(self, member: str, body: tuple[Any, ...]) -> tuple[str | None, tuple[Any, ...]]:
+    def command(self, member: str, body: "tuple[Any, ...]") -> "tuple[str | None, tuple[Any, ...]]":
         session = self.session
         if not session.active:
             from ..bindings.control import Refused
@@ -75,13 +73,13 @@ class Published(Source):
 
     # -- a source of the session's reactor ----------------------------------------------------
 
-    def waitable(self) -> int | None:
+    def waitable(self) -> "int | None":
         return None if self.server is None else self.server.fileno()
 
     def fire(self) -> bool:
         return self.server is not None and self._guarded(self.server.read)
 
-    def _guarded(self, work: Callable[[], None]) -> bool:
+    def _guarded(self, work: "Callable[[], None]") -> bool:
         """Do ``work``; if the bus broke, or a bug of ours raised, the hold goes on without
         its interface (a bug is said, as one of the session's problems)."""
         try:

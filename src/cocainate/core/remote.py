@@ -3,8 +3,6 @@
 :class:`RemoteSession` pauses, resumes, toggles, extends or stops its own. Every call is
 bounded; a connection is opened for each and closed after it."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,20 +31,20 @@ class RemoteSession:
     """What it is: "hold", "watch", "command", "detached" (the command line's), "program"."""
     state: str
     paused: bool
-    holding: tuple[str, ...]
+    holding: "tuple[str, ...]"
     mode: str
     reason: str
     why: str
     """What its conditions say now ("" without conditions)."""
     since: float
     """When it started (a timestamp)."""
-    until: float | None
+    until: "float | None"
     """When it ends (a timestamp), or None without an end."""
-    conditions: tuple[tuple[str, bool, bool, str], ...]
+    conditions: "tuple[tuple[str, bool, bool, str], ...]"
     """Each condition as ``(what, met, on, why)``."""
 
     @classmethod
-    def of(cls, name: str, props: dict[str, Any]) -> RemoteSession:
+    def of(cls, name: str, props: "dict[str, Any]") -> "RemoteSession":
         return cls(
             name=name,
             pid=int(props.get("Pid", 0)),
@@ -62,7 +60,7 @@ class RemoteSession:
             conditions=tuple(tuple(c) for c in props.get("Conditions", ())),
         )
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> "dict[str, Any]":
         """What ``cocainate status --json`` says of it."""
         return {
             "pid": self.pid,
@@ -93,14 +91,14 @@ class RemoteSession:
         """Pause or resume it; whether it is paused now."""
         return bool(self._call("Toggle")[0])
 
-    def extend(self, duration: DurationLike) -> None:
+    def extend(self, duration: "DurationLike") -> None:
         """Make it end ``duration`` later (a :class:`SessionError` if it has no end)."""
         from .arguments import seconds
 
         by = seconds(duration)
         self._call("Extend", (by or 0.0,))
 
-    def end_at(self, until: datetime | float | None) -> None:
+    def end_at(self, until: "datetime | float | None") -> None:
         """Make it end at ``until`` (None: no end)."""
         from .arguments import timestamp
 
@@ -138,7 +136,7 @@ class RemoteSession:
         finally:
             dbus.close_quietly(connection)
 
-    def _call(self, member: str, body: tuple[Any, ...] = ()) -> tuple[Any, ...]:
+    def _call(self, member: str, body: "tuple[Any, ...]" = ()) -> "tuple[Any, ...]":
         from ..bindings import control, dbus
 
         connection = _connect()
@@ -154,13 +152,13 @@ class RemoteSession:
             dbus.close_quietly(connection)
 
 
-def _text(err: Exception) -> str:
+def _text(err: "Exception") -> str:
     """What a session said when it refused, without the call's address."""
     text = str(err)
     return text.split(": ", 1)[1] if ": " in text else text
 
 
-def _connect() -> Any:
+def _connect() -> "Any":
     from ..bindings import dbus
 
     try:
@@ -169,7 +167,7 @@ def _connect() -> Any:
         raise SessionError(f"no session bus to find sessions on: {err}") from None
 
 
-def find_sessions(timeout: float = TIMEOUT) -> list[RemoteSession]:
+def find_sessions(timeout: float = TIMEOUT) -> "list[RemoteSession]":
     """This user's running sessions that are published on the session bus (every
     ``cocainate`` hold and watch), oldest process first; none without a session bus."""
     from ..bindings import control, dbus

@@ -7,8 +7,6 @@ session's ``problems``, ``held_at`` and ``failure``; the state is the lifecycle'
 events its queue's.
 """
 
-from __future__ import annotations
-
 import _thread
 import os
 import time
@@ -37,12 +35,12 @@ is bounded (1-2 s), so this is never reached unless something is very wrong."""
 class Run:
     def __init__(
         self,
-        session: Session,
-        entries: tuple[Entry, ...],
-        methods: tuple[str, ...],
-        life: Lifecycle,
-        events: Events,
-        following: Following,
+        session: "Session",
+        entries: "tuple[Entry, ...]",
+        methods: "tuple[str, ...]",
+        life: "Lifecycle",
+        events: "Events",
+        following: "Following",
     ) -> None:
         self.session, self.entries, self.methods = session, entries, methods
         self.life, self.events, self.following = life, events, following
@@ -62,7 +60,7 @@ class Run:
         self.driving = 0  # drivers inside steps(): the last one out closes the waker
         self.driving_lock = _thread.allocate_lock()
 
-    def end(self, reason: str, signal: int | None = None, pid: int | None = None) -> None:
+    def end(self, reason: str, signal: "int | None" = None, pid: "int | None" = None) -> None:
         self.life.end(reason, signal, pid)  # safe in a signal handler
 
     # -- opening ------------------------------------------------------------------------
@@ -123,7 +121,7 @@ class Run:
         else:
             self.events.emit("waiting", condition=self.following.describe())
 
-    def ends_at(self) -> float | None:
+    def ends_at(self) -> "float | None":
         """The wall-clock time the duration or the ``until`` time ends it (whichever
         comes first), or None without either; fixed when the end is set."""
         ends = [t for t in (self.deadline_wall, self.session.until) if t is not None]
@@ -131,7 +129,7 @@ class Run:
             ends.append(time.time() + self.session.duration)  # not started: from now
         return min(ends) if ends else None
 
-    def remaining(self) -> float | None:
+    def remaining(self) -> "float | None":
         """Seconds until the duration or the ``until`` time, or None without either."""
         session, left = self.session, []
         if self.deadline is not None:
@@ -142,7 +140,7 @@ class Run:
             left.append(session.until - time.time())
         return max(0.0, min(left)) if left else None
 
-    def change_end(self, by: float | None = None, until: float | None = None) -> None:
+    def change_end(self, by: "float | None" = None, until: "float | None" = None) -> None:
         """Move the end ``by`` seconds later (earlier if negative: the duration's, the
         ``until`` time's, or both), or else make it the wall-clock time ``until`` (None: no
         end at all). From any thread; the step loop wakes and sleeps on the new end."""
@@ -179,7 +177,7 @@ class Run:
         if self.waker is not None:
             self.waker.wake()
 
-    def add(self, source: Source) -> None:
+    def add(self, source: "Source") -> None:
         """Add a source to the running reactor; sleepers look again, at it too."""
         if self.reactor is None:
             self.watches.append(source)
@@ -188,7 +186,7 @@ class Run:
         if self.waker is not None:
             self.waker.wake()
 
-    def condition_lost(self, condition: str) -> Callable[[str, bool], None]:
+    def condition_lost(self, condition: str) -> "Callable[[str, bool], None]":
         """What a watcher calls when it loses what it follows: say so, and end if it can
         follow nothing any more (as the start would have failed without it)."""
 
@@ -203,7 +201,7 @@ class Run:
 
         return report
 
-    def new_holdings(self) -> Holdings:
+    def new_holdings(self) -> "Holdings":
         from .holdings import Holdings
 
         session = self.session
@@ -239,7 +237,7 @@ class Run:
             self.switching.release()
         self.events.deliver()
 
-    def steer(self, paused: bool, index: int | None = None) -> None:
+    def steer(self, paused: bool, index: "int | None" = None) -> None:
         """Pause (let go while the conditions go on being followed) or resume, the session
         or its condition ``index``, at the next step. Safe from any thread and from a
         signal handler."""
@@ -280,7 +278,7 @@ class Run:
 
     # -- the one loop -------------------------------------------------------------------
 
-    def steps(self) -> Generator[Wakeup, dict[int, int], None]:
+    def steps(self) -> "Generator[Wakeup, dict[int, int], None]":
         """The one loop of every driver: it yields what to sleep on and for how long, and
         is sent what was ready when that sleep ended (``send`` returns the next wake-up);
         it dispatches, then runs user code with no lock held. It ends (StopIteration) once
@@ -314,7 +312,7 @@ class Run:
             if last and self.life.state == State.RELEASED:
                 self.close_waker()
 
-    def wait(self, timeout: float | None) -> bool:
+    def wait(self, timeout: "float | None") -> bool:
         """Drive the steps with the OS's sleep until the session is released (True) or
         ``timeout`` seconds have passed (False; it looks at least once). In the main
         thread, a signal that any thread caught wakes the sleep (:class:`SignalWakeup`)."""
@@ -431,6 +429,6 @@ class Run:
         if signals is not None and self.life.state == State.RELEASED and signals.restore():
             self.signals = None
 
-    def attempts(self) -> tuple[Attempt, ...]:
+    def attempts(self) -> "tuple[Attempt, ...]":
         """What the last hold tried, in order, and what came of it."""
         return self.holdings.attempts if self.holdings is not None else ()

@@ -6,8 +6,6 @@ why it ends, the events), what it follows, and one run (what it waits for and ho
 one step loop every driver runs, the one way out). User code never runs under a lock.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Any, overload
 
 from .. import mechanisms
@@ -57,18 +55,18 @@ class Session:
 
     def __init__(
         self,
-        duration: DurationLike = None,
-        pids: Iterable[int] = (),
-        reason: str | None = None,
-        mode: Mode | str = Mode.DISPLAY,
-        methods: Iterable[str] | None = None,
+        duration: "DurationLike" = None,
+        pids: "Iterable[int]" = (),
+        reason: "str | None" = None,
+        mode: "Mode | str" = Mode.DISPLAY,
+        methods: "Iterable[str] | None" = None,
         handle_signals: bool = False,
-        until: datetime | float | None = None,
-        on_event: Callable[[Event], None] | None = None,
-        conditions: Iterable[Condition] | Condition = (),
+        until: "datetime | float | None" = None,
+        on_event: "Callable[[Event], None] | None" = None,
+        conditions: "Iterable[Condition] | Condition" = (),
         only_on_ac: bool = False,
-        gates: Iterable[Condition] | Condition = (),
-        linger: DurationLike = None,
+        gates: "Iterable[Condition] | Condition" = (),
+        linger: "DurationLike" = None,
         lid: bool = False,
     ) -> None:
         self.mode = arguments.mode(mode)
@@ -125,18 +123,18 @@ class Session:
         return self._following.describe()
 
     @property
-    def attempts(self) -> tuple[Attempt, ...]:
+    def attempts(self) -> "tuple[Attempt, ...]":
         """What was tried at start, in order, and what came of it."""
         return self._run.attempts()
 
     @property
-    def acquired(self) -> tuple[Attempt, ...]:
+    def acquired(self) -> "tuple[Attempt, ...]":
         """The mechanisms acquired at start, or with conditions at the last hold (they
         may have been lost or released since)."""
         return tuple(a for a in self.attempts if a.held)
 
     @property
-    def holding(self) -> tuple[str, ...]:
+    def holding(self) -> "tuple[str, ...]":
         """The mechanisms holding now: none unless the session is holding, and none lost."""
         holdings = self._run.holdings
         return holdings.holding if holdings is not None and self.state == State.HOLDING else ()
@@ -147,23 +145,23 @@ class Session:
         return self.state in (State.HOLDING, State.WAITING)
 
     @property
-    def ended(self) -> Ended | None:
+    def ended(self) -> "Ended | None":
         """Why the session ended (or is ending), once it has."""
         return self._life.ended
 
     @property
-    def remaining(self) -> float | None:
+    def remaining(self) -> "float | None":
         """Seconds until the duration or the ``until`` time ends it, or None without either."""
         return self._run.remaining()
 
     @property
-    def ends_at(self) -> float | None:
+    def ends_at(self) -> "float | None":
         """The wall-clock time (a timestamp) the duration or ``until`` ends it, or None
         without either."""
         return self._run.ends_at()
 
     @property
-    def condition_states(self) -> tuple[tuple[str, bool, bool, str], ...]:
+    def condition_states(self) -> "tuple[tuple[str, bool, bool, str], ...]":
         """Each condition, then each gate (mains power, with ``only_on_ac``) as ``(what, met, on,
         why)``: whether it calls for a hold now, whether it is on (not paused alone), and
         why in a few words."""
@@ -175,7 +173,7 @@ class Session:
 
     # -- start ------------------------------------------------------------------------
 
-    def start(self) -> Session:
+    def start(self) -> "Session":
         """Acquire every usable mechanism and return the holding session, or raise (a
         :class:`NoMechanismError` when nothing could be held; a :class:`SessionError`
         when it was stopped while starting; a :class:`ConditionError` when a condition
@@ -222,14 +220,14 @@ class Session:
         self.pids = (*self.pids, pid)
         self._run.add(source)
 
-    def watch(self, source: Any) -> None:
+    def watch(self, source: "Any") -> None:
         """Also wake when ``source.fileno()`` turns readable (or writable, if
         ``source.events`` says WRITE) and call ``source.on_readable(fd)`` then (True to
         keep watching; no lock is held meanwhile). ``fileno()`` may return None for "not
         now". For a program's own event source, such as the CLI's keyboard."""
         self._run.add(UserSource(source))
 
-    def extend(self, duration: DurationLike) -> None:
+    def extend(self, duration: "DurationLike") -> None:
         """End ``duration`` (seconds or a timedelta) later than it would have: the
         duration and the ``until`` time both move. A :class:`SessionError` for a session
         without an end, or one not holding or waiting."""
@@ -240,19 +238,19 @@ class Session:
             raise SessionError("the session has no end to extend (give it one with end_at())")
         self._run.change_end(by=by)
 
-    def end_at(self, until: datetime | float | None) -> None:
+    def end_at(self, until: "datetime | float | None") -> None:
         """End at the wall-clock time ``until`` (a datetime or a timestamp) instead of when
         it would have; None: no end (it then ends only as asked, or as its processes
         do). A :class:`SessionError` for a session not holding or waiting."""
         self._run.change_end(until=timestamp(until))
 
-    def pause(self, condition: Condition | None = None) -> None:
+    def pause(self, condition: "Condition | None" = None) -> None:
         """Let go until :meth:`resume`, the conditions still followed; or, given one of the
         session's conditions, let that one alone call for nothing. From any thread or a
         signal handler, any number of times."""
         self._run.steer(True, self._following.index(condition))
 
-    def resume(self, condition: Condition | None = None) -> None:
+    def resume(self, condition: "Condition | None" = None) -> None:
         """Undo :meth:`pause` (of the session, or of ``condition``)."""
         self._run.steer(False, self._following.index(condition))
 
@@ -261,7 +259,7 @@ class Session:
         return self._following.paused
 
     @property
-    def paused_conditions(self) -> tuple[Condition, ...]:
+    def paused_conditions(self) -> "tuple[Condition, ...]":
         return tuple(c for i, c in enumerate(self.conditions) if i in self._following.off)
 
     def publish(self, kind: str = "program") -> str:
@@ -281,12 +279,12 @@ class Session:
     # -- waiting ------------------------------------------------------------------------
 
     @overload
-    def wait(self) -> Ended: ...
+    def wait(self) -> "Ended": ...
 
     @overload
-    def wait(self, timeout: float) -> Ended | None: ...
+    def wait(self, timeout: float) -> "Ended | None": ...
 
-    def wait(self, timeout: float | None = None) -> Ended | None:
+    def wait(self, timeout: "float | None" = None) -> "Ended | None":
         """Block until the session ends and is released; return why it ended. With
         ``timeout`` (seconds), None if it is still going by then. An exception raised
         while waiting (KeyboardInterrupt...) ends the session first."""
@@ -308,7 +306,7 @@ class Session:
         assert self.ended is not None
         return self.ended
 
-    async def wait_async(self) -> Ended:
+    async def wait_async(self) -> "Ended":
         """``await`` the end of the session without blocking the event loop (asyncio or
         trio); cancelling it leaves the session running."""
         if self.state == State.NEW or self._life.started is None:
@@ -339,15 +337,15 @@ class Session:
             self._callers.leave()
             self._settle()
 
-    def run(self) -> Ended:
+    def run(self) -> "Ended":
         """Start, wait for the end, release; return why it ended."""
         with self:
             return self.wait()
 
-    def __enter__(self) -> Session:
+    def __enter__(self) -> "Session":
         return self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+    def __exit__(self, kind: "type[BaseException] | None", *rest: object) -> None:
         self.stop()
 
     def _settle(self) -> None:

@@ -14,8 +14,6 @@ main thread, as Python does); closing the console, logging off or shutting down 
 wait for the release, since Windows ends the process when the handler returns.
 """
 
-from __future__ import annotations
-
 import os
 import signal
 from typing import TYPE_CHECKING, Any, Callable
@@ -75,13 +73,13 @@ class SignalWakeup:
             _pass_on(self.fd, previous)
             self._close_pipe()
 
-    def watched(self, waitables: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    def watched(self, waitables: "list[tuple[int, int]]") -> "list[tuple[int, int]]":
         """What a sleep watches: ``waitables``, and the pipe when it is set."""
         from ..bindings.waiting import READ
 
         return [*waitables, (self.fd, READ)] if self.fd >= 0 else waitables
 
-    def woke(self, ready: Mapping[int, int]) -> None:
+    def woke(self, ready: "Mapping[int, int]") -> None:
         """After the sleep: if the pipe woke it, empty it (the handlers run on their own)."""
         if self.fd >= 0 and self.fd in ready:
             _pass_on(self.fd, -1)
@@ -124,9 +122,9 @@ class Signals:
 
     def __init__(
         self,
-        on_signal: Callable[[int], None],
-        released: Callable[[], bool],
-        wait_released: Callable[[float], object],
+        on_signal: "Callable[[int], None]",
+        released: "Callable[[], bool]",
+        wait_released: "Callable[[float], object]",
         handle_signals: bool,
     ) -> None:
         self._on_signal = on_signal
@@ -155,7 +153,7 @@ class Signals:
 
             self._remove_console = kernel32().console_handler(self._console)
 
-    def _handler(self, signum: int, frame: FrameType | None) -> None:
+    def _handler(self, signum: int, frame: "FrameType | None") -> None:
         if self._released():
             # Released by another thread, which could not put the handlers back: do it now
             # (handlers run in the main thread) and pass the signal on.

@@ -1,8 +1,6 @@
 """The base of every D-Bus mechanism: a pair of calls on a bus service, Inhibit then
 UnInhibit(cookie), and healing when the service's name changes hands."""
 
-from __future__ import annotations
-
 import time
 from typing import Any, Callable, ClassVar
 
@@ -42,33 +40,33 @@ class BusInhibitor(Mechanism):
     any other is undone at once, so a service ends with exactly one inhibit of ours.
     """
 
-    bus: ClassVar[str] = "session"
-    service: ClassVar[str]
-    paths: ClassVar[tuple[str, ...]]
-    interface: ClassVar[str]
-    inhibit_method: ClassVar[str] = "Inhibit"
-    inhibit_signature: ClassVar[str]
-    reply_signature: ClassVar[str] = "u"
-    uninhibit_method: ClassVar[str] = "UnInhibit"
-    auto_start: ClassVar[bool] = False
+    bus: "ClassVar[str]" = "session"
+    service: "ClassVar[str]"
+    paths: "ClassVar[tuple[str, ...]]"
+    interface: "ClassVar[str]"
+    inhibit_method: "ClassVar[str]" = "Inhibit"
+    inhibit_signature: "ClassVar[str]"
+    reply_signature: "ClassVar[str]" = "u"
+    uninhibit_method: "ClassVar[str]" = "UnInhibit"
+    auto_start: "ClassVar[bool]" = False
     """Whether the bus may start the service to answer (the portal is started on demand)."""
 
-    _cookie: Any = None
-    _uninhibit: Prepared | None = None  # the UnInhibit of the inhibit held, built ahead
-    _path: str | None = None
-    _owner: str | None = None  # the unique name that granted the inhibit held now
-    _wanted: tuple[Mode, str] | None = None  # what to re-acquire with
+    _cookie: "Any" = None
+    _uninhibit: "Prepared | None" = None  # the UnInhibit of the inhibit held, built ahead
+    _path: "str | None" = None
+    _owner: "str | None" = None  # the unique name that granted the inhibit held now
+    _wanted: "tuple[Mode, str] | None" = None  # what to re-acquire with
     _service_owner = ""  # who owns the service's name, as last heard
-    _known_path: str | None = None  # the path that granted last
+    _known_path: "str | None" = None  # the path that granted last
     _delay = FIRST_RETRY
     _said_lost = False  # since the last hold: the loss is said once, not at every retry
 
-    def inhibit_args(self, mode: Mode, reason: str) -> tuple[Any, ...]:
+    def inhibit_args(self, mode: "Mode", reason: str) -> "tuple[Any, ...]":
         raise NotImplementedError
 
     def uninhibit_call(
-        self, cookie: Any, path: str, owner: str
-    ) -> tuple[Any, str, str | None, tuple[Any, ...]]:
+        self, cookie: "Any", path: str, owner: str
+    ) -> "tuple[Any, str, str | None, tuple[Any, ...]]":
         """The call that gives back the inhibit ``cookie`` granted at ``path`` by ``owner``
         (the process itself, not whoever owns the name by then): its address, method,
         signature and arguments."""
@@ -77,7 +75,7 @@ class BusInhibitor(Mechanism):
         return DBusAddress(path, owner, self.interface), self.uninhibit_method, "u", (cookie,)
 
     @classmethod
-    def inhibitors(cls, ask: Any) -> tuple[str, list[str]]:
+    def inhibitors(cls, ask: "Any") -> "tuple[str, list[str]]":
         """A service that cannot list its inhibitors: whether it runs."""
         bus = "org.freedesktop.DBus"
         try:
@@ -88,7 +86,7 @@ class BusInhibitor(Mechanism):
             return str(err), []
         return ("running; it cannot list its inhibitors" if running else "not running"), []
 
-    def probe(self) -> str | None:
+    def probe(self) -> "str | None":
         from ..bindings.dbus import name_has_owner
 
         try:
@@ -98,14 +96,14 @@ class BusInhibitor(Mechanism):
             return str(err)
         return f"{self.service} is not running on the {self.bus} bus"
 
-    def __init__(self, resources: Any) -> None:
+    def __init__(self, resources: "Any") -> None:
         super().__init__(resources)
         self._unanswered: dict[int, str] = {}  # an Inhibit call's serial -> who was asked
 
-    def acquire(self, mode: Mode, reason: str) -> None:
+    def acquire(self, mode: "Mode", reason: str) -> None:
         self.start_acquire(mode, reason)()
 
-    def start_acquire(self, mode: Mode, reason: str) -> Callable[[], None]:
+    def start_acquire(self, mode: "Mode", reason: str) -> "Callable[[], None]":
         """Send Inhibit at the first path, without waiting; the finish reads the answer
         (and tries the other paths, one by one, if that one is not there)."""
         # Watch the name first: a change between the grant and the watch would go unseen.
@@ -129,7 +127,7 @@ class BusInhibitor(Mechanism):
 
     # -- healing ----------------------------------------------------------------------
 
-    def _owner_changed(self, owner: str | None) -> None:
+    def _owner_changed(self, owner: "str | None") -> None:
         """The service's name has a new owner ("": nobody; None: the bus connection broke)."""
         if self._wanted is None or (owner is not None and owner == self._owner):
             return
@@ -152,7 +150,7 @@ class BusInhibitor(Mechanism):
             self._said_lost = True
             self.report("lost", why)
 
-    def _ask(self, path: str | None = None) -> None:
+    def _ask(self, path: "str | None" = None) -> None:
         """Ask the service's owner of the moment for an inhibit, without waiting: the
         answer comes to :meth:`_answered`; no answer in time, to :meth:`_no_answer`."""
         from jeepney import DBusAddress, new_method_call
@@ -178,7 +176,7 @@ class BusInhibitor(Mechanism):
         self.resources.expect(self.bus, serial, self._answer_to(serial, path))
         self.resources.later(self.bus, self, time.monotonic() + CALL_TIMEOUT, self._no_answer)
 
-    def _answer_to(self, serial: int, path: str) -> Callable[[Any], None]:
+    def _answer_to(self, serial: int, path: str) -> "Callable[[Any], None]":
         return lambda reply: self._answered(reply, serial, path)
 
     def _no_answer(self) -> None:
@@ -194,7 +192,7 @@ class BusInhibitor(Mechanism):
         self._delay = min(self._delay * 2, LAST_HEAL_RETRY)
         self.resources.later(self.bus, self, at, self._ask)
 
-    def _answered(self, reply: Any, serial: int, path: str) -> None:
+    def _answered(self, reply: "Any", serial: int, path: str) -> None:
         """An answer to an Inhibit call that nobody waits for: keep the grant if it is
         the one wanted (nothing holds, and the service's owner of the moment granted it),
         else give it back."""
@@ -226,7 +224,7 @@ class BusInhibitor(Mechanism):
         else:
             self._undo(cookie, path, granted_by)  # one holds already, or none is wanted
 
-    def _undo(self, cookie: Any, path: str, owner: str) -> None:
+    def _undo(self, cookie: "Any", path: str, owner: str) -> None:
         """Give back an inhibit granted late, without waiting for the answer."""
         from jeepney import MessageFlag, new_method_call
 
@@ -255,7 +253,7 @@ class BusInhibitor(Mechanism):
 
     # -- the first acquisition and the release ----------------------------------------------
 
-    def _ask_at(self, path: str, mode: Mode, reason: str) -> Pending:
+    def _ask_at(self, path: str, mode: "Mode", reason: str) -> "Pending":
         from jeepney import DBusAddress
 
         connection = self.resources.bus(self.bus)
@@ -264,7 +262,7 @@ class BusInhibitor(Mechanism):
         method, signature = self.inhibit_method, self.inhibit_signature
         return Pending(Prepared(connection, address, method, signature, args, self.auto_start))
 
-    def _inhibit(self, mode: Mode, reason: str, first: Pending) -> None:
+    def _inhibit(self, mode: "Mode", reason: str, first: "Pending") -> None:
         """Read the answer to ``first`` (Inhibit at the first path); where that object or
         method is not there, ask at the next path, and so on."""
         from jeepney import HeaderFields
@@ -311,7 +309,7 @@ class BusInhibitor(Mechanism):
         """After the first grant: raise MechanismError if the service then says that
         nothing is held after all (the portal's Response). Nothing to wait for, by default."""
 
-    def take(self, value: Any) -> Any:
+    def take(self, value: "Any") -> "Any":
         """What to keep from Inhibit's reply until release: by default, the cookie."""
         return value
 
@@ -320,7 +318,7 @@ class BusInhibitor(Mechanism):
         if finish is not None:
             finish()
 
-    def start_release(self) -> Callable[[], None] | None:
+    def start_release(self) -> "Callable[[], None] | None":
         """Send UnInhibit to the process that granted the inhibit; the finish reads its
         answer, within :data:`~cocainate.bindings.dbus.RELEASE_TIMEOUT` of the sending."""
         self._wanted = None
@@ -347,7 +345,7 @@ class BusInhibitor(Mechanism):
 
         return finish
 
-    def _release_failed(self, err: MechanismError) -> None:
+    def _release_failed(self, err: "MechanismError") -> None:
         if isinstance(err, CallError) and err.error_name in NO_OWNER:
             return  # gone: and our inhibit with it
         # Closing the connection, next, drops the inhibit on every real daemon.

@@ -1,7 +1,5 @@
 """``org.freedesktop.PowerManagement``: older KDE, Xfce's and other power managers."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MechanismError
@@ -24,7 +22,7 @@ class FreedesktopPowerManagement(BusInhibitor):
     inhibit_signature = "ss"
 
     @classmethod
-    def inhibitors(cls, ask: Asker) -> Listing:
+    def inhibitors(cls, ask: "Asker") -> "Listing":
         from ..bindings.listing import not_running
 
         try:
@@ -35,5 +33,5 @@ class FreedesktopPowerManagement(BusInhibitor):
             return not_running(err, cls.service)
         return f"{'inhibited' if held else 'not inhibited'} (it cannot say by whom)", []
 
-    def inhibit_args(self, mode: Mode, reason: str) -> tuple[Any, ...]:
+    def inhibit_args(self, mode: "Mode", reason: str) -> "tuple[Any, ...]":
         return ("cocainate", reason)

@@ -1,7 +1,5 @@
 """``org.freedesktop.ScreenSaver``: KDE, Xfce, LXQt, xscreensaver, light-locker, ..."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from . import Blocks, Mode
@@ -18,5 +16,5 @@ class FreedesktopScreenSaver(BusInhibitor):
     interface = "org.freedesktop.ScreenSaver"
     inhibit_signature = "ss"
 
-    def inhibit_args(self, mode: Mode, reason: str) -> tuple[Any, ...]:
+    def inhibit_args(self, mode: "Mode", reason: str) -> "tuple[Any, ...]":
         return ("cocainate", reason)

@@ -7,8 +7,6 @@ suspend a person asks for (GNOME Caffeine's bug: its issues #353, #367 and #388)
 mode sets it, as that mode means to.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MechanismError
@@ -38,7 +36,7 @@ class GnomeSessionManager(BusInhibitor):
     uninhibit_method = "Uninhibit"
 
     @classmethod
-    def inhibitors(cls, ask: Asker) -> Listing:
+    def inhibitors(cls, ask: "Asker") -> "Listing":
         from ..bindings.listing import LISTED, held, mine, not_running
 
         service, each = cls.service, "org.gnome.SessionManager.Inhibitor"
@@ -55,5 +53,5 @@ class GnomeSessionManager(BusInhibitor):
             return not_running(err, service)
         return held(lines, len(paths))
 
-    def inhibit_args(self, mode: Mode, reason: str) -> tuple[Any, ...]:
+    def inhibit_args(self, mode: "Mode", reason: str) -> "tuple[Any, ...]":
         return ("cocainate", 0, reason, INHIBIT_IDLE if mode is Mode.DISPLAY else INHIBIT_SUSPEND)

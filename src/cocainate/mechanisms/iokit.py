@@ -5,8 +5,6 @@
 ``pmset -g assertions`` shows. macOS releases a process's assertions when it exits.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 from ..bindings.iokit import iokit
@@ -24,20 +22,20 @@ class IOKitAssertion(Mechanism):
         Mode.SYSTEM: frozenset({Blocks.SLEEP}),
     }
 
-    _assertion: int | None = None
+    _assertion: "int | None" = None
 
     @classmethod
-    def inhibitors(cls, ask: Any) -> tuple[str, list[str]]:
+    def inhibitors(cls, ask: "Any") -> "tuple[str, list[str]]":
         return "macOS lists them: pmset -g assertions", []
 
-    def probe(self) -> str | None:
+    def probe(self) -> "str | None":
         try:
             iokit()
         except MechanismError as err:
             return str(err)
         return None
 
-    def acquire(self, mode: Mode, reason: str) -> None:
+    def acquire(self, mode: "Mode", reason: str) -> None:
         self._assertion = iokit().create_assertion(KINDS[mode], reason)
 
     def release(self) -> None:

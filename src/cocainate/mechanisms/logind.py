@@ -11,8 +11,6 @@ ignores the lid anyway, or another program holds that lock already (a desktop th
 the lid itself), the hold says so in its caveat.
 """
 
-from __future__ import annotations
-
 import os
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -39,7 +37,7 @@ class LogindInhibitor(BusInhibitor):
     reply_signature = "h"
 
     @classmethod
-    def inhibitors(cls, ask: Asker) -> Listing:
+    def inhibitors(cls, ask: "Asker") -> "Listing":
         from ..bindings.listing import LISTED, held, mine, not_running
 
         try:
@@ -61,11 +59,11 @@ class LogindInhibitor(BusInhibitor):
         under logind-lid."""
         return what != LID
 
-    def inhibit_args(self, mode: Mode, reason: str) -> tuple[Any, ...]:
+    def inhibit_args(self, mode: "Mode", reason: str) -> "tuple[Any, ...]":
         what = "idle" if mode is Mode.DISPLAY else "sleep"
         return (what, "cocainate", reason, "block")
 
-    def take(self, value: Any) -> Any:
+    def take(self, value: "Any") -> "Any":
         fd: int = value.to_raw_fd()
         return fd
 
@@ -84,10 +82,10 @@ class LogindInhibitor(BusInhibitor):
             except OSError as err:
                 self.problems.append(f"{self.name}: closing the lock failed: {err}")
 
-    def _undo(self, cookie: Any, path: str, owner: str) -> None:
+    def _undo(self, cookie: "Any", path: str, owner: str) -> None:
         os.close(cookie)  # a lock granted late, not wanted: closing its fd gives it back
 
-    def start_release(self) -> Callable[[], None] | None:
+    def start_release(self) -> "Callable[[], None] | None":
         self.release()  # no call to wait for: closing the fd is the release
         return None
 
@@ -110,7 +108,7 @@ class LogindLidInhibitor(LogindInhibitor):
     def lists(cls, what: str) -> bool:
         return LID in what.split(":")
 
-    def inhibit_args(self, mode: Mode, reason: str) -> tuple[Any, ...]:
+    def inhibit_args(self, mode: "Mode", reason: str) -> "tuple[Any, ...]":
         return (LID, "cocainate", reason, "block")
 
     def confirm(self) -> None:
@@ -123,7 +121,7 @@ class LogindLidInhibitor(LogindInhibitor):
         except MechanismError:
             pass
 
-    def _lid_caveat(self) -> str | None:
+    def _lid_caveat(self) -> "str | None":
         from jeepney import DBusAddress
 
         from ..bindings.buses import variant

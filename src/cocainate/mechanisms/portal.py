@@ -13,8 +13,6 @@ fails the acquisition, a later one is a loss. Portals that say nothing (before 1
 on the grant alone.
 """
 
-from __future__ import annotations
-
 import os
 from typing import Any, Callable
 
@@ -44,7 +42,7 @@ class PortalInhibitor(BusInhibitor):
 
     _requests = ""  # where our requests' objects are: .../request/<our unique name>
 
-    def probe(self) -> str | None:
+    def probe(self) -> "str | None":
         from ..bindings.dbus import name_has_owner
 
         try:
@@ -55,7 +53,7 @@ class PortalInhibitor(BusInhibitor):
             return str(err)
         return f"{self.service} is neither running nor startable on the {self.bus} bus"
 
-    def inhibit_args(self, mode: Mode, reason: str) -> tuple[Any, ...]:
+    def inhibit_args(self, mode: "Mode", reason: str) -> "tuple[Any, ...]":
         options = {
             "handle_token": ("s", "cocainate_" + os.urandom(8).hex()),
             "reason": ("s", reason),
@@ -63,13 +61,13 @@ class PortalInhibitor(BusInhibitor):
         return ("", IDLE if mode is Mode.DISPLAY else SUSPEND, options)
 
     def uninhibit_call(
-        self, cookie: Any, path: str, owner: str
-    ) -> tuple[Any, str, str | None, tuple[Any, ...]]:
+        self, cookie: "Any", path: str, owner: str
+    ) -> "tuple[Any, str, str | None, tuple[Any, ...]]":
         from jeepney import DBusAddress
 
         return DBusAddress(cookie, owner, REQUEST), "Close", None, ()  # cookie: the handle
 
-    def start_acquire(self, mode: Mode, reason: str) -> Callable[[], None]:
+    def start_acquire(self, mode: "Mode", reason: str) -> "Callable[[], None]":
         from jeepney import MatchRule
 
         connection = self.resources.bus(self.bus)
@@ -88,7 +86,7 @@ class PortalInhibitor(BusInhibitor):
 
         handle = self._cookie
 
-        def is_response(message: Any) -> bool:
+        def is_response(message: "Any") -> bool:
             fields = message.header.fields
             return bool(
                 message.header.message_type == MessageType.signal
@@ -101,7 +99,7 @@ class PortalInhibitor(BusInhibitor):
         if code:  # 0: held; None: said nothing (or nothing readable): held on the grant
             raise MechanismError(f"the portal refused to inhibit (response {code})")
 
-    def _responded(self, message: Any) -> None:
+    def _responded(self, message: "Any") -> None:
         """A Response on one of our requests: a refusal of the one held is a loss."""
         from jeepney import HeaderFields
 
@@ -113,19 +111,19 @@ class PortalInhibitor(BusInhibitor):
             self._wanted = None  # a refusal stands: not asked again
             self._lost(f"the portal stopped inhibiting (response {code})")
 
-    def start_release(self) -> Callable[[], None] | None:
+    def start_release(self) -> "Callable[[], None] | None":
         self.resources.link(self.bus).unsubscribe(self._responded)
         return super().start_release()
 
 
-def _activatable(connection: Any, name: str) -> bool:
+def _activatable(connection: "Any", name: str) -> bool:
     from ..bindings.dbus import BUS, call
 
     (names,) = call(connection, BUS, "ListActivatableNames")
     return name in names
 
 
-def _code(message: Any) -> int | None:
+def _code(message: "Any") -> "int | None":
     """A Response's code (``ua{sv}``), or None if it is not one."""
     from jeepney import HeaderFields
 

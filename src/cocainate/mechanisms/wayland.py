@@ -24,8 +24,6 @@ its wheel bundles libwayland and the protocols (layer-shell, which it lacks, is 
 :mod:`..bindings.layer_shell`).
 """
 
-from __future__ import annotations
-
 import os
 from typing import Any
 
@@ -49,26 +47,26 @@ class WaylandIdleInhibitor(Mechanism):
     title = TITLE
     blocks = {Mode.DISPLAY: frozenset({Blocks.SCREEN_IDLE})}
 
-    _display: Any = None
+    _display: "Any" = None
 
     @classmethod
-    def inhibitors(cls, ask: Any) -> tuple[str, list[str]]:
+    def inhibitors(cls, ask: "Any") -> "tuple[str, list[str]]":
         from ..bindings.listing import own_holds
 
         return own_holds(cls.name, "the compositor lists no others")
 
-    _memfd: int | None = None
-    _bound: dict[str, Any]
-    _outputs: set[int]  # the wl_output globals offered now
-    _tried: frozenset[int] | None = None  # the outputs when a closed surface was last remade
+    _memfd: "int | None" = None
+    _bound: "dict[str, Any]"
+    _outputs: "set[int]"  # the wl_output globals offered now
+    _tried: "frozenset[int] | None" = None  # the outputs when a closed surface was last remade
     _closed: bool = False
 
-    def __init__(self, resources: Any) -> None:
+    def __init__(self, resources: "Any") -> None:
         super().__init__(resources)
         self._objects: list[Any] = []  # what was made on the connection, in that order
         self._outputs = set()
 
-    def _connect(self) -> tuple[Any, dict[str, Any]]:
+    def _connect(self) -> "tuple[Any, dict[str, Any]]":
         name = os.environ.get("WAYLAND_DISPLAY")
         if not name:
             raise MechanismError("WAYLAND_DISPLAY is not set (not a Wayland session)")
@@ -94,7 +92,7 @@ class WaylandIdleInhibitor(Mechanism):
         bound: dict[str, Any] = {}
         self._outputs = outputs = set()
 
-        def on_global(registry: Any, global_name: int, interface: str, version: int) -> None:
+        def on_global(registry: "Any", global_name: int, interface: str, version: int) -> None:
             if interface == "wl_output":
                 outputs.add(global_name)
             cls = wanted.get(interface)
@@ -117,7 +115,7 @@ class WaylandIdleInhibitor(Mechanism):
             raise MechanismError(f"the compositor does not offer {', '.join(missing)}")
         return display, bound
 
-    def probe(self) -> str | None:
+    def probe(self) -> "str | None":
         try:
             display, bound = self._connect()
         except MechanismError as err:
@@ -126,7 +124,7 @@ class WaylandIdleInhibitor(Mechanism):
         self.title = ON_LAYER if LAYER_SHELL in bound else ON_TOPLEVEL
         return None
 
-    def acquire(self, mode: Mode, reason: str) -> None:
+    def acquire(self, mode: "Mode", reason: str) -> None:
         display, bound = self._connect()  # says why not: no WAYLAND_DISPLAY, no pywayland...
         try:
             self._map(display, bound)
@@ -135,7 +133,7 @@ class WaylandIdleInhibitor(Mechanism):
             self.abandon()  # closing the connection drops whatever was made on it
             raise
 
-    def _map(self, display: Any, bound: dict[str, Any]) -> None:
+    def _map(self, display: "Any", bound: "dict[str, Any]") -> None:
         self._bound = bound
         if LAYER_SHELL in bound:
             self._objects = self._layer_surface(display, bound, wait=True)
@@ -146,7 +144,7 @@ class WaylandIdleInhibitor(Mechanism):
             self.caveat = FOCUS_CAVEAT
         self._display = display
 
-    def _layer_surface(self, display: Any, bound: dict[str, Any], wait: bool) -> list[Any]:
+    def _layer_surface(self, display: "Any", bound: "dict[str, Any]", wait: bool) -> "list[Any]":
         """A 1x1 transparent background surface that takes no keyboard focus and no input,
         with the inhibitor on it; its objects in the order made (released in reverse). The
         pixel and the inhibitor come when the compositor first configures it: with
@@ -163,7 +161,7 @@ class WaylandIdleInhibitor(Mechanism):
         )
         objects = [surface, region, layer]
 
-        def on_configure(layer: Any, serial: int, width: int, height: int) -> None:
+        def on_configure(layer: "Any", serial: int, width: int, height: int) -> None:
             layer.ack_configure(serial)
             if len(objects) == 3:  # the first configure: now a buffer may be attached
                 objects.extend(self._inhibit(bound, surface))
@@ -186,7 +184,7 @@ class WaylandIdleInhibitor(Mechanism):
             display.flush()  # never blocks: what cannot be sent now goes with the next
         return objects
 
-    def _inhibit(self, bound: dict[str, Any], surface: Any) -> list[Any]:
+    def _inhibit(self, bound: "dict[str, Any]", surface: "Any") -> "list[Any]":
         """Give a configured ``surface`` one transparent pixel and put the inhibitor on it:
         [pool, buffer, inhibitor]."""
         from pywayland.protocol.wayland import WlShm
@@ -224,7 +222,7 @@ class WaylandIdleInhibitor(Mechanism):
         except Exception as err:  # a broken connection: the next read says it is gone
             self.problems.append(f"{self.name}: could not make the surface again: {err}")
 
-    def _toplevel(self, display: Any, bound: dict[str, Any]) -> list[Any]:
+    def _toplevel(self, display: "Any", bound: "dict[str, Any]") -> "list[Any]":
         """The fallback: a 1x1 transparent window, floated by tiling compositors, with the
         inhibitor on it; its objects in the order made (released in reverse)."""
         from ..bindings.wayland import roundtrip
@@ -245,7 +243,7 @@ class WaylandIdleInhibitor(Mechanism):
         roundtrip(display)
         return objects
 
-    def fds(self) -> tuple[int, ...]:
+    def fds(self) -> "tuple[int, ...]":
         return () if self._display is None else (self._display.get_fd(),)
 
     def on_readable(self, fd: int) -> bool:

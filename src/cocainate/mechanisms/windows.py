@@ -16,8 +16,6 @@ by a thread of its own: started by ``acquire``, it sets the state, sleeps on a l
 ``start()`` and ``stop()`` may run on different threads, and either may end first.)
 """
 
-from __future__ import annotations
-
 import _thread
 from typing import Any
 
@@ -44,10 +42,10 @@ _KINDS = {
 
 class _Kernel32Mechanism(Mechanism):
     @classmethod
-    def inhibitors(cls, ask: Any) -> tuple[str, list[str]]:
+    def inhibitors(cls, ask: "Any") -> "tuple[str, list[str]]":
         return "Windows lists them: powercfg /requests (as an administrator)", []
 
-    def probe(self) -> str | None:
+    def probe(self) -> "str | None":
         try:
             kernel32()
         except MechanismError as err:
@@ -63,10 +61,10 @@ class WindowsPowerRequest(_Kernel32Mechanism):
         Mode.SYSTEM: frozenset({Blocks.SLEEP}),
     }
 
-    _request: int | None = None
-    _kinds: tuple[int, ...] = ()
+    _request: "int | None" = None
+    _kinds: "tuple[int, ...]" = ()
 
-    def acquire(self, mode: Mode, reason: str) -> None:
+    def acquire(self, mode: "Mode", reason: str) -> None:
         try:
             self._request = kernel32().power_request(reason, _KINDS[mode])
         except OSError as err:
@@ -98,10 +96,10 @@ class WindowsExecutionState(_Kernel32Mechanism):
     blocks = WindowsPowerRequest.blocks
     fallback_for = "power-request"
 
-    _release_lock: _thread.LockType | None = None
-    _ended: Flag | None = None
+    _release_lock: "_thread.LockType | None" = None
+    _ended: "Flag | None" = None
 
-    def acquire(self, mode: Mode, reason: str) -> None:
+    def acquire(self, mode: "Mode", reason: str) -> None:
         k32 = kernel32()
         release_lock = _thread.allocate_lock()
         release_lock.acquire()

@@ -11,8 +11,6 @@ it is restored at release from the state read at acquire. MIT-SCREEN-SAVER 1.1 s
 the DPMS timers too, which covers the one path release cannot (SIGKILL).
 """
 
-from __future__ import annotations
-
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -29,17 +27,17 @@ class X11ScreenSaver(Mechanism):
     title = "X11 MIT-SCREEN-SAVER"
     blocks = {Mode.DISPLAY: frozenset({Blocks.SCREEN_IDLE})}
 
-    _saver: ScreenSaver | None = None
+    _saver: "ScreenSaver | None" = None
 
     @classmethod
-    def inhibitors(cls, ask: Any) -> tuple[str, list[str]]:
+    def inhibitors(cls, ask: "Any") -> "tuple[str, list[str]]":
         from ..bindings.listing import own_holds
 
         return own_holds(cls.name, "the X server lists no others")
 
     _dpms_was_enabled = False
 
-    def _open(self) -> ScreenSaver:
+    def _open(self) -> "ScreenSaver":
         name = os.environ.get("DISPLAY")
         if not name:
             raise MechanismError("DISPLAY is not set (not an X11 session)")
@@ -58,14 +56,14 @@ class X11ScreenSaver(Mechanism):
             raise MechanismError(f"the X server's MIT-SCREEN-SAVER is {found}; 1.1 is needed")
         return saver
 
-    def probe(self) -> str | None:
+    def probe(self) -> "str | None":
         try:
             self._open().x.close()
         except MechanismError as err:
             return str(err)
         return None
 
-    def acquire(self, mode: Mode, reason: str) -> None:
+    def acquire(self, mode: "Mode", reason: str) -> None:
         saver = self._open()
         try:
             saver.suspend(True)
@@ -80,7 +78,7 @@ class X11ScreenSaver(Mechanism):
             raise
         self._saver = saver
 
-    def fds(self) -> tuple[int, ...]:
+    def fds(self) -> "tuple[int, ...]":
         return () if self._saver is None else (self._saver.x.fileno(),)
 
     def on_readable(self, fd: int) -> bool:

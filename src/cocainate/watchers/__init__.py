@@ -14,8 +14,6 @@ start without it. Something that may come back (UPower leaving the bus) is said 
 ``(why, False)``, and the session goes on.
 """
 
-from __future__ import annotations
-
 from typing import Callable
 
 from ..reactor import Source
@@ -29,7 +27,7 @@ class Watcher:
         """Set by the session: called with why the watcher lost what it follows, and
         whether the session must end for it (True: nothing can be followed any more)."""
 
-    def open(self) -> list[Source]:
+    def open(self) -> "list[Source]":
         """Start watching; the sources the reactor must watch for this watcher."""
         raise NotImplementedError
 
@@ -41,10 +39,10 @@ class ConnectionSource(Source):
     """A watcher's connection (an X server, a compositor): wake when ``fileno()`` is
     readable and call ``readable()``, which says False once the connection has gone."""
 
-    def __init__(self, fileno: Callable[[], int | None], readable: Callable[[], bool]) -> None:
+    def __init__(self, fileno: "Callable[[], int | None]", readable: "Callable[[], bool]") -> None:
         self._fileno, self._readable = fileno, readable
 
-    def waitable(self) -> int | None:
+    def waitable(self) -> "int | None":
         return self._fileno()
 
     def fire(self) -> bool:

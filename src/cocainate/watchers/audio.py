@@ -19,8 +19,6 @@ out, so a thread held by a server that stopped answering mid-call leaves when li
 gives up, after the session has let go.
 """
 
-from __future__ import annotations
-
 import os
 import threading
 import time
@@ -43,7 +41,7 @@ FIRST_RETRY, LAST_RETRY = 1.0, 30.0
 NOBODY = "no audio plays"
 
 
-def playing(streams: Iterable[Any], ignore: frozenset[str]) -> list[str]:
+def playing(streams: "Iterable[Any]", ignore: "frozenset[str]") -> "list[str]":
     """The applications of ``streams`` (pulsectl's sink inputs) that play: not corked,
     not muted, not at zero volume, not ignored (by application name or executable, in
     any case); sorted, each once."""
@@ -60,14 +58,14 @@ def playing(streams: Iterable[Any], ignore: frozenset[str]) -> list[str]:
     return sorted(found)
 
 
-def say(names: list[str]) -> str:
+def say(names: "list[str]") -> str:
     if not names:
         return NOBODY
     return f"{', '.join(names)} {'plays' if len(names) == 1 else 'play'} audio"
 
 
 class AudioWatcher(Watcher):
-    def __init__(self, ignore: Iterable[str] = ()) -> None:
+    def __init__(self, ignore: "Iterable[str]" = ()) -> None:
         super().__init__()
         self.detail = NOBODY
         self._ignore = frozenset(name.casefold() for name in ignore)
@@ -80,7 +78,7 @@ class AudioWatcher(Watcher):
         self._failed = ""
         self._thread: threading.Thread | None = None
 
-    def open(self) -> list[Source]:
+    def open(self) -> "list[Source]":
         try:
             import pulsectl
         except ImportError:
@@ -126,7 +124,7 @@ class AudioWatcher(Watcher):
 
     # -- the session's side --------------------------------------------------------------
 
-    def fileno(self) -> int | None:
+    def fileno(self) -> "int | None":
         return self._pipe[0] if self._pipe is not None else None
 
     def take(self) -> bool:
@@ -149,7 +147,7 @@ class AudioWatcher(Watcher):
 
     # -- the thread's side ---------------------------------------------------------------
 
-    def _connect(self, pulsectl: Any) -> Any:
+    def _connect(self, pulsectl: "Any") -> "Any":
         """A connection subscribed to the streams' events; ConditionError if none."""
         pulse = pulsectl.Pulse("cocainate", connect=False)
         try:
@@ -159,17 +157,17 @@ class AudioWatcher(Watcher):
             pulse.close()
             raise ConditionError("no PulseAudio or PipeWire sound server is running") from err
 
-        def changed(_event: Any) -> None:
+        def changed(_event: "Any") -> None:
             raise pulsectl.PulseLoopStop  # read the streams, outside libpulse's callback
 
         pulse.event_callback_set(changed)
         return pulse
 
-    def _look(self, pulse: Any) -> tuple[bool, str]:
+    def _look(self, pulse: "Any") -> "tuple[bool, str]":
         names = playing(pulse.sink_input_list(), self._ignore)
         return bool(names), say(names)
 
-    def _hand_over(self, met: bool, detail: str, problem: str | None = None) -> None:
+    def _hand_over(self, met: bool, detail: str, problem: "str | None" = None) -> None:
         with self._lock:
             self._found = (met, detail, problem)
             if self._pipe is not None:
@@ -178,7 +176,7 @@ class AudioWatcher(Watcher):
                 except OSError:
                     pass  # full: it is readable already
 
-    def _run(self, pulsectl: Any) -> None:
+    def _run(self, pulsectl: "Any") -> None:
         pulse = None
         try:
             try:
@@ -209,7 +207,7 @@ class AudioWatcher(Watcher):
         finally:
             self._drop(pulse)
 
-    def _adopt(self, pulse: Any) -> Any:
+    def _adopt(self, pulse: "Any") -> "Any":
         """Make ``pulse`` the connection close() can stop; None (and closed) if closing."""
         with self._lock:
             if not self._stopping.is_set():
@@ -218,14 +216,14 @@ class AudioWatcher(Watcher):
         pulse.close()
         return None
 
-    def _drop(self, pulse: Any) -> None:
+    def _drop(self, pulse: "Any") -> None:
         with self._lock:
             if self._pulse is pulse:
                 self._pulse = None
         if pulse is not None:
             pulse.close()
 
-    def _reconnect(self, pulsectl: Any) -> Any:
+    def _reconnect(self, pulsectl: "Any") -> "Any":
         """A new connection once the server is back (None: closed meanwhile)."""
         delay = FIRST_RETRY
         while not self._stopping.wait(delay):

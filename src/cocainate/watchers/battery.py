@@ -5,8 +5,6 @@ PropertiesChanged. Asked at start (UPower is started by the bus if need be), the
 followed; if UPower leaves, what it said last stands until it is back.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Any
 
 from ..bindings.buses import variant
@@ -40,7 +38,7 @@ class BatteryWatcher(Watcher):
         self._problem = ""
         self.detail = "battery unknown"
 
-    def open(self) -> list[Source]:
+    def open(self) -> "list[Source]":
         return self._bus.first_look(
             "tell the battery's charge",
             "UPower",
@@ -59,7 +57,7 @@ class BatteryWatcher(Watcher):
         device = DBusAddress(DISPLAY, NAME, "org.freedesktop.DBus.Properties")
         self._bus.call(device, "GetAll", "s", (DEVICE,), self._device)
 
-    def _failed(self, reply: Any) -> bool:
+    def _failed(self, reply: "Any") -> bool:
         error = error_name(reply)
         if error is None:
             return False
@@ -72,23 +70,23 @@ class BatteryWatcher(Watcher):
         )
         return True
 
-    def _on_battery(self, reply: Any) -> None:
+    def _on_battery(self, reply: "Any") -> None:
         if reply is not None and not self._failed(reply):
             self.on_battery = bool(variant(reply.body[0]))
             self._update()
 
-    def _device(self, reply: Any) -> None:
+    def _device(self, reply: "Any") -> None:
         if reply is not None and not self._failed(reply):
             self._take({key: value for key, (_sig, value) in reply.body[0].items()})
 
-    def _take(self, props: dict[str, Any]) -> None:
+    def _take(self, props: "dict[str, Any]") -> None:
         if "Percentage" in props:
             self.charge = float(props["Percentage"])
         if "IsPresent" in props:
             self.present = bool(props["IsPresent"])
         self._update()
 
-    def _signal(self, message: Any) -> None:
+    def _signal(self, message: "Any") -> None:
         from jeepney import HeaderFields
 
         fields = message.header.fields

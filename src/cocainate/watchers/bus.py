@@ -4,8 +4,6 @@ what makes every desktop drop an inhibit), with the signals the watcher listens 
 calls whose replies arrive as messages like any other, so nothing waits for a slow service.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..bindings.buses import Link, ReplyCallback
@@ -26,10 +24,10 @@ class BusWatch:
     def __init__(
         self,
         kind: str,
-        rules: list[MatchRule],
-        on_signal: Callable[[Any], None],
-        on_connect: Callable[[], None],
-        on_broken: Callable[[], None],
+        rules: "list[MatchRule]",
+        on_signal: "Callable[[Any], None]",
+        on_connect: "Callable[[], None]",
+        on_broken: "Callable[[], None]",
     ) -> None:
         self.kind = kind
         self.link = link = Link(kind)
@@ -45,11 +43,11 @@ class BusWatch:
 
     def call(
         self,
-        address: Any,
+        address: "Any",
         method: str,
-        signature: str | None,
-        body: tuple[Any, ...],
-        on_reply: ReplyCallback,
+        signature: "str | None",
+        body: "tuple[Any, ...]",
+        on_reply: "ReplyCallback",
         auto_start: bool = False,
     ) -> None:
         """Send a call; ``on_reply`` gets its reply when it arrives (None if the connection
@@ -63,7 +61,7 @@ class BusWatch:
         path: str,
         interface: str,
         prop: str,
-        on_reply: ReplyCallback,
+        on_reply: "ReplyCallback",
         auto_start: bool = False,
     ) -> None:
         """:meth:`call` org.freedesktop.DBus.Properties.Get for ``prop`` of ``interface``
@@ -73,21 +71,21 @@ class BusWatch:
         address = DBusAddress(path, name, "org.freedesktop.DBus.Properties")
         self.call(address, "Get", "ss", (interface, prop), on_reply, auto_start)
 
-    def owner_of(self, name: str, then: Callable[[str], None]) -> None:
+    def owner_of(self, name: str, then: "Callable[[str], None]") -> None:
         """Ask the bus who owns ``name``: ``then(unique_name)`` when it answers, nothing if
         nobody does. The bus answers in order with its signals: a change of owner after
         this answer comes after it, one before it is already in it."""
         from ..bindings.dbus import BUS
 
-        def answer(reply: Any) -> None:
+        def answer(reply: "Any") -> None:
             if reply is not None and error_name(reply) is None:
                 then(str(reply.body[0]))
 
         self.call(BUS, "GetNameOwner", "s", (name,), answer)
 
     def first_look(
-        self, what: str, service: str, known: Callable[[], bool], problem: Callable[[], str]
-    ) -> list[Source]:
+        self, what: str, service: str, known: "Callable[[], bool]", problem: "Callable[[], str]"
+    ) -> "list[Source]":
         """Connect, and read until the first answers are in (at most :data:`FIRST_LOOK`
         seconds); the sources to watch, or ConditionError "cannot {what}: why" (``problem()``,
         else that ``service`` did not answer in time), the connection closed."""
@@ -114,13 +112,13 @@ class BusWatch:
 
 
 class _LinkSource(Source):
-    def __init__(self, link: Link) -> None:
+    def __init__(self, link: "Link") -> None:
         self._link = link
 
-    def waitable(self) -> int | None:
+    def waitable(self) -> "int | None":
         return self._link.fd()
 
-    def when(self) -> float | None:
+    def when(self) -> "float | None":
         return self._link.due()
 
     def fire(self) -> bool:
@@ -128,7 +126,7 @@ class _LinkSource(Source):
         return True
 
 
-def error_name(message: Any) -> str | None:
+def error_name(message: "Any") -> "str | None":
     """The D-Bus error a reply carries, or None for a method return."""
     from jeepney import HeaderFields, MessageType
 
@@ -138,7 +136,7 @@ def error_name(message: Any) -> str | None:
     return None
 
 
-def sender(message: Any) -> str:
+def sender(message: "Any") -> str:
     from jeepney import HeaderFields
 
     name: str = message.header.fields.get(HeaderFields.sender, "")

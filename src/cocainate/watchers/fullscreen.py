@@ -10,8 +10,6 @@
 Where neither can be had, the session says so at start.
 """
 
-from __future__ import annotations
-
 import os
 from typing import TYPE_CHECKING
 
@@ -23,7 +21,7 @@ if TYPE_CHECKING:
     from ..reactor import Source
 
 
-def fullscreen_watcher() -> Watcher:
+def fullscreen_watcher() -> "Watcher":
     """The watcher for this desktop: Wayland's where a compositor runs, else X11's."""
     wayland, display = os.environ.get("WAYLAND_DISPLAY"), os.environ.get("DISPLAY")
     if wayland:
@@ -45,7 +43,7 @@ class X11FullscreenWatcher(Watcher):
         self._active = 0
         self.detail = "no window is fullscreen"
 
-    def open(self) -> list[Source]:
+    def open(self) -> "list[Source]":
         from ..bindings.x11 import PROPERTY_CHANGE_MASK, XConnection
 
         try:

@@ -9,8 +9,6 @@ once. Each local time is made with ``mktime``, so a DST change moves the boundar
 clock on the wall does. Elsewhere the session's sleep is bounded by the time left.
 """
 
-from __future__ import annotations
-
 import time
 from typing import TYPE_CHECKING
 
@@ -24,14 +22,14 @@ if TYPE_CHECKING:
 DAY = 86400
 
 
-def _at(day: tuple[int, int, int], seconds: int) -> float:
+def _at(day: "tuple[int, int, int]", seconds: int) -> float:
     """The timestamp of the local time ``seconds`` after the start of ``day`` (y, m, d):
     past 24 hours, the next day's (``mktime`` carries the hours over, DST and all)."""
     hours, rest = divmod(seconds, 3600)
     return time.mktime((*day, hours, rest // 60, rest % 60, 0, 0, -1))
 
 
-def spans(hours: Hours, now: float) -> list[tuple[float, float]]:
+def spans(hours: "Hours", now: float) -> "list[tuple[float, float]]":
     """The ranges' spans (start, end timestamps) on the days from two before ``now`` to
     eight after, on the days they count."""
     found = []
@@ -46,7 +44,7 @@ def spans(hours: Hours, now: float) -> list[tuple[float, float]]:
     return found
 
 
-def look(hours: Hours, now: float) -> tuple[bool, float | None]:
+def look(hours: "Hours", now: float) -> "tuple[bool, float | None]":
     """Whether ``now`` is in a span, and the next moment that can change it."""
     found = spans(hours, now)
     inside = any(start <= now < end for start, end in found)
@@ -55,13 +53,13 @@ def look(hours: Hours, now: float) -> tuple[bool, float | None]:
 
 
 class HoursWatcher(Watcher):
-    def __init__(self, hours: Hours) -> None:
+    def __init__(self, hours: "Hours") -> None:
         super().__init__()
         self.hours = hours
         self.timer: ClockTimer | None = None
         self.next: float | None = None
 
-    def open(self) -> list[Source]:
+    def open(self) -> "list[Source]":
         self._look()
         return [_HoursSource(self)]
 
@@ -85,14 +83,14 @@ class HoursWatcher(Watcher):
 
 
 class _HoursSource(Source):
-    def __init__(self, watcher: HoursWatcher) -> None:
+    def __init__(self, watcher: "HoursWatcher") -> None:
         self.watcher = watcher
 
-    def waitable(self) -> int | None:
+    def waitable(self) -> "int | None":
         timer = self.watcher.timer
         return None if timer is None else timer.fileno()
 
-    def when(self) -> float | None:
+    def when(self) -> "float | None":
         timer, at = self.watcher.timer, self.watcher.next
         if timer is None or at is None or timer.fileno() is not None:
             return None

@@ -17,8 +17,6 @@ session (the User object's ``Display``). If logind leaves, the last word stands 
 is back.
 """
 
-from __future__ import annotations
-
 import os
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -100,7 +98,7 @@ class LockedWatcher(Watcher):
         self._active: dict[str, bool] = {}  # a screensaver's name -> whether it is active
         self.detail = "lock state unknown"
 
-    def open(self) -> list[Source]:
+    def open(self) -> "list[Source]":
         from jeepney import MatchRule
 
         from ..bindings.dbus import owner_changes, property_changes
@@ -147,7 +145,7 @@ class LockedWatcher(Watcher):
         self._owners[name] = owner
         address = DBusAddress(SAVERS[name], owner, name)
 
-        def answer(reply: Any) -> None:
+        def answer(reply: "Any") -> None:
             # a screensaver that cannot say (xscreensaver-systemd serves Inhibit alone)
             # says nothing
             ok = reply is not None and error_name(reply) is None and reply.body
@@ -157,7 +155,7 @@ class LockedWatcher(Watcher):
 
         self._savers.call(address, "GetActive", None, (), answer)
 
-    def _saver_said(self, message: Any) -> None:
+    def _saver_said(self, message: "Any") -> None:
         from jeepney import HeaderFields
 
         fields = message.header.fields
@@ -190,7 +188,7 @@ class LockedWatcher(Watcher):
     def _logind_is(self, owner: str) -> None:
         self._logind = owner
 
-    def _answer(self, reply: Any) -> None:
+    def _answer(self, reply: "Any") -> None:
         if reply is None:
             return
         error = error_name(reply)
@@ -199,7 +197,7 @@ class LockedWatcher(Watcher):
             return
         self._set(bool(variant(reply.body[0])))
 
-    def _signal(self, message: Any) -> None:
+    def _signal(self, message: "Any") -> None:
         from jeepney import HeaderFields
 
         member = message.header.fields.get(HeaderFields.member)

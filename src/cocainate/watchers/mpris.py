@@ -13,8 +13,6 @@ Messages from the bus and from a player reach us in the order they were sent, so
 new owner is known before anything that owner announces as a player.
 """
 
-from __future__ import annotations
-
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +42,7 @@ class MediaWatcher(Watcher):
         self._status: dict[str, str] = {}  # a player's unique name -> its PlaybackStatus
         self.detail = "no media plays"
 
-    def open(self) -> list[Source]:
+    def open(self) -> "list[Source]":
         try:
             self._bus.connect()
         except MechanismError as err:
@@ -66,7 +64,7 @@ class MediaWatcher(Watcher):
         self._bus.call(BUS, "ListNames", None, (), self._names)
         self._update()
 
-    def _names(self, reply: Any) -> None:
+    def _names(self, reply: "Any") -> None:
         if reply is None or error_name(reply) is not None:
             return
         for name in reply.body[0]:
@@ -82,7 +80,7 @@ class MediaWatcher(Watcher):
         self._update()
 
     def _ask(self, owner: str) -> None:
-        def answer(reply: Any) -> None:
+        def answer(reply: "Any") -> None:
             if reply is None or error_name(reply) is not None or owner not in self._status:
                 return
             self._status[owner] = str(variant(reply.body[0]))
@@ -90,7 +88,7 @@ class MediaWatcher(Watcher):
 
         self._bus.get(owner, PATH, PLAYER, "PlaybackStatus", answer)
 
-    def _signal(self, message: Any) -> None:
+    def _signal(self, message: "Any") -> None:
         from jeepney import HeaderFields
 
         if message.header.fields.get(HeaderFields.member) == "NameOwnerChanged":

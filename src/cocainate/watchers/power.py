@@ -7,8 +7,6 @@ thing UPower said stands until it is back, and is asked again then; without UPow
 start, the session cannot tell and says so.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Any
 
 from ..bindings.buses import variant
@@ -33,7 +31,7 @@ class PowerWatcher(Watcher):
         self._problem = ""
         self.detail = "power source unknown"
 
-    def open(self) -> list[Source]:
+    def open(self) -> "list[Source]":
         return self._bus.first_look(
             "tell whether this machine is on AC power",
             "UPower",
@@ -47,7 +45,7 @@ class PowerWatcher(Watcher):
     def _ask(self) -> None:
         self._bus.get(NAME, PATH, NAME, "OnBattery", self._answer, auto_start=not self._known)
 
-    def _answer(self, reply: Any) -> None:
+    def _answer(self, reply: "Any") -> None:
         if reply is None:
             return
         error = error_name(reply)
@@ -61,7 +59,7 @@ class PowerWatcher(Watcher):
             return
         self._set(bool(variant(reply.body[0])))
 
-    def _signal(self, message: Any) -> None:
+    def _signal(self, message: "Any") -> None:
         from jeepney import HeaderFields
 
         if message.header.fields.get(HeaderFields.member) == "NameOwnerChanged":

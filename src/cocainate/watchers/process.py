@@ -20,8 +20,6 @@ a process's name is read again at each scan while the process is younger than
 :data:`RENAME_EVERY` scans.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 import time
@@ -48,7 +46,7 @@ COMM_LENGTH = 15
 
 
 class ProcessWatcher(Watcher):
-    def __init__(self, names: tuple[str, ...], interval: float) -> None:
+    def __init__(self, names: "tuple[str, ...]", interval: float) -> None:
         super().__init__()
         self.names = names
         self.interval = interval
@@ -58,7 +56,7 @@ class ProcessWatcher(Watcher):
         self._source = _ProcessesSource(self)
         self.detail = f"no {' or '.join(names)} runs"
 
-    def open(self) -> list[Source]:
+    def open(self) -> "list[Source]":
         self.scan()
         return [self._source]
 
@@ -114,13 +112,13 @@ class ProcessWatcher(Watcher):
 
 
 class _ProcessesSource(Source):
-    def __init__(self, watcher: ProcessWatcher) -> None:
+    def __init__(self, watcher: "ProcessWatcher") -> None:
         self._watcher = watcher
 
-    def waitables(self) -> list[int]:
+    def waitables(self) -> "list[int]":
         return [watch.fileno() for watch, _name in self._watcher._watches.values()]
 
-    def when(self) -> float | None:
+    def when(self) -> "float | None":
         return self._watcher._next_scan
 
     def fire(self) -> bool:
@@ -132,7 +130,7 @@ class _ProcessesSource(Source):
         return True
 
 
-def _lister() -> Any:
+def _lister() -> "Any":
     from ..bindings import waiting
 
     if waiting.WINDOWS:
@@ -163,7 +161,7 @@ class _ProcProcesses:
         self._last: int | None = None  # the last PID handed out, at the last scan
         self._tick = os.sysconf("SC_CLK_TCK")
 
-    def matching(self, names: Iterable[str]) -> list[tuple[int, str]]:
+    def matching(self, names: "Iterable[str]") -> "list[tuple[int, str]]":
         wanted = {os.fsencode(name): name for name in names}
         now = time.clock_gettime(time.CLOCK_BOOTTIME)  # the clock of a process's start time
         last, previous = _last_pid(), self._last
@@ -207,7 +205,7 @@ class _ProcProcesses:
                 found.append((int(pid), name))
         return found
 
-    def _read(self, pid: str) -> tuple[tuple[bytes, ...], float] | None:
+    def _read(self, pid: str) -> "tuple[tuple[bytes, ...], float] | None":
         """A process's names, and until when it is young (its names read at every scan)."""
         try:
             with open(f"/proc/{pid}/stat", "rb") as f:
@@ -228,7 +226,7 @@ CMDLINE_BYTES = 4096
 """Bytes of a command line read: enough for the interpreter's options and a script's path."""
 
 
-def names_of(comm: bytes, command: bytes) -> tuple[bytes, ...]:
+def names_of(comm: bytes, command: bytes) -> "tuple[bytes, ...]":
     """What a process is known by: its kernel name (``comm``, cut to 15 bytes), then the
     file name of ``argv[0]`` and of the first later argument that does not start with "-"
     (``python3 -u job.py``, ``sh job.sh``, a ``#!`` script: job.py, job.sh)."""
@@ -241,7 +239,7 @@ def names_of(comm: bytes, command: bytes) -> tuple[bytes, ...]:
     return tuple(found)
 
 
-def match(process_names: tuple[bytes, ...], wanted: dict[bytes, str], pid: str) -> str | None:
+def match(process_names: "tuple[bytes, ...]", wanted: "dict[bytes, str]", pid: str) -> "str | None":
     """The wanted name this process is known by, or None. The kernel's 15 bytes match a
     name only as long as that; a longer name must be whole: a file name above, or else
     the process's executable's."""
@@ -257,7 +255,7 @@ def match(process_names: tuple[bytes, ...], wanted: dict[bytes, str], pid: str) 
     return None
 
 
-def _last_pid() -> int | None:
+def _last_pid() -> "int | None":
     """The last PID handed out in this PID namespace (/proc/loadavg's last field)."""
     try:
         with open("/proc/loadavg", "rb") as f:
@@ -266,7 +264,7 @@ def _last_pid() -> int | None:
         return None
 
 
-def _executable(pid: str) -> bytes | None:
+def _executable(pid: str) -> "bytes | None":
     """The file name of a process's executable, or None where it cannot be read."""
     try:
         return os.path.basename(os.readlink(f"/proc/{pid}/exe".encode()))
@@ -281,7 +279,7 @@ class _MacProcesses:
     def __init__(self) -> None:
         self._names: dict[int, tuple[str, float]] = {}  # pid -> (its name, read again until)
 
-    def matching(self, names: Iterable[str]) -> list[tuple[int, str]]:
+    def matching(self, names: "Iterable[str]") -> "list[tuple[int, str]]":
         from ..bindings.libproc import libproc
 
         lib = libproc()
@@ -303,7 +301,7 @@ class _MacProcesses:
 class _WindowsProcesses:
     """The process list from a ToolHelp snapshot: each entry carries the executable's name."""
 
-    def matching(self, names: Iterable[str]) -> list[tuple[int, str]]:
+    def matching(self, names: "Iterable[str]") -> "list[tuple[int, str]]":
         from ..bindings.win32 import kernel32
 
         wanted = {}

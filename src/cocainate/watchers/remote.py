@@ -9,8 +9,6 @@ a session's ``Remote`` is fixed when it is made.
 If logind leaves, the last list stands until it is back.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Any
 
 from . import Watcher
@@ -41,7 +39,7 @@ class RemoteWatcher(Watcher):
         self._problem = ""
         self.detail = "remote logins unknown"
 
-    def open(self) -> list[Source]:
+    def open(self) -> "list[Source]":
         return self._bus.first_look(
             "follow remote logins", "logind", lambda: self._known, lambda: self._problem
         )
@@ -55,7 +53,7 @@ class RemoteWatcher(Watcher):
         manager = DBusAddress(PATH, NAME, MANAGER)
         self._bus.call(manager, "ListSessions", None, (), self._listed)
 
-    def _listed(self, reply: Any) -> None:
+    def _listed(self, reply: "Any") -> None:
         if reply is None:
             return
         error = error_name(reply)
@@ -80,7 +78,7 @@ class RemoteWatcher(Watcher):
         address = DBusAddress(path, NAME, "org.freedesktop.DBus.Properties")
         self._bus.call(address, "GetAll", "s", (SESSION,), lambda r: self._session(path, r))
 
-    def _session(self, path: str, reply: Any) -> None:
+    def _session(self, path: str, reply: "Any") -> None:
         if reply is None:
             return  # the bus broke: the list is made again on reconnection
         if error_name(reply) is not None:  # gone (since it was listed, or removed)
@@ -93,7 +91,7 @@ class RemoteWatcher(Watcher):
             self.remote[path] = f"{user} from {host}" if host else str(user)
         self._update()
 
-    def _signal(self, message: Any) -> None:
+    def _signal(self, message: "Any") -> None:
         from jeepney import HeaderFields
 
         member = message.header.fields.get(HeaderFields.member)

@@ -7,8 +7,6 @@ connection is ours, its socket in the session's reactor; the one round trip at s
 bounded (:mod:`cocainate.bindings.wayland`), and everything after reads without waiting.
 """
 
-from __future__ import annotations
-
 import struct
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +30,7 @@ class ToplevelWatcher(Watcher):
         self._pending: dict[Any, dict[str, Any]] = {}
         self.detail = "no window is fullscreen"
 
-    def open(self) -> list[Source]:
+    def open(self) -> "list[Source]":
         try:
             self._connect()
         except MechanismError as err:
@@ -40,7 +38,7 @@ class ToplevelWatcher(Watcher):
             raise ConditionError(f"cannot follow fullscreen windows on Wayland: {err}") from err
         return [ConnectionSource(self._fileno, self.readable)]
 
-    def _fileno(self) -> int | None:
+    def _fileno(self) -> "int | None":
         return None if self._display is None else self._display.get_fd()
 
     def _connect(self) -> None:
@@ -58,7 +56,7 @@ class ToplevelWatcher(Watcher):
         display.connect()
         found: list[Any] = []
 
-        def on_global(registry: Any, global_name: int, interface: str, version: int) -> None:
+        def on_global(registry: "Any", global_name: int, interface: str, version: int) -> None:
             if interface == MANAGER and not found:
                 cls = ZwlrForeignToplevelManagerV1
                 found.append(registry.bind(global_name, cls, min(version, cls.version)))
@@ -76,7 +74,7 @@ class ToplevelWatcher(Watcher):
         roundtrip(display)  # every window there is, with its state
         roundtrip(display)  # and what the windows announced in the first one said
 
-    def _toplevel(self, manager: Any, handle: Any) -> None:
+    def _toplevel(self, manager: "Any", handle: "Any") -> None:
         handle.dispatcher["state"] = self._state
         handle.dispatcher["title"] = lambda h, title: self._pending.setdefault(h, {}).update(
             title=title
@@ -84,7 +82,7 @@ class ToplevelWatcher(Watcher):
         handle.dispatcher["done"] = self._done
         handle.dispatcher["closed"] = self._closed
 
-    def _state(self, handle: Any, state: bytes) -> None:
+    def _state(self, handle: "Any", state: bytes) -> None:
         from ..bindings.foreign_toplevel import STATE_ACTIVATED, STATE_FULLSCREEN
 
         values = struct.unpack(f"={len(state) // 4}I", state[: len(state) // 4 * 4])
@@ -92,11 +90,11 @@ class ToplevelWatcher(Watcher):
             active=STATE_ACTIVATED in values, fullscreen=STATE_FULLSCREEN in values
         )
 
-    def _done(self, handle: Any) -> None:
+    def _done(self, handle: "Any") -> None:
         self._states.setdefault(handle, {}).update(self._pending.pop(handle, {}))
         self._update()
 
-    def _closed(self, handle: Any) -> None:
+    def _closed(self, handle: "Any") -> None:
         self._states.pop(handle, None)
         self._pending.pop(handle, None)
         handle.destroy()
