@@ -25,10 +25,10 @@ import subprocess
 import sys
 
 # What the CLI imports up to Holdings.acquire() of the screensaver mechanism, the first
-# Inhibit: the parsers, the session and what Session.start() loads before acquiring.
+# Inhibit: the table and its fast parser, the session and what Session.start() loads
+# before acquiring.
 PATH_TARGETS = (
     "cocainate.cli.run",
-    "cocainate.cli.parsing",
     "cocainate.core.session",
     "cocainate.reactor",
     "cocainate.core.signals",

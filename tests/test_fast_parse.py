@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 
 from argv import ARGV
-from cocainate.cli.parsing import fast_parse, parse
+from cocainate.cli.options import fast_parse
+from cocainate.cli.parsing import parse
 
 
 def argparse_result(argv: list[str]) -> dict[str, object] | None:

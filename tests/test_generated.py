@@ -27,7 +27,8 @@ def test_committed_files_match_the_parser(kind: str) -> None:
 
 def test_the_docs_exit_statuses_are_the_tables() -> None:
     """docs/cli.md, --help and the man page say the exit statuses from the one table."""
-    from cocainate.cli.options import EXIT_STATUS, epilog
+    from cocainate.cli.options import EXIT_STATUS
+    from cocainate.cli.parsing import epilog
 
     text = DOCS.read_text()
     assert with_exit_statuses(text) == text, "run: python tools/generate.py"
@@ -60,7 +61,7 @@ def test_the_man_page_renders() -> None:
 
 @pytest.mark.skipif(shutil.which("man") is None, reason="needs man")
 def test_the_man_page_has_a_synopsis_per_form_and_the_usual_sections() -> None:
-    from cocainate.cli.options import synopsis as forms
+    from cocainate.cli.parsing import synopsis as forms
 
     out = man_page(400)  # each form on one line
     for section in ("SYNOPSIS", "EXIT STATUS", "ENVIRONMENT", "EXAMPLES", "SEE ALSO"):

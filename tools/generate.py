@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from cocainate import __version__
-from cocainate.cli.parsing import build_parser
+from cocainate.cli.parsing import build_parser, synopsis
 
 FILES = {
     "bash": "bash-completion/completions/cocainate",
@@ -37,9 +37,9 @@ def man_sections(page: str) -> str:
 
     head, _, rest = page.partition(".SH SYNOPSIS\n")
     _, _, rest = rest.partition(".SH DESCRIPTION")
-    synopsis = "".join(
-        f".br\n.B cocainate\n{_roff(form)}\n" for form in options.synopsis()
-    ).removeprefix(".br\n")
+    forms = "".join(f".br\n.B cocainate\n{_roff(form)}\n" for form in synopsis()).removeprefix(
+        ".br\n"
+    )
     # argparse-manpage's sections, as a man page orders them: the description, the options,
     # then each subcommand; not its "POSITIONAL ARGUMENTS" (the subcommands, which the
     # SYNOPSIS lists and a section each describes) nor its "COMMENTS" (--help's epilog: the
@@ -52,7 +52,7 @@ def man_sections(page: str) -> str:
             continue
         kept["OPTIONS" if section.startswith(" OPTIONS\n") else "COMMAND"].append(section)
     body = "".join(f"\n.SH{s}" for s in (*kept["OPTIONS"], *kept["COMMAND"]))
-    out = [head, ".SH SYNOPSIS\n", synopsis, ".SH DESCRIPTION", description, body.rstrip("\n")]
+    out = [head, ".SH SYNOPSIS\n", forms, ".SH DESCRIPTION", description, body.rstrip("\n")]
     out.append("\n")
     out.append(".SH EXIT STATUS\n")
     for status, meaning in options.EXIT_STATUS:

@@ -1,15 +1,20 @@
-"""The one table of cocainate's command line: options, subcommands, exit statuses.
+"""The one table of cocainate's command line: options, subcommands, exit statuses; and
+:func:`fast_parse`, which reads a command line that holds by it.
 
-The fast path (:func:`cocainate.cli.parsing.fast_parse`), the argparse parser, the shell
+The fast path, the argparse parser (:mod:`.parsing`), the shell
 completions, the man page and its SYNOPSIS, ``--help``'s exit statuses, docs/cli.md's table
 of them (``tools/generate.py``) and ``cocainate watch``'s config keys are all built from
 it. Each value is checked by the one function its option names (the library's own, where
 the library has one), and each option says which ``Session`` argument it becomes.
 """
 
-from typing import Any, Callable
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
 
 PROG = "cocainate"
 
@@ -583,53 +588,6 @@ EXIT_STATUS = (
 )
 
 
-def epilog() -> str:
-    """``--help``'s closing words: the exit statuses, from :data:`EXIT_STATUS`."""
-    said = "; ".join(f"{status}: {meaning}" for status, meaning in EXIT_STATUS)
-    return f"Exit status: {said}."
-
-
-def synopsis() -> "list[str]":
-    """The man page's SYNOPSIS, one line a form: holding, following conditions, behind
-    gates, around a command, then each subcommand with its options."""
-
-    def forms(options: "tuple[Option, ...]") -> "list[str]":
-        out: list[str] = []
-        groups: dict[str, list[str]] = {}
-        for option in options:
-            flag = option.flags[0]
-            text = f"{flag} {option.metavar}" if option.takes_value else flag
-            if option.exclusive is not None:
-                if option.exclusive not in groups:
-                    groups[option.exclusive] = []
-                    out.append(option.exclusive)  # its place, filled in below
-                groups[option.exclusive].append(text)
-                continue
-            out.append(f"[{text}]..." if option.repeat else f"[{text}]")
-        return [f"[{' | '.join(groups[f])}]" if f in groups else f for f in out]
-
-    gating = ("gates", "only_on_ac")
-    following = ("conditions", "linger", *gating)
-    holding = [o for o in OPTIONS if o.session not in following and o.dest != "version"]
-    watching = [o for o in OPTIONS if o.session in ("conditions", "linger")]
-    gates = [o for o in OPTIONS if o.session in gating]
-    lines = [
-        " ".join(forms(tuple(holding))),
-        " ".join([*forms(tuple(watching)), "[options]"]),
-        " ".join([*forms(tuple(gates)), "[options]"]),
-        "[options] -- COMMAND [ARG...]",
-    ]
-    for sub in SUBCOMMANDS:
-        argument, tail = sub.argument, []
-        if argument is not None:
-            named = argument.metavar or argument.dest
-            word = f"{{{'|'.join(argument.choices)}}}" if argument.choices else named
-            tail = [f"[{word}]" if sub.optional else word]
-        lines.append(" ".join([sub.name, *forms(sub.options), *tail]))
-    lines.append("--version")
-    return lines
-
-
 ENVIRONMENT = (
     ("DBUS_SESSION_BUS_ADDRESS", "the session bus (else $XDG_RUNTIME_DIR/bus)"),
     ("DBUS_SYSTEM_BUS_ADDRESS", "the system bus, for logind (else /run/dbus/system_bus_socket)"),
@@ -695,3 +653,71 @@ def defaults() -> "dict[str, Any]":
             out[option.dest] = False
     out["command"] = None
     return out
+
+
+BY_FLAG = {flag: option for option in OPTIONS for flag in option.flags}
+
+
+def fast_parse(argv: "Sequence[str]") -> "SimpleNamespace | None":
+    """The options of a command line that holds, or None for anything else."""
+    found = defaults()
+    given: dict[str, str] = {}  # exclusive group -> the flag that took it
+    rest = iter(argv)
+    for arg in rest:
+        for option, text in _split(arg, rest):
+            if option is None:
+                return None
+            exclusive = option.exclusive
+            if exclusive is not None and given.setdefault(exclusive, option.dest) != option.dest:
+                return None
+            if text is None:
+                found[option.dest] = True
+                continue
+            try:
+                value = option.value(text)
+            except UsageError:
+                return None
+            if option.repeat:
+                found[option.dest].append(value)
+            else:
+                found[option.dest] = value
+    return SimpleNamespace(**found)
+
+
+def _split(arg: str, rest: "Iterator[str]") -> "list[tuple[Option | None, str | None]]":
+    """The options in ``arg`` (a flag, ``--flag=value``, ``-dVALUE``, a cluster such as
+    ``-qd1h``), with their values (None for a flag); (None, None) for what is not ours."""
+    if "=" in arg and arg.startswith("-"):
+        flag, _, text = arg.partition("=")
+        option = BY_FLAG.get(flag)
+        if option is not None and option.takes_value:
+            return [(option, text) if text != "--" else (None, None)]
+        if arg.startswith("--"):
+            return [(None, None)]
+    option = BY_FLAG.get(arg)
+    if option is not None:
+        if not option.takes_value:
+            return [(option, None)]
+        following = next(rest, None)
+        if following is None or not is_value(following):
+            return [(None, None)]  # a missing value: argparse says so
+        return [(option, following)]
+    if arg.startswith("--") or not arg.startswith("-") or len(arg) < 3:
+        return [(None, None)]
+    out: list[tuple[Option | None, str | None]] = []
+    for at in range(1, len(arg)):  # a cluster of short options, as argparse reads it
+        option = BY_FLAG.get("-" + arg[at])
+        if option is None:
+            return [(None, None)]
+        if option.takes_value:
+            text = arg[at + 1 :]
+            return [*out, (option, text) if text != "--" else (None, None)]
+        out.append((option, None))
+    return out
+
+
+def is_value(text: str) -> bool:
+    """Whether ``text``, after an option that takes a value, is that value: anything but
+    another option (``--reason -x`` gives the reason "-x"; ``-d -q`` lacks a duration) or
+    "--", which argparse drops from values (so it is refused as one, both ways)."""
+    return text not in BY_FLAG and text not in ("-h", "--help", "--")

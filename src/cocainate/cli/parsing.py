@@ -1,18 +1,20 @@
-"""Command-line parsing, both ways built from the one table in :mod:`.options`.
+"""The argparse parser, built from the one table in :mod:`.options`: ``--help``, the
+subcommands, every error, the completions' and the man page's reference.
 
-:func:`fast_parse` handles every command line that holds (the common case) without
-importing argparse, which costs a few milliseconds of start-up; it returns None for help,
-subcommands and every error, and :func:`parse` (argparse) decides those. A property test
-holds that the two agree on every generated command line.
+A command line that holds (the common case) never comes here: :func:`.options.fast_parse`
+reads it by the table without importing argparse, which costs a few milliseconds of
+start-up, and returns None for anything else. A property test holds that the two agree on
+every generated command line.
 """
 
 import sys
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..errors import UsageError
 from .options import (
+    BY_FLAG,
     DESCRIPTION,
+    EXIT_STATUS,
     EXIT_USAGE,
     OPTIONS,
     PROG,
@@ -20,72 +22,12 @@ from .options import (
     USAGE,
     Option,
     defaults,
-    epilog,
+    is_value,
 )
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Callable, Iterator, Sequence
-
-_BY_FLAG = {flag: option for option in OPTIONS for flag in option.flags}
-
-
-def fast_parse(argv: "Sequence[str]") -> "SimpleNamespace | None":
-    """The options of a command line that holds, or None for anything else."""
-    found = defaults()
-    given: dict[str, str] = {}  # exclusive group -> the flag that took it
-    rest = iter(argv)
-    for arg in rest:
-        for option, text in _split(arg, rest):
-            if option is None:
-                return None
-            exclusive = option.exclusive
-            if exclusive is not None and given.setdefault(exclusive, option.dest) != option.dest:
-                return None
-            if text is None:
-                found[option.dest] = True
-                continue
-            try:
-                value = option.value(text)
-            except UsageError:
-                return None
-            if option.repeat:
-                found[option.dest].append(value)
-            else:
-                found[option.dest] = value
-    return SimpleNamespace(**found)
-
-
-def _split(arg: str, rest: "Iterator[str]") -> "list[tuple[Option | None, str | None]]":
-    """The options in ``arg`` (a flag, ``--flag=value``, ``-dVALUE``, a cluster such as
-    ``-qd1h``), with their values (None for a flag); (None, None) for what is not ours."""
-    if "=" in arg and arg.startswith("-"):
-        flag, _, text = arg.partition("=")
-        option = _BY_FLAG.get(flag)
-        if option is not None and option.takes_value:
-            return [(option, text) if text != "--" else (None, None)]
-        if arg.startswith("--"):
-            return [(None, None)]
-    option = _BY_FLAG.get(arg)
-    if option is not None:
-        if not option.takes_value:
-            return [(option, None)]
-        following = next(rest, None)
-        if following is None or not _is_value(following):
-            return [(None, None)]  # a missing value: argparse says so
-        return [(option, following)]
-    if arg.startswith("--") or not arg.startswith("-") or len(arg) < 3:
-        return [(None, None)]
-    out: list[tuple[Option | None, str | None]] = []
-    for at in range(1, len(arg)):  # a cluster of short options, as argparse reads it
-        option = _BY_FLAG.get("-" + arg[at])
-        if option is None:
-            return [(None, None)]
-        if option.takes_value:
-            text = arg[at + 1 :]
-            return [*out, (option, text) if text != "--" else (None, None)]
-        out.append((option, None))
-    return out
+    from collections.abc import Callable, Sequence
 
 
 def build_parser() -> "argparse.ArgumentParser":
@@ -228,7 +170,7 @@ def parse(argv: "Sequence[str]") -> "argparse.Namespace":
     parser.argv = argv  # type: ignore[attr-defined]  # (Parser's, for its errors)
     for arg in argv:
         flag, equals, text = arg.partition("=")
-        if equals and text == "--" and flag in _BY_FLAG:
+        if equals and text == "--" and flag in BY_FLAG:
             parser.error(f"argument {flag}: '--' cannot be its value")
     args = parser.parse_args(_attach_values(argv))
     for option in OPTIONS:  # options a subcommand does not take are absent: give defaults
@@ -237,28 +179,68 @@ def parse(argv: "Sequence[str]") -> "argparse.Namespace":
     return args
 
 
-def _is_value(text: str) -> bool:
-    """Whether ``text``, after an option that takes a value, is that value: anything but
-    another option (``--reason -x`` gives the reason "-x"; ``-d -q`` lacks a duration) or
-    "--", which argparse drops from values (so it is refused as one, both ways)."""
-    return text not in _BY_FLAG and text not in ("-h", "--help", "--")
-
-
 def _attach_values(argv: "Sequence[str]") -> "list[str]":
     """Let ``-d -5s`` and ``-p -4`` reach our checks, which name the problem, instead of
     argparse's "expected one argument"."""
     out: list[str] = []
     rest = iter(argv)
     for arg in rest:
-        option = _BY_FLAG.get(arg)
+        option = BY_FLAG.get(arg)
         if option is not None and option.takes_value:
             value = next(rest, None)
             if value is None:
                 out.append(arg)
-            elif value.startswith("-") and _is_value(value):
+            elif value.startswith("-") and is_value(value):
                 out.append(f"{arg}={value}")
             else:
                 out += [arg, value]
         else:
             out.append(arg)
     return out
+
+
+def epilog() -> str:
+    """``--help``'s closing words: the exit statuses, from :data:`EXIT_STATUS`."""
+    said = "; ".join(f"{status}: {meaning}" for status, meaning in EXIT_STATUS)
+    return f"Exit status: {said}."
+
+
+def synopsis() -> "list[str]":
+    """The man page's SYNOPSIS, one line a form: holding, following conditions, behind
+    gates, around a command, then each subcommand with its options."""
+
+    def forms(options: "tuple[Option, ...]") -> "list[str]":
+        out: list[str] = []
+        groups: dict[str, list[str]] = {}
+        for option in options:
+            flag = option.flags[0]
+            text = f"{flag} {option.metavar}" if option.takes_value else flag
+            if option.exclusive is not None:
+                if option.exclusive not in groups:
+                    groups[option.exclusive] = []
+                    out.append(option.exclusive)  # its place, filled in below
+                groups[option.exclusive].append(text)
+                continue
+            out.append(f"[{text}]..." if option.repeat else f"[{text}]")
+        return [f"[{' | '.join(groups[f])}]" if f in groups else f for f in out]
+
+    gating = ("gates", "only_on_ac")
+    following = ("conditions", "linger", *gating)
+    holding = [o for o in OPTIONS if o.session not in following and o.dest != "version"]
+    watching = [o for o in OPTIONS if o.session in ("conditions", "linger")]
+    gates = [o for o in OPTIONS if o.session in gating]
+    lines = [
+        " ".join(forms(tuple(holding))),
+        " ".join([*forms(tuple(watching)), "[options]"]),
+        " ".join([*forms(tuple(gates)), "[options]"]),
+        "[options] -- COMMAND [ARG...]",
+    ]
+    for sub in SUBCOMMANDS:
+        argument, tail = sub.argument, []
+        if argument is not None:
+            named = argument.metavar or argument.dest
+            word = f"{{{'|'.join(argument.choices)}}}" if argument.choices else named
+            tail = [f"[{word}]" if sub.optional else word]
+        lines.append(" ".join([sub.name, *forms(sub.options), *tail]))
+    lines.append("--version")
+    return lines

@@ -57,7 +57,7 @@ def _main(argv: "Sequence[str] | None") -> int:
         if not command:
             error("no command after '--' (see 'cocainate --help')")
             return EXIT_USAGE
-    from .parsing import fast_parse
+    from .options import fast_parse
 
     args: Any = fast_parse(argv)
     if args is None:
