@@ -202,7 +202,7 @@ class Link:
             return
         self._read(0)
 
-    def settle(self, timeout: float) -> None:
+    def collect_replies(self, timeout: float) -> None:
         """Read and route messages until every call sent has its reply, at most ``timeout``
         seconds: for a first look, at start."""
         deadline = time.monotonic() + timeout

@@ -200,7 +200,7 @@ class Session:
             self._callers.leave()
             assert life.started is not None
             life.started.set()
-        self._settle()
+        self._finish_call()
         if not self.active:
             raise SessionError(f"the session was stopped while starting ({self.ended})")
         return self
@@ -301,7 +301,7 @@ class Session:
             raise
         finally:
             self._callers.leave()
-            self._settle()
+            self._finish_call()
         self._life.wait_released(RELEASE_WAIT)
         assert self.ended is not None
         return self.ended
@@ -335,7 +335,7 @@ class Session:
             self._run.release()
         finally:
             self._callers.leave()
-            self._settle()
+            self._finish_call()
 
     def run(self) -> "Ended":
         """Start, wait for the end, release; return why it ended."""
@@ -348,7 +348,7 @@ class Session:
     def __exit__(self, kind: "type[BaseException] | None", *rest: object) -> None:
         self.stop()
 
-    def _settle(self) -> None:
+    def _finish_call(self) -> None:
         """Deliver what is queued, put the signal handlers back if the release could not,
         and raise a callback's KeyboardInterrupt (or other BaseException) once released."""
         self._events.deliver()

@@ -95,17 +95,17 @@ class BusWatch:
             self.connect()
         except MechanismError as err:
             raise ConditionError(f"cannot {what}: {err}") from err
-        self.settle(FIRST_LOOK)
+        self.collect_replies(FIRST_LOOK)
         if not known():
             why = problem() or f"{service} did not answer within {FIRST_LOOK:g} s"
             self.close()
             raise ConditionError(f"cannot {what}: {why}")
         return [self.source]
 
-    def settle(self, timeout: float) -> None:
+    def collect_replies(self, timeout: float) -> None:
         """Read and handle messages until every call sent has its reply, at most
         ``timeout`` seconds: for the first look, at start."""
-        self.link.settle(timeout)
+        self.link.collect_replies(timeout)
 
     def close(self) -> None:
         self.link.close()

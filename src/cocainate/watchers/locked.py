@@ -120,7 +120,7 @@ class LockedWatcher(Watcher):
             self._savers.close()  # no session bus: logind alone says
             self._savers = None
             return sources
-        self._savers.settle(SAVER_LOOK)
+        self._savers.collect_replies(SAVER_LOOK)
         return [*sources, self._savers.source]
 
     def close(self) -> None:

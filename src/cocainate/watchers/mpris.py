@@ -47,7 +47,7 @@ class MediaWatcher(Watcher):
             self._bus.connect()
         except MechanismError as err:
             raise ConditionError(f"cannot follow media players: {err}") from err
-        self._bus.settle(FIRST_LOOK)
+        self._bus.collect_replies(FIRST_LOOK)
         return [self._bus.source]
 
     def close(self) -> None:

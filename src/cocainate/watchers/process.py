@@ -75,7 +75,7 @@ class ProcessWatcher(Watcher):
                 watch.close()
                 continue
             self._watches[pid] = (watch, name)
-        self._settle()
+        self._update_from_watches()
 
     def exited(self) -> None:
         """A watched process may have exited: drop those that have; scan if none is left."""
@@ -92,9 +92,9 @@ class ProcessWatcher(Watcher):
             if not self._watches:
                 self.detail = last
         else:
-            self._settle()
+            self._update_from_watches()
 
-    def _settle(self) -> None:
+    def _update_from_watches(self) -> None:
         self.met = bool(self._watches)
         if self.met:
             self._next_scan = None
