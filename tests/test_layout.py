@@ -139,3 +139,24 @@ def test_the_docs_name_every_public_name_and_no_other() -> None:
     for text in (docs, README.read_text()):
         for used in re.findall(r"(?<![/\w])cocainate\.([A-Za-z_]+)", text):
             assert used in public, f"the docs use cocainate.{used}, which is not public"
+
+
+def test_the_package_names_its_own_home_and_the_readme_links_work_on_pypi() -> None:
+    """PyPI shows the README with no repository around it: a relative link is dead there."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+
+    project = tomllib.loads((README.parent / "pyproject.toml").read_text())["project"]
+    urls = project["urls"]
+    for key in ("Homepage", "Source", "Issues", "Documentation"):
+        assert urls[key].startswith("https://github.com/cocainate/cocainate"), key
+    links = re.findall(r"\]\(([^)]+)\)|^\[[^]]+\]: (\S+)", README.read_text(), re.MULTILINE)
+    targets = [a or b for a, b in links]
+    assert targets and all(t.startswith("https://") for t in targets), targets
+    from cocainate.bindings.control import PREFIX
+
+    assert PREFIX == "io.github.cocainate"  # the D-Bus names follow the same address
