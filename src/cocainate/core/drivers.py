@@ -2,7 +2,7 @@
 
 The same thin loop as the blocking ``wait``: ask the reactor for the next wake-up, sleep
 until then without blocking the loop, dispatch. On POSIX each waiter sleeps on a
-:class:`~cocainate.bindings.waiting.Poller` of its own (epoll or kqueue: one fd for all the
+:class:`~cocainate.bindings.poller.Poller` of its own (epoll or kqueue: one fd for all the
 session's sources), so two waiters never take each other's readers and a cancelled one
 leaves the other alone. On Windows the sleep runs on a worker thread with a cancellation
 event of its own, so cancelling returns at once and the thread ends with it.
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 if TYPE_CHECKING:
     from collections.abc import Generator
 
-    from ..bindings.waiting import Poller
+    from ..bindings.poller import Poller
     from ..reactor import Wakeup
 
 
@@ -72,7 +72,9 @@ class _Sleeper:
         from ..bindings import waiting
 
         if not waiting.WINDOWS:
-            self._poller = waiting.Poller()
+            from ..bindings import poller
+
+            self._poller = poller.Poller()
 
     async def sleep(self, wakeup: "Wakeup") -> "dict[int, int]":
         if self._poller is None:
