@@ -18,8 +18,8 @@ MAX_NANOSECONDS = 2**63 - 1
 
 def _term(text: str, at: int) -> "tuple[str, str | None, str, int]":
     """One term from ``at``: digits, an optional "." and digits, then the unit (what is
-    neither a digit nor a "."); and where it ends. A scanner rather than a regular
-    expression, whose compilation would cost start-up."""
+    neither a digit nor a "."); and where it ends. (A scanner, not a regular expression:
+    start-up.)"""
     end = len(text)
     i = at
     while i < end and "0" <= text[i] <= "9":  # ASCII digits only, as Go reads them

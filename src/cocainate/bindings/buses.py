@@ -80,8 +80,7 @@ class Link:
 
             from . import dbus
 
-            # Nothing is idle before the first give_back, which imports the module: until
-            # then, start-up does not load it.
+            # Nothing is idle before the first give_back, which imports the module.
             idle = sys.modules.get(f"{__package__}.idle")
             taken = idle.take_back(self.kind) if idle is not None else None
             connection, self._matched = taken or (dbus.connect(self.kind), set())

@@ -26,7 +26,7 @@ WINDOWS = sys.platform == "win32"
 
 
 class Flag:
-    """threading.Event's set and wait, on a bare lock: importing threading costs start-up."""
+    """threading.Event's set and wait, on a bare lock (not threading: start-up)."""
 
     def __init__(self) -> None:
         import _thread

@@ -4,7 +4,7 @@ Xlib would do, but it cannot be bounded: ``XOpenDisplay`` and every reply wait f
 server that stopped answering, and a server that goes away ends the process through
 Xlib's fatal I/O error handler. Speaking the protocol ourselves, every reply has a deadline,
 the connection is an fd the session's reactor watches, and a server that goes away is an
-end-of-file like any other. It also costs no ctypes and no libX11 at start-up.
+end-of-file like any other. It loads no ctypes and no libX11 either.
 
 Only what cocainate needs: connection setup (with MIT-MAGIC-COOKIE-1 from the Xauthority
 file), QueryExtension, MIT-SCREEN-SAVER's QueryVersion and Suspend, DPMS's Capable, Info,

@@ -8,13 +8,10 @@ runs a session or a subcommand; :mod:`.say` writes without blocking; :mod:`.term
 :func:`main` is the console script and ``python -m cocainate``. It loads the rest inside a
 guard, so a Ctrl-C that arrives while Python is still importing exits quietly (130)
 instead of printing a traceback; nothing is held before the CLI runs. (No imports at the
-top of this module, not even ``__future__``: each would widen that window and cost
-start-up.)
+top of this module: each would widen that window.)
 
 The cyclic garbage collector is paused until the hold is in place, or until the command
-ends otherwise (:func:`.run.main` resumes it): start-up allocates much and frees little,
-and collections of the growing heap during the imports cost milliseconds before the first
-Inhibit.
+ends otherwise (:func:`.run.main` resumes it): start-up, docs/benchmarks.md.
 """
 
 TYPE_CHECKING = False  # not typing's: see above

@@ -100,7 +100,7 @@ def check_interval(text: str) -> float:
 
 
 class Option:
-    """One option. (A plain class: a NamedTuple's creation costs start-up.)"""
+    """One option. (A plain class, not a NamedTuple: start-up.)"""
 
     __slots__ = (
         "check",

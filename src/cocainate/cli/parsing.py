@@ -2,8 +2,8 @@
 subcommands, every error, the completions' and the man page's reference.
 
 A command line that holds (the common case) never comes here: :func:`.options.fast_parse`
-reads it by the table without importing argparse, which costs a few milliseconds of
-start-up, and returns None for anything else. A property test holds that the two agree on
+reads it by the table without importing argparse (start-up, docs/benchmarks.md), and
+returns None for anything else. A property test holds that the two agree on
 every generated command line.
 """
 
@@ -138,8 +138,8 @@ def _formatter() -> "Any":
     import os
 
     class Formatter(argparse.HelpFormatter):
-        """argparse's formatter, sized without shutil, which would cost a millisecond of
-        start-up on every run (argparse builds a formatter in each add_argument)."""
+        """argparse's formatter, sized without shutil (argparse builds one in each
+        add_argument: start-up)."""
 
         def __init__(
             self,

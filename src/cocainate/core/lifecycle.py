@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 class State:
-    """The session's states. (Strings, not an enum: an enum's creation costs start-up.)"""
+    """The session's states. (Strings, not an enum: start-up.)"""
 
     NEW = "new"
     STARTING = "starting"
@@ -94,7 +94,7 @@ class Lifecycle:
     def ended(self) -> "Ended | None":
         why = self.why
         if why is not None and self._ended is None:
-            from .ending import Ended, EndReason  # not before it is needed: start-up
+            from .ending import Ended, EndReason  # when asked for: start-up
 
             self._ended = Ended(EndReason(why[0]), why[1], why[2])
         return self._ended

@@ -1,7 +1,7 @@
 """The contract every inhibit mechanism keeps, and the ordered list of them per platform.
 
-(``Attempt`` is a typing.NamedTuple for the type checker only: at run time
-``collections.namedtuple`` makes the same tuple for 0.7 M instructions fewer.)
+(``Attempt`` is a typing.NamedTuple for the type checker only; at run time
+``collections.namedtuple`` makes the same tuple: start-up, docs/benchmarks.md.)
 
 Nothing here imports a mechanism's module: :func:`load` does, when a session or the
 ``methods`` command needs it, so ``import cocainate`` costs no D-Bus or ctypes code.
@@ -185,7 +185,7 @@ class Entry:
         module_name, _, class_name = map(sys.intern, self.target.partition(":"))
         full_name = f"{__name__}.{module_name}"
         try:
-            __import__(full_name)  # not importlib's import_module: importing importlib costs
+            __import__(full_name)  # not importlib's import_module: start-up
         except ImportError as err:
             raise MechanismError(f"cannot load: {err}") from err
         module = sys.modules[full_name]
