@@ -506,3 +506,35 @@ def test_a_signal_a_blocking_call_read_is_due_at_once(
         link.close()
         server.close()
         bus.close()
+
+
+def test_a_read_that_lost_its_data_to_another_thread_fails_instead_of_hanging(
+    fresh_bus: Bus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two threads reading one connection is a bug, but one that must not hang a session:
+    jeepney reads after its select says the socket is readable, and if another thread has
+    taken the data meanwhile, a blocking socket's read would wait for ever. Every bus
+    connection's socket has a time limit (dbus.STALL_TIMEOUT), so that read fails within
+    it. The race is made certain here: select is told the socket is ready when it is not."""
+    from cocainate.bindings import dbus
+
+    monkeypatch.setattr(dbus, "STALL_TIMEOUT", 0.3)
+    connection = dbus.connect("session")
+    try:
+        assert connection.sock.gettimeout() == 0.3
+        time.sleep(0.1)
+        list(dbus.arrived(connection))  # the bus's NameAcquired: nothing left to read
+        ready = [(connection.select_key, 1)]
+        monkeypatch.setattr(connection.selector, "select", lambda timeout=None: ready)
+        began = time.monotonic()
+        with pytest.raises(OSError):  # socket.timeout: TimeoutError from 3.10
+            connection.receive(timeout=5)
+        assert time.monotonic() - began < 2.0
+        # a served object's bounded write leaves the limit in place
+        from jeepney import DBusAddress, new_signal
+
+        signal = new_signal(DBusAddress("/t", interface="org.example.T"), "Pong")
+        assert dbus.send_within(connection, signal, timeout=1.0)
+        assert connection.sock.gettimeout() == 0.3
+    finally:
+        connection.close()

@@ -33,6 +33,11 @@ CALL_TIMEOUT = 2.0
 RELEASE_TIMEOUT = 1.0
 """Seconds a service has to answer an UnInhibit call; closing the connection drops the
 inhibit anyway, so release need not wait long."""
+STALL_TIMEOUT = 2.0
+"""Seconds one read or write on a bus connection may block, at most. Every read follows a
+readiness check and every message is small, so only a stuck bus, or a broken rule (two
+threads reading one connection: the one that lost the race would wait for ever), comes
+near it; the read or write then fails, and the connection is treated as broken."""
 
 # Errors meaning "this object or method is not here": try the next path.
 NOT_HERE = frozenset(
@@ -134,6 +139,7 @@ def connect(kind: str) -> "DBusConnection":
         ) from err
     except Exception as err:  # jeepney's AuthenticationError and friends
         raise MechanismError(f"the {kind} bus at {address} refused us: {err}") from err
+    sock.settimeout(STALL_TIMEOUT)  # jeepney leaves it blocking for ever
     try:
         return _Connection(sock, fds, CONNECT_TIMEOUT)
     except Exception as err:
@@ -408,7 +414,7 @@ def send_within(connection: "Any", message: "Any", timeout: float = SEND_TIMEOUT
         try:
             connection.send(message)
         finally:
-            connection.sock.settimeout(None)
+            connection.sock.settimeout(STALL_TIMEOUT)
     except (OSError, ValueError):
         return False
     return True
