@@ -1,9 +1,9 @@
 """The command line: a thin layer over :class:`cocainate.Session`.
 
-:mod:`.options` is its one table; :mod:`.parsing` builds both parsers from it; :mod:`.run`
-runs a session or a subcommand; :mod:`.say` writes without blocking; :mod:`.terminal`,
-:mod:`.command` and :mod:`.status` serve a person at a terminal, ``-- COMMAND`` and
-``cocainate status``.
+:mod:`.options` is its one table, which reads a command line that holds; :mod:`.parsing`
+builds argparse's parser from it for everything else; :mod:`.run` runs a session or a
+subcommand; :mod:`.say` writes without blocking; :mod:`.terminal`, :mod:`.command` and
+:mod:`.status` serve a person at a terminal, ``-- COMMAND`` and ``cocainate status``.
 
 :func:`main` is the console script and ``python -m cocainate``. It loads the rest inside a
 guard, so a Ctrl-C that arrives while Python is still importing exits quietly (130)
