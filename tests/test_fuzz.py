@@ -77,7 +77,8 @@ def test_the_whole_cli_reaches_sessions_and_subcommands_and_holds_nothing_after(
             return
         assert code in (0, 3, 5), (line, code, err)  # 5: no session to stop, pause...
         chosen = parse_quietly(line)
-        outcomes[chosen if chosen in ("version", "methods", "status") else f"exit {code}"] += 1
+        named = isinstance(chosen, str) and chosen in ("version", "methods", "status")
+        outcomes[str(chosen) if named else f"exit {code}"] += 1
 
     @settings(
         max_examples=400,
