@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -304,21 +305,43 @@ def test_nothing_usable_raises_with_every_reason(fresh_bus: Bus) -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    ("kwargs", "words"),
     [
-        {"duration": -1},
-        {"duration": float("nan")},
-        {"duration": "1h"},
-        {"pids": [0]},
-        {"pids": [-3]},
-        {"pids": [True]},
-        {"mode": "bright"},
-        {"methods": ["nope"]},
+        ({"duration": -1}, "duration must be a finite number"),
+        ({"duration": float("nan")}, "duration must be a finite number"),
+        ({"duration": "1h"}, "duration must be seconds"),
+        ({"linger": "2s"}, "linger must be seconds"),
+        ({"pids": [0]}, "not 0"),
+        ({"pids": [-3]}, "not -3"),
+        ({"pids": [True]}, "not True"),
+        ({"pids": "4242"}, "not '4242'"),  # one wrong value, not four PIDs of one digit
+        ({"pids": 4.5}, "pids must be a PID or PIDs"),
+        ({"mode": "bright"}, "unknown mode"),
+        ({"methods": ["nope"]}, "unknown method 'nope'"),
+        ({"methods": 5}, "methods must be mechanism names"),
+        ({"methods": [None]}, "a method is a mechanism's name"),
+        ({"on_event": "print"}, "on_event must be callable"),
     ],
 )
-def test_bad_arguments(kwargs: dict[str, object]) -> None:
-    with pytest.raises(UsageError):
+def test_bad_arguments_are_named(kwargs: dict[str, object], words: str) -> None:
+    """Every wrong argument is a UsageError that names it: never a TypeError from deep
+    inside, nor a message about something else (a string's first character)."""
+    with pytest.raises(UsageError, match=re.escape(words)):
         Session(**kwargs)  # type: ignore[arg-type]
+
+
+def test_one_pid_or_one_method_needs_no_list(bus_env: Desktop) -> None:
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        with Session(pids=child.pid, methods="logind") as session:
+            assert session.pids == (child.pid,)
+            assert [a.name for a in session.acquired] == ["logind"]
+            child.kill()
+            ended = session.wait(timeout=5)
+        assert ended is not None and ended.reason == EndReason.PROCESS_EXIT
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_methods_choose_the_mechanisms(bus_env: Desktop) -> None:

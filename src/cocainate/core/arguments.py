@@ -62,7 +62,8 @@ def reason(text: object) -> "str | None":
     return text
 
 
-def seconds(duration: "DurationLike") -> "float | None":
+def seconds(duration: "DurationLike", what: str = "duration") -> "float | None":
+    """``duration`` in seconds (None or 0: none); ``what`` names it in the error."""
     if duration is None:
         return None
     if hasattr(duration, "total_seconds"):  # a timedelta, without importing datetime
@@ -70,9 +71,9 @@ def seconds(duration: "DurationLike") -> "float | None":
     elif isinstance(duration, (int, float)) and not isinstance(duration, bool):
         seconds = float(duration)
     else:
-        raise UsageError(f"duration must be seconds or a timedelta, not {duration!r}")
+        raise UsageError(f"{what} must be seconds or a timedelta, not {duration!r}")
     if not math.isfinite(seconds) or seconds < 0:
-        raise UsageError(f"duration must be a finite number of seconds >= 0, not {duration!r}")
+        raise UsageError(f"{what} must be a finite number of seconds >= 0, not {duration!r}")
     # 0 means no limit, as in the Go original.
     return seconds or None
 
@@ -87,11 +88,17 @@ def timestamp(until: "datetime | float | None") -> "float | None":
     raise UsageError(f"until must be a datetime or a timestamp, not {until!r}")
 
 
-def pids(pids: "Iterable[int]") -> "tuple[int, ...]":
+def pids(pids: "Iterable[int] | int") -> "tuple[int, ...]":
+    """The PIDs to wait for: one, or several (repeats dropped)."""
     import os
 
+    given: Iterable[object] = (pids,) if isinstance(pids, (int, str, bytes)) else pids
+    try:  # (a string is one wrong value, not the characters of several)
+        each = iter(given)
+    except TypeError:
+        raise UsageError(f"pids must be a PID or PIDs, not {pids!r}") from None
     out: list[int] = []
-    for pid in pids:
+    for pid in each:
         if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid < 2**31:
             raise UsageError(f"a PID must be a positive 32-bit integer, not {pid!r}")
         if pid == os.getpid():
@@ -99,6 +106,29 @@ def pids(pids: "Iterable[int]") -> "tuple[int, ...]":
         if pid not in out:
             out.append(pid)
     return tuple(out)
+
+
+def methods(names: "Iterable[str] | str | None") -> "tuple[str, ...]":
+    """The mechanisms named (one name, or several), in order; () for every one. Unknown
+    names are refused by :func:`cocainate.mechanisms.select`."""
+    if names is None:
+        return ()
+    if isinstance(names, str):
+        return (names,)
+    try:
+        given = tuple(names)
+    except TypeError:
+        raise UsageError(f"methods must be mechanism names, not {names!r}") from None
+    for name in given:
+        if not isinstance(name, str):
+            raise UsageError(f"a method is a mechanism's name, such as 'screensaver', not {name!r}")
+    return given
+
+
+def callback(function: object, what: str) -> None:
+    """Refuse what cannot be called back (None: nothing is)."""
+    if function is not None and not callable(function):
+        raise UsageError(f"{what} must be callable, not {function!r}")
 
 
 def with_lid(entries: "tuple[Entry, ...]", mode: "Mode") -> "tuple[Entry, ...]":

@@ -56,10 +56,10 @@ class Session:
     def __init__(
         self,
         duration: "DurationLike" = None,
-        pids: "Iterable[int]" = (),
+        pids: "Iterable[int] | int" = (),
         reason: "str | None" = None,
         mode: "Mode | str" = Mode.DISPLAY,
-        methods: "Iterable[str] | None" = None,
+        methods: "Iterable[str] | str | None" = None,
         handle_signals: bool = False,
         until: "datetime | float | None" = None,
         on_event: "Callable[[Event], None] | None" = None,
@@ -73,18 +73,19 @@ class Session:
         self.duration = seconds(duration)
         self.pids = pids_of(pids)
         self.reason = check_reason(reason) or default_reason(self.mode)
-        self._methods = tuple(methods) if methods is not None else ()
+        self._methods = arguments.methods(methods)
         entries = mechanisms.select(self._methods)  # unknown names: UsageError now
         self.lid = bool(lid)
         if self.lid:
             entries = arguments.with_lid(entries, self.mode)
         self.handle_signals = handle_signals
         self.until = timestamp(until)
+        arguments.callback(on_event, "on_event")
         self.on_event = on_event
         self.conditions = arguments.conditions(conditions)
         self.only_on_ac = bool(only_on_ac)
         self.gates = arguments.conditions(gates)
-        self.linger = seconds(linger) or 0.0
+        self.linger = seconds(linger, "linger") or 0.0
         self.problems: list[str] = []
         """Problems met while holding or releasing (the release still completed)."""
         self.held_at: float | None = None
