@@ -238,6 +238,8 @@ def test_the_command_line_follows_audio(bus_env: Desktop, pulse: Pulse) -> None:
 def test_the_library_names_it() -> None:
     assert cocainate.AudioPlaying().describe() == "audio plays"
     assert AudioPlaying(ignore="spotify").ignore == ("spotify",)
+    with pytest.raises(UsageError, match="ignore takes application names, not 5"):
+        AudioPlaying(ignore=5)  # type: ignore[arg-type]
 
 
 def test_sessions_following_audio_leave_no_thread_or_fd(bus_env: Desktop, pulse: Pulse) -> None:

@@ -116,3 +116,9 @@ def test_go_s_limit_exactly() -> None:
     assert nanoseconds(longest) == MAX_NANOSECONDS == 2**63 - 1
     with pytest.raises(UsageError, match="Go's limit"):
         nanoseconds("2562047h47m16.854775808s")
+
+
+@pytest.mark.parametrize("value", [5, None, b"1h", 1.5])
+def test_what_is_not_text_is_named(value: object) -> None:
+    with pytest.raises(UsageError, match="a duration to parse is text"):
+        parse_duration(value)  # type: ignore[arg-type]

@@ -102,7 +102,11 @@ class AudioPlaying(Condition):
     def __init__(self, ignore: "Iterable[str]" = ()) -> None:
         if isinstance(ignore, str):
             ignore = (ignore,)
-        self.ignore = tuple(dict.fromkeys(app_name(name) for name in ignore))
+        try:
+            names = tuple(ignore)
+        except TypeError:
+            raise UsageError(f"ignore takes application names, not {ignore!r}") from None
+        self.ignore = tuple(dict.fromkeys(app_name(name) for name in names))
 
     def describe(self) -> str:
         return "audio plays"

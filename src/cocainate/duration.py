@@ -47,6 +47,8 @@ def parse_duration(text: str) -> float:
 
 def nanoseconds(text: str) -> int:
     """:func:`parse_duration`, exactly: whole nanoseconds, as Go counts them."""
+    if not isinstance(text, str):
+        raise UsageError(f"a duration to parse is text such as '1h30m', not {text!r}")
     shown = repr(text) if len(text) <= 40 else repr(text[:40]) + "..."  # errors stay short
     negative = text.startswith("-")
     if text.startswith(("-", "+")):
