@@ -9,6 +9,7 @@ import subprocess
 import threading
 import time
 from datetime import timedelta
+from typing import Callable
 
 import pytest
 
@@ -328,6 +329,28 @@ def test_bad_arguments_are_named(kwargs: dict[str, object], words: str) -> None:
     inside, nor a message about something else (a string's first character)."""
     with pytest.raises(UsageError, match=re.escape(words)):
         Session(**kwargs)  # type: ignore[arg-type]
+
+
+def test_bad_calls_on_a_running_session_are_named_and_it_goes_on(bus_env: Desktop) -> None:
+    """A wrong argument to a running session's method is refused where it is made: a
+    source without fileno() used to be taken, and then ended the session from inside its
+    wait (AttributeError), far from the mistake."""
+    calls: list[tuple[Callable[[Session], object], str]] = [
+        (lambda s: s.watch(5), "watch() needs fileno() and on_readable(fd)"),
+        (lambda s: s.watch(object()), "watch() needs fileno() and on_readable(fd)"),
+        (lambda s: s.wait(timeout="1"), "timeout must be seconds"),  # type: ignore[call-overload]
+        (lambda s: s.wait(timeout=-1), "timeout must be a finite number of seconds >= 0"),
+        (lambda s: s.wait(timeout=float("nan")), "timeout must be a finite number"),
+        (lambda s: s.extend("1h"), "extend's duration must be seconds"),  # type: ignore[arg-type]
+        (lambda s: s.publish(5), "kind must be a word"),  # type: ignore[arg-type]
+        (lambda s: s.add_pid("4242"), "a PID must be a positive 32-bit integer"),  # type: ignore[arg-type]
+    ]
+    with Session(methods=["screensaver"], duration=60) as session:
+        for call, words in calls:
+            with pytest.raises(UsageError, match=re.escape(words)):
+                call(session)
+        assert session.wait(timeout=0.2) is None
+        assert session.state == "holding" and bus_env.screensaver.inhibitors()
 
 
 def test_one_pid_or_one_method_needs_no_list(bus_env: Desktop) -> None:

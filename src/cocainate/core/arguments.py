@@ -78,6 +78,15 @@ def seconds(duration: "DurationLike", what: str = "duration") -> "float | None":
     return seconds or None
 
 
+def timeout(value: object) -> float:
+    """A wait's time limit in seconds: a finite number, 0 or more."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UsageError(f"timeout must be seconds, not {value!r}")
+    if not math.isfinite(value) or value < 0:
+        raise UsageError(f"timeout must be a finite number of seconds >= 0, not {value!r}")
+    return float(value)
+
+
 def timestamp(until: "datetime | float | None") -> "float | None":
     if until is None:
         return None
@@ -123,6 +132,21 @@ def methods(names: "Iterable[str] | str | None") -> "tuple[str, ...]":
         if not isinstance(name, str):
             raise UsageError(f"a method is a mechanism's name, such as 'screensaver', not {name!r}")
     return given
+
+
+def source(given: object) -> None:
+    """Refuse what ``Session.watch`` cannot watch: it calls ``fileno()`` and
+    ``on_readable(fd)``."""
+    for method in ("fileno", "on_readable"):
+        if not callable(getattr(given, method, None)):
+            raise UsageError(f"watch() needs fileno() and on_readable(fd), which {given!r} lacks")
+
+
+def kind(text: object) -> str:
+    """What a published session says it is ("hold", "watch", "program"...)."""
+    if not isinstance(text, str) or not text.strip() or "\0" in text:
+        raise UsageError(f"kind must be a word such as 'program', not {text!r}")
+    return text
 
 
 def callback(function: object, what: str) -> None:

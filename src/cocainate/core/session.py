@@ -226,13 +226,14 @@ class Session:
         ``source.events`` says WRITE) and call ``source.on_readable(fd)`` then (True to
         keep watching; no lock is held meanwhile). ``fileno()`` may return None for "not
         now". For a program's own event source, such as the CLI's keyboard."""
+        arguments.source(source)
         self._run.add(UserSource(source))
 
     def extend(self, duration: "DurationLike") -> None:
         """End ``duration`` (seconds or a timedelta) later than it would have: the
         duration and the ``until`` time both move. A :class:`SessionError` for a session
         without an end, or one not holding or waiting."""
-        by = seconds(duration)
+        by = seconds(duration, "extend's duration")
         if by is None:
             raise UsageError("extend by a duration above 0")
         if self.remaining is None:
@@ -268,6 +269,7 @@ class Session:
         ``stop``, ``toggle``..., :func:`cocainate.find_sessions`) until it is released, under
         a name of its own, which is returned; ``kind`` says what it is ("hold", "watch"...).
         A :class:`MechanismError` when there is no session bus."""
+        kind = arguments.kind(kind)
         if not self.active:
             raise SessionError("only a holding or waiting session can be published")
         from .published import Published
@@ -289,6 +291,8 @@ class Session:
         """Block until the session ends and is released; return why it ended. With
         ``timeout`` (seconds), None if it is still going by then. An exception raised
         while waiting (KeyboardInterrupt...) ends the session first."""
+        if timeout is not None:
+            timeout = arguments.timeout(timeout)
         if self.state == State.NEW or self._life.started is None:
             raise SessionError("start the session before waiting for it")
         self._callers.enter()
