@@ -185,10 +185,22 @@ def expected(option: "Option") -> str:
         return "true or false"
     if option.choices:
         return f"one of {', '.join(option.choices)}"
+    metavar = option.metavar or ""
+    if metavar == "DAYS":
+        return 'days such as "mon-fri"'
     word = {"TEXT": "string", "DURATION": 'duration such as "2s"', "PERCENT": "percentage"}.get(
-        option.metavar or "", (option.metavar or "").lower()
+        metavar, metavar.lower()
     )
     return f"a {word}, or a list of {word}s" if option.repeat else f"a {word}"
+
+
+def _shown(value: object) -> str:
+    """A value as TOML writes it (true, not True; 'a' is a TOML string too)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_shown(item) for item in value) + "]"
+    return repr(value)
 
 
 def _check(key: str, value: "Any") -> "Any":
@@ -196,17 +208,18 @@ def _check(key: str, value: "Any") -> "Any":
     option = KEYS[key]
     if not option.takes_value:
         if not isinstance(value, bool):
-            raise UsageError(f"expected {expected(option)}, got {value!r}")
+            raise UsageError(f"expected {expected(option)}, got {_shown(value)}")
         return value
-    if option.metavar == "DURATION" and isinstance(value, (int, float)):
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if option.metavar == "DURATION" and number:
         value = f"{value}s"  # a number of seconds
-    if option.metavar == "PERCENT" and isinstance(value, (int, float)):
+    if option.metavar == "PERCENT" and number:
         value = str(value)  # min-battery = 20
     values = [value] if isinstance(value, str) or not option.repeat else value
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise UsageError(f"expected {expected(option)}, got {value!r}")
+        raise UsageError(f"expected {expected(option)}, got {_shown(value)}")
     if option.choices and not set(values) <= set(option.choices):
-        raise UsageError(f"expected {expected(option)}, got {value!r}")
+        raise UsageError(f"expected {expected(option)}, got {_shown(value)}")
     checked = [option.value(v) for v in values]
     if option.dest == "method":
         from ..mechanisms import select
