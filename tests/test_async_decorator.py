@@ -43,6 +43,14 @@ def test_decorator_on_a_coroutine_function(bus_env: Desktop) -> None:
 def test_bad_arguments_fail_where_the_decorator_is_written() -> None:
     with pytest.raises(cocainate.UsageError):
         cocainate.inhibit(mode="bright")
+    with pytest.raises(TypeError, match=r"write @cocainate.inhibit\(\) with its parentheses"):
+
+        @cocainate.inhibit  # type: ignore[arg-type]
+        def forgot() -> None:
+            pass
+
+    with pytest.raises(cocainate.UsageError, match="timeout must be"):
+        cocainate.find_sessions(timeout="soon")  # type: ignore[arg-type]
 
 
 def test_async_with_releases_when_the_task_is_cancelled(bus_env: Desktop) -> None:

@@ -3,7 +3,7 @@
 import contextvars
 import functools
 import inspect
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, TypeVar
 
 from .session import Session
 
@@ -30,7 +30,12 @@ class inhibit:
     entered (a context variable keeps them apart).
     """
 
-    def __init__(self, **session: "Any") -> None:
+    def __init__(self, *given: "NoReturn", **session: "Any") -> None:
+        if given:  # @cocainate.inhibit, without its parentheses, passes the function here
+            raise TypeError(
+                "inhibit() takes keyword arguments only (reason=..., duration=...); "
+                "as a decorator, write @cocainate.inhibit() with its parentheses"
+            )
         Session(**session)  # check the arguments now, where the mistake is
         self._session_args = session
         self._active: contextvars.ContextVar[tuple[Session, ...]] = contextvars.ContextVar(

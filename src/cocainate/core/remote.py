@@ -171,7 +171,9 @@ def find_sessions(timeout: float = TIMEOUT) -> "list[RemoteSession]":
     """This user's running sessions that are published on the session bus (every
     ``cocainate`` hold and watch), oldest process first; none without a session bus."""
     from ..bindings import control, dbus
+    from .arguments import timeout as checked
 
+    timeout = checked(timeout)
     try:
         connection = dbus.connect("session")
     except MechanismError:
