@@ -78,13 +78,9 @@ def seconds(duration: "DurationLike", what: str = "duration") -> "float | None":
     return seconds or None
 
 
-def timeout(value: object) -> float:
-    """A wait's time limit in seconds: a finite number, 0 or more."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise UsageError(f"timeout must be seconds, not {value!r}")
-    if not math.isfinite(value) or value < 0:
-        raise UsageError(f"timeout must be a finite number of seconds >= 0, not {value!r}")
-    return float(value)
+def timeout(value: "DurationLike") -> float:
+    """A wait's time limit in seconds, checked as a duration is (0: do not wait)."""
+    return seconds(value, "timeout") or 0.0
 
 
 def timestamp(until: "datetime | float | None") -> "float | None":
